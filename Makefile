@@ -1,0 +1,44 @@
+# Two commands a fresh machine needs (see README):
+#   make demo   set up, ingest + transcribe the demo calls, start the app
+#   make test   set up, run the whole test suite (CI runs this via .ci/run)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= demo/work/demo.db
+PORT   ?= 8501
+
+.PHONY: setup model demo demo-data test test-quick chromium clean
+
+$(BIN)/qa-review: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/qa-review
+
+model: setup
+	$(BIN)/qa-review models install base
+
+demo-data: model
+	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
+	$(BIN)/qa-review --db $(DB) ingest demo/chats
+	$(BIN)/qa-review --db $(DB) transcribe
+
+demo: demo-data
+	$(BIN)/qa-review --db $(DB) serve --port $(PORT)
+
+# Headless Chromium for the end-to-end tests (Debian's package; root or sudo).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: model chromium
+	$(BIN)/python -m pytest
+
+test-quick: setup
+	$(BIN)/python -m pytest -m "not model and not e2e"
+
+clean:
+	rm -rf $(VENV) demo/work

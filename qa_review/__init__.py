@@ -1,0 +1,3 @@
+"""qa-review: quality review of contact-center calls, locally."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,127 @@
+"""Opening the database and keeping its schema current.
+
+The schema is created and upgraded by numbered migrations; an old database is
+upgraded in place, never dropped. Each migration runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from .errors import MigrationError
+
+migrations = Migrations("qa_review")
+
+
+@migrations()
+def m001_calls_and_transcripts(db: Database) -> None:
+    db["calls"].create(
+        {
+            "call_id": str,
+            "kind": str,  # audio | written
+            "channel": str,  # phone | chat | messenger | email
+            "operator": str,
+            "started_at": str,  # ISO 8601 with offset
+            "direction": str,
+            "phone": str,
+            "queue": str,
+            "tags": str,  # JSON list
+            "source_path": str,
+            "content_sha256": str,
+            "audio_channels": int,
+            "sample_rate": int,
+            "duration_s": float,
+            "status": str,  # ingested | transcribed | failed
+            "error": str,
+            "ingested_at": str,
+        },
+        pk="call_id",
+        not_null={"kind", "channel", "operator", "started_at", "status"},
+    )
+    db["calls"].create_index(["content_sha256"], unique=True)
+    db["calls"].create_index(["status"])
+    db["calls"].create_index(["operator", "started_at"])
+
+    db["ingest_errors"].create(
+        {
+            "id": int,
+            "batch": str,
+            "path": str,
+            "row": int,
+            "reason": str,
+            "at": str,
+        },
+        pk="id",
+    )
+
+    db["transcripts"].create(
+        {
+            "call_id": str,
+            "source": str,  # asr | written
+            "model": str,
+            "language": str,
+            "settings": str,  # JSON: the ASR options used
+            "duration_s": float,
+            "processing_s": float,
+            "created_at": str,
+        },
+        pk="call_id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["segments"].create(
+        {
+            "id": int,
+            "call_id": str,
+            "idx": int,
+            "speaker": str,
+            "start": float,
+            "end": float,
+            "text": str,
+            "words": str,  # JSON list of {start, end, text, probability}
+        },
+        pk="id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["segments"].create_index(["call_id", "idx"], unique=True)
+    db["activity"].create(
+        {"id": int, "call_id": str, "speaker": str, "start": float, "end": float},
+        pk="id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["activity"].create_index(["call_id"])
+
+
+def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    ``":memory:"`` gives a fresh in-memory database, for tests.
+    """
+    if str(path) == ":memory:":
+        db = Database(memory=True)
+    else:
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=check_same_thread)
+        db = Database(conn)
+        # WAL lets the app read while a batch transcription writes.
+        db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA foreign_keys = ON")
+    known = {m.name for m in migrations._migrations}
+    applied = {m.name for m in migrations.applied(db)}
+    unknown = applied - known
+    if unknown:
+        raise MigrationError(
+            f"database {path} was written by a newer qa-review (migrations "
+            f"{', '.join(sorted(unknown))}); upgrade qa-review before opening it"
+        )
+    migrations.apply(db)
+    return db
+
+
+def schema_version(db: Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]

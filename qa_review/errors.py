@@ -1,0 +1,53 @@
+"""Every failure a user can meet, as a typed exception.
+
+Messages say what was wrong, where (file, row, field, call) and what to do,
+so the CLI and the app can show them as they are.
+"""
+
+
+class QAReviewError(Exception):
+    """Base class: an error with a message meant for the user."""
+
+
+class ConfigError(QAReviewError):
+    """A setting has a value the program cannot use."""
+
+
+class ModelError(QAReviewError):
+    """An ASR model cannot be found, installed or loaded."""
+
+
+class ModelNotInstalled(ModelError):
+    """A registry model was asked for but is not installed yet."""
+
+
+class ModelIntegrityError(ModelError):
+    """Installed or downloaded model files do not match their checksum."""
+
+
+class IngestError(QAReviewError):
+    """One input (file or manifest row) could not be ingested."""
+
+
+class AudioError(IngestError):
+    """An audio file is empty, corrupt, unsupported or unreadable."""
+
+
+class ManifestError(IngestError):
+    """A manifest file or one of its rows is malformed."""
+
+
+class ConversationError(IngestError):
+    """A written conversation (chat, messenger, e-mail) JSON is malformed."""
+
+
+class TranscriptionError(QAReviewError):
+    """A call could not be transcribed."""
+
+
+class CallNotFound(QAReviewError):
+    """No call with the given id exists in the database."""
+
+
+class MigrationError(QAReviewError):
+    """The database schema is newer than this program or cannot be upgraded."""

@@ -1,0 +1,181 @@
+"""Use cases: the one layer the CLI and the Streamlit pages both call.
+
+Functions take their dependencies (database, settings, a transcriber
+factory) as arguments, so tests hand in fakes and in-memory databases.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlite_utils import Database
+
+from . import store
+from .config import Settings
+from .errors import CallNotFound, QAReviewError
+from .ingest import IngestReport, Progress
+from .ingest import ingest as _ingest
+from .transcribe import Transcriber, transcribe_call
+
+
+def ingest(
+    db: Database,
+    path: Path,
+    settings: Settings,
+    *,
+    manifest: Path | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    return _ingest(db, Path(path), settings, manifest=manifest, progress=progress)
+
+
+@dataclass
+class TranscribeReport:
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    audio_s: float = 0.0
+    processing_s: float = 0.0
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.processing_s / self.audio_s if self.audio_s else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.done)} transcribed, {len(self.failed)} failed; "
+            f"{self.audio_s / 60:.1f} min of audio in {self.processing_s:.0f} s "
+            f"(real-time factor {self.real_time_factor:.2f})"
+        )
+
+
+TranscribeProgress = Callable[[int, int, str, str | None], None]  # done, total, call, error
+
+
+def transcribe_pending(
+    db: Database,
+    settings: Settings,
+    make_transcriber: Callable[[], Transcriber],
+    *,
+    call_ids: list[str] | None = None,
+    progress: TranscribeProgress | None = None,
+    workers: int = 1,
+) -> TranscribeReport:
+    """Transcribe every audio call without a transcript (or those in ``call_ids``).
+
+    Workers transcribe in threads (CTranslate2 releases the GIL); only this
+    thread writes, one whole transcript per transaction, so an interrupted
+    batch resumes where it stopped.
+    """
+    calls = store.calls_to_transcribe(db)
+    if call_ids is not None:
+        wanted = set(call_ids)
+        calls = [c for c in calls if c["call_id"] in wanted]
+    report = TranscribeReport()
+    if not calls:
+        return report
+    transcriber = make_transcriber()
+    started = time.perf_counter()
+
+    def work(call: dict):
+        t0 = time.perf_counter()
+        tr = transcribe_call(
+            call["call_id"], Path(call["source_path"]), transcriber, settings.channel_roles
+        )
+        return tr, time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(work, c): c for c in calls}
+        for n, fut in enumerate(as_completed(futures), 1):
+            call = futures[fut]
+            cid = call["call_id"]
+            try:
+                transcript, took = fut.result()
+            except Exception as e:  # one call's failure must not stop the batch
+                reason = str(e) if isinstance(e, QAReviewError) else f"call {cid}: {e!r}"
+                store.mark_failed(db, cid, reason)
+                report.failed.append((cid, reason))
+                if progress:
+                    progress(n, len(calls), cid, reason)
+                continue
+            store.save_transcript(
+                db,
+                transcript,
+                model=transcriber.model_name,
+                settings=transcriber.options.to_dict(),
+                processing_s=round(took, 3),
+            )
+            report.done.append(cid)
+            report.audio_s += transcript.duration_s
+            if progress:
+                progress(n, len(calls), cid, None)
+    report.processing_s = time.perf_counter() - started
+    return report
+
+
+def list_calls(db: Database, *, status: str | None = None) -> list[dict]:
+    return store.list_calls(db, status=status)
+
+
+def call_detail(db: Database, call_id: str) -> dict:
+    """A call with its transcript (None until transcribed) and ASR facts."""
+    call = store.get_call(db, call_id)
+    return {
+        "call": call,
+        "transcript": store.get_transcript(db, call_id),
+        "asr": store.transcript_info(db, call_id),
+    }
+
+
+def audio_path(db: Database, call_id: str) -> Path | None:
+    call = store.get_call(db, call_id)
+    if call["kind"] != "audio":
+        return None
+    return Path(call["source_path"])
+
+
+META_COLUMNS = ("call_id", "channel", "operator", "started_at", "direction", "phone", "queue", "tags")
+SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
+
+
+def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = None) -> str:
+    if fmt not in ("json", "csv"):
+        raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    if call_id is not None:
+        store.get_call(db, call_id)  # CallNotFound names the id
+        ids = [call_id]
+    else:
+        ids = [c["call_id"] for c in store.list_calls(db, status=store.TRANSCRIBED)]
+    items = []
+    for cid in sorted(ids):
+        detail = call_detail(db, cid)
+        t = detail["transcript"]
+        if t is None:
+            raise CallNotFound(f"call {cid!r} has no transcript yet; run `qa-review transcribe`")
+        meta = {k: detail["call"][k] for k in META_COLUMNS}
+        meta["duration_s"] = t.duration_s
+        meta["model"] = (detail["asr"] or {}).get("model") or None
+        items.append((meta, t))
+    if fmt == "json":
+        return json.dumps(
+            [
+                {**meta, "segments": [s.to_dict() for s in t.segments]}
+                for meta, t in items
+            ],
+            ensure_ascii=False,
+            indent=1,
+        )
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(META_COLUMNS + SEGMENT_COLUMNS)
+    for meta, t in items:
+        base = [";".join(meta[k]) if k == "tags" else meta[k] for k in META_COLUMNS]
+        for i, s in enumerate(t.segments):
+            w.writerow(base + [i, s.speaker, f"{s.start:.2f}", f"{s.end:.2f}", s.text])
+    return buf.getvalue()

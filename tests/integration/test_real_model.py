@@ -1,0 +1,126 @@
+"""The real base model on the committed demo corpus."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from qa_review import services, store
+from qa_review.config import Settings
+from qa_review.db import open_db
+from qa_review.wer import wer
+from tests.conftest import DEMO, MODELS
+
+pytestmark = pytest.mark.model
+
+
+def reference(call_id):
+    return json.loads((DEMO / "reference" / f"{call_id}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def transcribed(tmp_path_factory, real_transcriber):
+    """Demo calls ingested by manifest; two transcribed with the real model."""
+    tmp = tmp_path_factory.mktemp("real")
+    settings = Settings(db_path=tmp / "qa.db", models_dir=MODELS)
+    db = open_db(settings.db_path)
+    report = services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
+    assert report.errors == [] and len(report.added) == 10
+    result = services.transcribe_pending(
+        db, settings, lambda: real_transcriber, call_ids=["demo-01-booking", "demo-10-mono"]
+    )
+    assert result.failed == []
+    return db
+
+
+def test_stereo_call_has_the_right_words_under_the_right_speaker(transcribed):
+    t = store.get_transcript(transcribed, "demo-01-booking")
+    operator, client = t.text_of("operator").lower(), t.text_of("client").lower()
+    assert "анна" in operator and "паспорт" in operator
+    assert "терапевт" in client and "горло" in client
+    assert "паспорт" not in client and "горло" not in operator
+    first = t.segments[0]
+    assert first.speaker == "operator" and first.start < 2.0
+
+
+def test_turns_are_timed_like_the_reference(transcribed):
+    t = store.get_transcript(transcribed, "demo-01-booking")
+    ref = reference("demo-01-booking")["segments"]
+    # Each reference turn overlaps a recognized turn of the same speaker.
+    for r in ref:
+        assert any(
+            s.speaker == r["speaker"] and s.start < r["end"] and s.end > r["start"]
+            for s in t.segments
+        ), f"no {r['speaker']} turn over {r['start']}-{r['end']}: {r['text']}"
+
+
+def test_word_error_rate_per_speaker_is_usable(transcribed):
+    t = store.get_transcript(transcribed, "demo-01-booking")
+    ref = reference("demo-01-booking")["segments"]
+    for speaker in ("operator", "client"):
+        r = wer(" ".join(s["text"] for s in ref if s["speaker"] == speaker), t.text_of(speaker))
+        assert r.wer <= 0.35, f"{speaker}: WER {r.wer:.2f}"
+
+
+def test_mono_call_is_one_mixed_speaker(transcribed):
+    t = store.get_transcript(transcribed, "demo-10-mono")
+    assert {s.speaker for s in t.segments} == {"mixed"}
+    assert "суббот" in t.text_of("mixed").lower()
+
+
+def test_speech_activity_comes_from_words_not_segment_bounds(transcribed):
+    t = store.get_transcript(transcribed, "demo-01-booking")
+    op = [a for a in t.activity if a.speaker == "operator"]
+    spoken = sum(a.end - a.start for a in op)
+    turns = sum(s.end - s.start for s in t.segments if s.speaker == "operator")
+    assert 0 < spoken <= turns
+    # The client's answer "Да, удобно" (34.6-35.8 s in the reference) is not operator activity.
+    assert not any(a.start < 35.5 and a.end > 35.0 for a in op)
+
+
+def test_long_hold_produces_no_text_over_silence(real_transcriber, tmp_path):
+    settings = Settings(db_path=tmp_path / "qa.db", models_dir=MODELS)
+    db = open_db(settings.db_path)
+    services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
+    services.transcribe_pending(db, settings, lambda: real_transcriber, call_ids=["demo-05-long-hold"])
+    t = store.get_transcript(db, "demo-05-long-hold")
+    # Hold from ~14 s to ~51 s: nobody speaks, nothing may be written there.
+    assert not [s.text for s in t.segments if s.start > 15 and s.end < 50]
+
+
+def test_killed_batch_resumes_with_no_duplicate(tmp_path):
+    db_path = tmp_path / "kill.db"
+    env = {**os.environ, "QA_REVIEW_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "qa_review", "ingest", str(DEMO / "calls"),
+           "--manifest", str(DEMO / "manifest.csv")]
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "qa_review", "transcribe"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            with sqlite3.connect(db_path) as c:
+                done = c.execute("select count(*) from calls where status='transcribed'").fetchone()[0]
+            if done >= 2:
+                break
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    with sqlite3.connect(db_path) as c:
+        before = c.execute("select count(*) from calls where status='transcribed'").fetchone()[0]
+    assert 2 <= before < 10, "the kill should land mid-batch"
+    rerun = subprocess.run([sys.executable, "-m", "qa_review", "transcribe"], env=env,
+                           capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{10 - before} transcribed, 0 failed" in rerun.stdout
+    with sqlite3.connect(db_path) as c:
+        assert c.execute("select count(*) from calls where status='transcribed'").fetchone()[0] == 10
+        assert c.execute("select count(*) from transcripts").fetchone()[0] == 10
+        dup = c.execute("select count(*) from (select call_id, idx from segments group by 1, 2 having count(*) > 1)")
+        assert dup.fetchone()[0] == 0

@@ -1,0 +1,92 @@
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qa_review import services
+from qa_review.config import REPO_ROOT
+from qa_review.db import open_db
+from tests.audio_factory import write_wav
+from tests.conftest import FakeTranscriber
+
+APP = str(REPO_ROOT / "app.py")
+
+
+@pytest.fixture
+def app_db(settings, tmp_path, monkeypatch):
+    db = open_db(settings.db_path)
+    write_wav(tmp_path / "in" / "call-a.wav", seconds=3.0)
+    (tmp_path / "in" / "chat-b.json").write_text(json.dumps({
+        "conversation_id": "chat-b", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
+        "channel": "chat",
+        "messages": [{"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Можно записаться?"}],
+    }, ensure_ascii=False))
+    services.ingest(db, tmp_path / "in", settings)
+    services.transcribe_pending(db, settings, FakeTranscriber)
+    monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
+    return db
+
+
+def run_app(**state):
+    at = AppTest.from_file(APP, default_timeout=30)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def test_calls_list_shows_every_call_with_status(app_db):
+    at = run_app()
+    assert not at.exception
+    assert at.title[0].value == "Звонки и переписки"
+    table = at.dataframe[0].value
+    assert sorted(table["ID"]) == ["call-a", "chat-b"]
+    assert set(table["Статус"]) == {"расшифрован"}
+
+
+def test_english_is_available(app_db):
+    at = run_app(lang="en")
+    assert at.title[0].value == "Calls and conversations"
+    assert "Status" in at.dataframe[0].value.columns
+
+
+def test_empty_database_says_how_to_ingest(settings, monkeypatch):
+    monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
+    at = run_app()
+    assert "qa-review ingest" in at.info[0].value
+
+
+def test_call_page_shows_player_and_transcript_by_speaker(app_db):
+    at = run_app(call_id="call-a")
+    at.switch_page("app_pages/call.py").run()
+    assert not at.exception
+    assert at.title[0].value == "call-a"
+    speakers = [m.value for m in at.markdown if "**" in m.value]
+    assert any("Оператор" in s for s in speakers) and any("Клиент" in s for s in speakers)
+    assert len(at.get("audio")) == 1
+
+
+def test_clicking_a_line_plays_from_its_start(app_db):
+    at = run_app(call_id="call-a")
+    at.switch_page("app_pages/call.py").run()
+    first = at.button(key="seg-1")
+    first.click().run()
+    assert not at.exception
+    assert at.session_state["seek:call-a"] > 0
+    audio = at.get("audio")[0].proto
+    assert audio.start_time == int(at.session_state["seek:call-a"]) and audio.autoplay
+
+
+def test_written_conversation_shows_times_not_a_player(app_db):
+    at = run_app(call_id="chat-b")
+    at.switch_page("app_pages/call.py").run()
+    assert not at.exception
+    assert len(at.get("audio")) == 0
+    assert "Можно записаться?" in [m.value for m in at.markdown]
+
+
+def test_unknown_call_in_link_is_reported(app_db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["call"] = "missing-id"
+    at.run()
+    at.switch_page("app_pages/call.py").run()
+    assert "missing-id" in at.error[0].value

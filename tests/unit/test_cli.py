@@ -1,0 +1,99 @@
+import csv
+import io
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from qa_review import cli as cli_module
+from qa_review.cli import cli
+from tests.audio_factory import write_wav
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, prefix + (name,))
+
+
+@pytest.mark.parametrize("path, cmd", list(all_commands(cli)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_has_help_with_an_example(path, cmd):
+    assert cmd.help and "qa-review" in cmd.help, f"{' '.join(path)} needs help text with an example"
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+
+
+@pytest.fixture
+def run(tmp_path):
+    db = str(tmp_path / "cli.db")
+
+    def invoke(*args):
+        return CliRunner().invoke(cli, ["--db", db, *map(str, args)])
+
+    return invoke
+
+
+def test_ingest_reports_summary_and_fails_on_bad_input(run, tmp_path):
+    write_wav(tmp_path / "in" / "a.wav")
+    (tmp_path / "in" / "bad.wav").write_bytes(b"")
+    result = run("ingest", tmp_path / "in")
+    assert result.exit_code == 1
+    assert "1 added, 0 already ingested, 1 failed" in result.output
+    assert "bad.wav: the file is empty" in result.output
+    again = run("ingest", tmp_path / "in" / "a.wav")
+    assert again.exit_code == 0 and "already ingested as a" in again.output
+
+
+def test_db_option_also_read_from_environment(tmp_path, monkeypatch):
+    write_wav(tmp_path / "in" / "a.wav")
+    monkeypatch.setenv("QA_REVIEW_DB", str(tmp_path / "env.db"))
+    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "in")]).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_transcribe_missing_model_names_the_install_command(run, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "registry.yaml").write_text(
+        "base:\n  packages: [{name: p, version: '1', module: p}]\n  files: {model.bin: {}}\n"
+    )
+    write_wav(tmp_path / "in" / "a.wav")
+    run("ingest", tmp_path / "in")
+    result = CliRunner(env={"QA_REVIEW_MODELS": str(models)}).invoke(
+        cli, ["--db", str(tmp_path / "cli.db"), "transcribe", "--model", "base"]
+    )
+    assert result.exit_code == 1
+    assert "qa-review models install base" in result.output
+
+
+def test_transcribe_and_export(run, tmp_path, monkeypatch):
+    from tests.conftest import FakeTranscriber
+
+    monkeypatch.setattr(cli_module, "FasterWhisperTranscriber", lambda *a, **k: FakeTranscriber())
+    monkeypatch.setattr(cli_module.asr_models, "resolve", lambda spec, d: "/fake")
+    write_wav(tmp_path / "in" / "a.wav", seconds=2.0)
+    write_wav(tmp_path / "in" / "b.wav", seconds=2.0, freqs=(300.0, 350.0))
+    run("ingest", tmp_path / "in")
+    result = run("transcribe")
+    assert result.exit_code == 0, result.output
+    assert "2 transcribed, 0 failed" in result.output
+
+    listed = run("calls", "--status", "transcribed")
+    assert "2 call(s)" in listed.output
+
+    data = json.loads(run("export", "transcripts", "--format", "json").output)
+    assert [d["call_id"] for d in data] == ["a", "b"]
+    seg = data[0]["segments"][0]
+    assert set(seg) == {"speaker", "start", "end", "text", "words"} and seg["words"]
+
+    rows = list(csv.DictReader(io.StringIO(run("export", "transcripts", "--format", "csv", "--call", "b").output)))
+    assert {r["call_id"] for r in rows} == {"b"}
+    assert list(rows[0]) == ["call_id", "channel", "operator", "started_at", "direction", "phone",
+                             "queue", "tags", "segment", "speaker", "start", "end", "text"]
+
+
+def test_export_unknown_call_is_a_clear_error(run):
+    result = run("export", "transcripts", "--call", "nope")
+    assert result.exit_code == 1 and "no call with id 'nope'" in result.output

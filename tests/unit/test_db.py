@@ -1,0 +1,37 @@
+import sqlite3
+
+import pytest
+
+from qa_review.db import open_db, schema_version
+from qa_review.errors import MigrationError
+
+
+def test_new_database_gets_schema_and_wal(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    assert {"calls", "transcripts", "segments", "activity", "ingest_errors"} <= set(db.table_names())
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert schema_version(db) == ["m001_calls_and_transcripts"]
+
+
+def test_reopening_keeps_data_and_applies_nothing_twice(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    db["ingest_errors"].insert({"batch": "b", "path": "p", "reason": "r", "at": "t"})
+    db.conn.close()
+    again = open_db(tmp_path / "a.db")
+    assert again["ingest_errors"].count == 1
+    assert len(schema_version(again)) == 1
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    db["_sqlite_migrations"].insert(
+        {"migration_set": "qa_review", "name": "m999_future", "applied_at": "2030-01-01"}
+    )
+    db.conn.close()
+    with pytest.raises(MigrationError, match="newer qa-review"):
+        open_db(tmp_path / "a.db")
+
+
+def test_directory_for_the_database_is_created(tmp_path):
+    open_db(tmp_path / "deep" / "dir" / "a.db")
+    assert sqlite3.connect(tmp_path / "deep" / "dir" / "a.db").execute("select 1").fetchone()
