@@ -24,6 +24,7 @@ demo-data: model
 	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
 	$(BIN)/qa-review --db $(DB) ingest demo/chats
 	$(BIN)/qa-review --db $(DB) transcribe
+	$(BIN)/qa-review --db $(DB) score
 
 demo: demo-data
 	$(BIN)/qa-review --db $(DB) serve --port $(PORT)

@@ -6,9 +6,11 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import click
 from tqdm import tqdm
 
 from . import asr_models, services
+from .checklists import load_file as load_checklist
 from .config import REPO_ROOT, from_env, parse_channel_roles, parse_language
 from .db import open_db
 from .errors import QAReviewError
@@ -44,6 +47,30 @@ class _Group(click.Group):
             raise click.ClickException(str(e)) from e
 
 
+@contextmanager
+def _ticker(desc: str, unit: str):
+    """A progress bar on stderr (silent when not a terminal); yields its tick."""
+    bar = tqdm(desc=desc, unit=unit, file=sys.stderr, disable=None)
+
+    def tick(msg: str) -> None:
+        bar.set_postfix_str(msg[-40:])
+        bar.update(1)
+
+    try:
+        yield tick
+    finally:
+        bar.close()
+
+
+def _conclude(command: str, summary: str, failures: list[tuple[str, str]]) -> None:
+    """Print each failure and the summary; exit 1 if anything failed."""
+    for _, reason in failures:
+        click.echo(f"FAILED {reason}", err=True)
+    click.echo(f"{command}: {summary}")
+    if failures:
+        sys.exit(1)
+
+
 @click.group(cls=_Group)
 @click.option(
     "--db",
@@ -61,6 +88,7 @@ def cli(ctx, db_path):
     qa-review models install base
     qa-review ingest recordings/ --manifest recordings/manifest.csv
     qa-review transcribe
+    qa-review score
     qa-review serve
     """
     ctx.obj = _Ctx(db_path)
@@ -83,21 +111,11 @@ def ingest(obj: _Ctx, path: Path, manifest: Path | None):
     ingested once; bad inputs are reported and the rest go on. Exits 1 if
     any input failed.
     """
-    bar = tqdm(desc="ingest", unit="file", file=sys.stderr, disable=None)
-
-    def progress(msg: str) -> None:
-        bar.set_postfix_str(msg[-40:])
-        bar.update(1)
-
-    report = services.ingest(obj.db, path, obj.settings, manifest=manifest, progress=progress)
-    bar.close()
+    with _ticker("ingest", "file") as tick:
+        report = services.ingest(obj.db, path, obj.settings, manifest=manifest, progress=tick)
     for where, existing in report.duplicates:
         click.echo(f"skipped (already ingested as {existing}): {where}")
-    for where, reason in report.errors:
-        click.echo(f"FAILED {reason}", err=True)
-    click.echo(f"ingest: {report.summary()}")
-    if report.errors:
-        sys.exit(1)
+    _conclude("ingest", report.summary(), report.errors)
 
 
 @cli.command()
@@ -210,12 +228,127 @@ def models_install(obj: _Ctx, name, force):
 
 
 @cli.group()
+def checklist():
+    """Work with checklists.
+
+    \b
+    qa-review checklist validate checklists/*.yaml
+    """
+
+
+@checklist.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def checklist_validate(files):
+    """Check checklist files; every error names file, line, item path and problem.
+
+    \b
+    qa-review checklist validate checklists/clinic-inbound.yaml
+    """
+    failed = 0
+    for f in files:
+        try:
+            lc = load_checklist(f)
+        except QAReviewError as e:
+            failed += 1
+            click.echo(str(e), err=True)
+            continue
+        c = lc.checklist
+        n = sum(1 for _ in c.items())
+        click.echo(f"{f}: ok ({c.id} v{c.version}, {len(c.sections)} sections, {n} items)")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(files)} checklist(s) invalid")
+
+
+@cli.command()
+@click.option("--checklist", "checklist_spec", default=None, help="Checklist id (in the checklists folder, env QA_REVIEW_CHECKLISTS) or a YAML file. Default: every checklist that applies to each call.")
+@click.option("--call", "call_ids", multiple=True, help="Only this call (repeatable).")
+@click.option("--all", "all_calls", is_flag=True, help="Every transcribed call (the default when no --call is given).")
+@click.option("--rescore", is_flag=True, help="Score again calls already scored with the same checklist version (automatic scorecards only).")
+@click.pass_obj
+def score(obj: _Ctx, checklist_spec, call_ids, all_calls, rescore):
+    """Score transcribed calls against checklists, with evidence for every verdict.
+
+    \b
+    qa-review score
+    qa-review score --checklist clinic-inbound --call demo-01-booking
+    qa-review score --checklist my-draft.yaml --all
+
+    Idempotent: a call already scored with a checklist version is skipped.
+    A call that cannot be scored is reported and the rest go on (exit 1).
+    """
+    if all_calls and call_ids:
+        raise click.UsageError("give --call or --all, not both")
+    with _ticker("score", "call") as tick:
+        report = services.score_calls(
+            obj.db, obj.settings, checklist=checklist_spec, call_ids=list(call_ids) or None,
+            rescore=rescore, progress=tick,
+        )
+    for cid, checklist_id, value in report.scored:
+        click.echo(f"{cid:<28} {checklist_id:<24} {'-' if value is None else f'{value:5.1f}'}")
+    _conclude("score", report.summary(), report.failed)
+
+
+@cli.command()
+@click.argument("call_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def show(obj: _Ctx, call_id, as_json):
+    """A call's metadata, transcript and scorecards with evidence.
+
+    \b
+    qa-review show demo-01-booking
+    qa-review show demo-01-booking --json
+    """
+    detail = services.call_detail(obj.db, call_id)
+    cards = services.scorecards(obj.db, call_id)
+    call, t = detail["call"], detail["transcript"]
+    if as_json:
+        click.echo(json.dumps({
+            "call": call,
+            "segments": [s.to_dict() for s in t.segments] if t else None,
+            "scorecards": [
+                {**{k: row[k] for k in ("checklist_id", "checklist_version", "status", "revision")},
+                 "score": sc.score, "provisional": sc.provisional, "critical_failed": sc.critical_failed,
+                 "passed": sc.passed,
+                 "items": [{**{k: getattr(i, k) for k in ("section_id", "item_id", "title", "kind", "weight", "critical", "verdict")},
+                            "evidence": [e.to_dict() for e in i.evidence]} for i in sc.items]}
+                for row, sc in cards
+            ],
+        }, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{call['call_id']}  {call['operator']}  {call['started_at']}  {call['channel']}"
+               f"  {call['direction'] or ''}  {call['status']}")
+    if t:
+        for s in t.segments:
+            click.echo(f"  {s.start:7.1f}  {s.speaker:<8} {s.text}")
+    for row, sc in cards:
+        flags = [f for f, on in (("provisional", sc.provisional), ("CRITICAL FAIL", sc.critical_failed)) if on]
+        value = "-" if sc.score is None else f"{sc.score:.1f}"
+        click.echo(f"\n{sc.checklist_id} v{sc.checklist_version}: {value}  {' '.join(flags)}")
+        for i in sc.items:
+            click.echo(f"  {i.verdict.upper():<6} {i.item_id:<26} {i.evidence[0].text if i.evidence else ''}")
+
+
+@cli.group()
 def export():
     """Export data for other tools.
 
     \b
     qa-review export transcripts --format csv > transcripts.csv
     """
+
+
+@export.command("scores")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@click.pass_obj
+def export_scores(obj: _Ctx, fmt, output):
+    """Scores: one row per call × checklist item, with verdict and evidence.
+
+    \b
+    qa-review export scores --format csv -o scores.csv
+    """
+    _write(services.export_scores(obj.db, fmt), output)
 
 
 @export.command("transcripts")
@@ -229,7 +362,10 @@ def export_transcripts(obj: _Ctx, fmt, call_id, output):
     \b
     qa-review export transcripts --format json --call demo-01-booking
     """
-    text = services.export_transcripts(obj.db, fmt, call_id)
+    _write(services.export_transcripts(obj.db, fmt, call_id), output)
+
+
+def _write(text: str, output: Path | None) -> None:
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)

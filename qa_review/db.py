@@ -94,6 +94,63 @@ def m001_calls_and_transcripts(db: Database) -> None:
     db["activity"].create_index(["call_id"])
 
 
+@migrations()
+def m002_checklists_and_scorecards(db: Database) -> None:
+    db["checklist_versions"].create(
+        {
+            "id": int,
+            "checklist_id": str,
+            "version": int,
+            "title": str,
+            "sha256": str,  # of the YAML text: the same version must not change
+            "yaml": str,
+            "first_used_at": str,
+        },
+        pk="id",
+    )
+    db["checklist_versions"].create_index(["checklist_id", "version"], unique=True)
+    db["scorecards"].create(
+        {
+            "id": int,
+            "call_id": str,
+            "checklist_id": str,
+            "checklist_version": int,
+            "score": float,  # null: nothing decided yet
+            "provisional": int,
+            "critical_failed": int,
+            "passed": int,  # null without a pass mark or score
+            "pass_mark": float,
+            "status": str,  # auto; later: in_review, final, disputed, resolved
+            "revision": int,  # bumped on every save: optimistic locking
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["scorecards"].create_index(["call_id", "checklist_id", "checklist_version"], unique=True)
+    db["scorecard_items"].create(
+        {
+            "id": int,
+            "scorecard_id": int,
+            "position": int,
+            "section_id": str,
+            "item_id": str,
+            "title": str,
+            "kind": str,
+            "weight": float,
+            "critical": int,
+            "verdict": str,
+            "auto_verdict": str,  # what the machine said, kept when a human changes it
+            "evidence": str,  # JSON list
+            "comment": str,
+        },
+        pk="id",
+        foreign_keys=[("scorecard_id", "scorecards", "id")],
+    )
+    db["scorecard_items"].create_index(["scorecard_id", "item_id"], unique=True)
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

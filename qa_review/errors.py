@@ -51,3 +51,11 @@ class CallNotFound(QAReviewError):
 
 class MigrationError(QAReviewError):
     """The database schema is newer than this program or cannot be upgraded."""
+
+
+class ChecklistError(QAReviewError):
+    """A checklist file is missing, not valid YAML, or breaks the format."""
+
+
+class ScoringError(QAReviewError):
+    """A call could not be scored against a checklist."""

@@ -21,6 +21,7 @@ from . import store
 from .config import Settings
 from .errors import CallNotFound, QAReviewError
 from .ingest import IngestReport, Progress
+from .scoring import Scorecard
 from .ingest import ingest as _ingest
 from .transcribe import Transcriber, transcribe_call
 
@@ -178,4 +179,133 @@ def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = No
         base = [";".join(meta[k]) if k == "tags" else meta[k] for k in META_COLUMNS]
         for i, s in enumerate(t.segments):
             w.writerow(base + [i, s.speaker, f"{s.start:.2f}", f"{s.end:.2f}", s.text])
+    return buf.getvalue()
+
+
+# --- scoring -----------------------------------------------------------------
+
+@dataclass
+class ScoreReport:
+    scored: list[tuple[str, str, float | None]] = field(default_factory=list)  # call, checklist, score
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # already scored with that version
+    failed: list[tuple[str, str]] = field(default_factory=list)  # where, reason
+    unmatched: list[str] = field(default_factory=list)  # calls no checklist applies to
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.scored)} scored, {len(self.skipped)} already scored, "
+            f"{len(self.failed)} failed, {len(self.unmatched)} with no applicable checklist"
+        )
+
+
+def score_calls(
+    db: Database,
+    settings: Settings,
+    *,
+    checklist: str | None = None,
+    call_ids: list[str] | None = None,
+    rescore: bool = False,
+    progress: Progress | None = None,
+) -> ScoreReport:
+    """Score transcribed calls against checklists; idempotent.
+
+    With ``checklist`` (an id in the checklists folder, or a YAML path) every
+    chosen call gets that checklist; without it each call gets the folder's
+    checklists whose ``applies_to`` fits its channel and direction. A call
+    already scored with a checklist version is skipped unless ``rescore``.
+    """
+    from .checklists import find, load_dir
+    from .scoring import score as score_transcript
+
+    report = ScoreReport()
+    if checklist:
+        loaded = [find(checklist, settings.checklists_dir)]
+    else:
+        loaded, bad = load_dir(settings.checklists_dir)
+        report.failed.extend((msg.split(":", 1)[0], msg) for msg in bad)
+    usable = []
+    for lc in loaded:
+        try:
+            store.record_checklist(db, lc)
+            usable.append(lc)
+        except QAReviewError as e:
+            report.failed.append((lc.source, str(e)))
+
+    if call_ids:
+        calls = []
+        for cid in call_ids:
+            call = store.get_call(db, cid)
+            if call["status"] != store.TRANSCRIBED:
+                report.failed.append((cid, f"call {cid}: not transcribed yet (status {call['status']}); run `qa-review transcribe`"))
+            else:
+                calls.append(call)
+    else:
+        calls = store.list_calls(db, status=store.TRANSCRIBED)
+
+    for n, call in enumerate(calls, 1):
+        cid = call["call_id"]
+        if progress:
+            progress(f"[{n}/{len(calls)}] {cid}")
+        chosen = usable if checklist else [
+            lc for lc in usable if lc.checklist.applies(call["channel"], call["direction"])
+        ]
+        if not chosen:
+            report.unmatched.append(cid)
+            continue
+        transcript = store.get_transcript(db, cid)
+        for lc in chosen:
+            c = lc.checklist
+            existing = store.scorecard_row(db, cid, c.id, c.version)
+            if existing and (not rescore or existing["status"] != store.AUTO):
+                report.skipped.append((cid, c.id))
+                continue
+            try:
+                sc = score_transcript(transcript, c, written=call["kind"] == "written")
+            except Exception as e:  # one call's failure must not stop the batch
+                report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
+                continue
+            store.save_scorecard(db, sc)
+            report.scored.append((cid, c.id, sc.score))
+    return report
+
+
+def scorecards(db: Database, call_id: str) -> list[tuple[dict, Scorecard]]:
+    store.get_call(db, call_id)
+    return store.scorecards_for_call(db, call_id)
+
+
+SCORE_COLUMNS = (
+    "call_id", "operator", "started_at", "channel", "direction", "checklist_id",
+    "checklist_version", "score", "provisional", "critical_failed", "passed", "status",
+    "section_id", "item_id", "item_title", "kind", "weight", "critical", "verdict",
+    "evidence", "evidence_speaker", "evidence_start", "evidence_end", "evidence_words",
+)
+
+
+def export_scores(db: Database, fmt: str = "csv") -> str:
+    """One row per call × checklist item; stable column names (SCORE_COLUMNS)."""
+    if fmt not in ("json", "csv"):
+        raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    rows = []
+    for r in store.score_rows(db):
+        ev = json.loads(r.pop("evidence") or "[]")
+        first = next((e for e in ev if "start" in e), {})
+        rows.append({
+            **r,
+            "evidence": " | ".join(e["text"] for e in ev),
+            "evidence_speaker": first.get("speaker"),
+            "evidence_start": first.get("start"),
+            "evidence_end": first.get("end"),
+            "evidence_words": first.get("words"),
+            "evidence_items": ev,
+        })
+    if fmt == "json":
+        return json.dumps(
+            [{**{k: r[k] for k in SCORE_COLUMNS}, "evidence": r["evidence_items"]} for r in rows],
+            ensure_ascii=False, indent=1,
+        )
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=SCORE_COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
     return buf.getvalue()

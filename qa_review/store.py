@@ -8,8 +8,10 @@ from datetime import datetime, timezone
 
 from sqlite_utils import Database
 
+from .checklists import LoadedChecklist
 from .domain import CallMeta, Interval, Segment, Transcript
-from .errors import CallNotFound
+from .errors import CallNotFound, ChecklistError
+from .scoring import Evidence, ItemResult, Scorecard
 
 INGESTED, TRANSCRIBED, FAILED = "ingested", "transcribed", "failed"
 
@@ -211,3 +213,128 @@ def status_counts(db: Database) -> dict[str, int]:
         r["status"]: r["n"]
         for r in db.query("select status, count(*) as n from calls group by status")
     }
+
+
+# --- checklists and scorecards ----------------------------------------------
+
+AUTO = "auto"
+
+
+def record_checklist(db: Database, lc: LoadedChecklist) -> None:
+    """Keep the text of each checklist version that scored something.
+
+    A version is a promise: scorecards say which one they used, so the same
+    id and version with different content is refused.
+    """
+    c = lc.checklist
+    rows = list(db["checklist_versions"].rows_where(
+        "checklist_id = ? and version = ?", [c.id, c.version], limit=1))
+    if rows:
+        if rows[0]["sha256"] != lc.sha256:
+            raise ChecklistError(
+                f"{lc.source}: checklist {c.id!r} version {c.version} was changed after it scored "
+                f"calls; raise `version:` to {c.version + 1} so old scorecards keep the version "
+                "they were made with"
+            )
+        return
+    db["checklist_versions"].insert({
+        "checklist_id": c.id, "version": c.version, "title": c.title,
+        "sha256": lc.sha256, "yaml": lc.text, "first_used_at": now_iso(),
+    })
+
+
+def scorecard_row(db: Database, call_id: str, checklist_id: str, version: int) -> dict | None:
+    rows = list(db["scorecards"].rows_where(
+        "call_id = ? and checklist_id = ? and checklist_version = ?",
+        [call_id, checklist_id, version], limit=1))
+    return rows[0] if rows else None
+
+
+def save_scorecard(db: Database, sc: Scorecard) -> int:
+    """Insert (or replace an automatic) scorecard with its items, atomically."""
+    now = now_iso()
+    with db.atomic():
+        old = scorecard_row(db, sc.call_id, sc.checklist_id, sc.checklist_version)
+        if old:
+            db.execute("delete from scorecard_items where scorecard_id = ?", [old["id"]])
+            db.execute("delete from scorecards where id = ?", [old["id"]])
+        sid = db["scorecards"].insert({
+            "call_id": sc.call_id,
+            "checklist_id": sc.checklist_id,
+            "checklist_version": sc.checklist_version,
+            "score": sc.score,
+            "provisional": int(sc.provisional),
+            "critical_failed": int(sc.critical_failed),
+            "passed": None if sc.passed is None else int(sc.passed),
+            "pass_mark": sc.pass_mark,
+            "status": AUTO,
+            "revision": (old["revision"] + 1) if old else 1,
+            "created_at": now,
+            "updated_at": now,
+        }).last_pk
+        db["scorecard_items"].insert_all(
+            {
+                "scorecard_id": sid,
+                "position": n,
+                "section_id": it.section_id,
+                "item_id": it.item_id,
+                "title": it.title,
+                "kind": it.kind,
+                "weight": it.weight,
+                "critical": int(it.critical),
+                "verdict": it.verdict,
+                "auto_verdict": it.verdict,
+                "evidence": json.dumps([e.to_dict() for e in it.evidence], ensure_ascii=False),
+                "comment": None,
+            }
+            for n, it in enumerate(sc.items)
+        )
+    return sid
+
+
+def _scorecard_from_rows(row: dict, items: list[dict]) -> Scorecard:
+    return Scorecard(
+        call_id=row["call_id"],
+        checklist_id=row["checklist_id"],
+        checklist_version=row["checklist_version"],
+        items=tuple(
+            ItemResult(
+                section_id=r["section_id"], item_id=r["item_id"], title=r["title"], kind=r["kind"],
+                weight=r["weight"], critical=bool(r["critical"]), verdict=r["verdict"],
+                evidence=tuple(Evidence.from_dict(e) for e in json.loads(r["evidence"] or "[]")),
+            )
+            for r in items
+        ),
+        score=row["score"],
+        provisional=bool(row["provisional"]),
+        critical_failed=bool(row["critical_failed"]),
+        passed=None if row["passed"] is None else bool(row["passed"]),
+        pass_mark=row["pass_mark"],
+    )
+
+
+def scorecards_for_call(db: Database, call_id: str) -> list[tuple[dict, Scorecard]]:
+    """(row, scorecard) for each checklist version that scored the call, newest first."""
+    out = []
+    for row in db["scorecards"].rows_where(
+        "call_id = ?", [call_id], order_by="checklist_id, checklist_version desc"
+    ):
+        items = list(db["scorecard_items"].rows_where("scorecard_id = ?", [row["id"]], order_by="position"))
+        out.append((row, _scorecard_from_rows(row, items)))
+    return out
+
+
+def score_rows(db: Database) -> list[dict]:
+    """One row per call × item of every scorecard, for export."""
+    sql = """
+        select c.call_id, c.operator, c.started_at, c.channel, c.direction,
+               s.checklist_id, s.checklist_version, s.score, s.provisional,
+               s.critical_failed, s.passed, s.status,
+               i.section_id, i.item_id, i.title as item_title, i.kind, i.weight,
+               i.critical, i.verdict, i.evidence
+        from scorecard_items i
+        join scorecards s on s.id = i.scorecard_id
+        join calls c on c.call_id = s.call_id
+        order by c.call_id, s.checklist_id, s.checklist_version, i.position
+    """
+    return list(db.query(sql))

@@ -137,3 +137,39 @@ def merge_channels(
         language=language,
         source="asr",
     )
+
+
+CROSSTALK_RATIO = 0.25  # own channel under -12 dB of the other side: an echo
+
+
+def drop_crosstalk(
+    segments: list[Segment],
+    own: "np.ndarray",
+    other: "np.ndarray",
+    rate: int,
+    ratio: float = CROSSTALK_RATIO,
+) -> list[Segment]:
+    """Remove words that are the other party's voice leaking into this channel.
+
+    Telephone lines and headsets leak each side into the other at -20 to
+    -40 dB, and Whisper transcribes the leak as if this speaker said it. A word
+    whose own-channel energy is far below the other channel's over the same
+    span is such a leak; when both really talk at once, both are loud and
+    the word stays.
+    """
+    import numpy as np
+
+    def rms(x: np.ndarray, s: float, e: float) -> float:
+        a, b = int(s * rate), max(int(e * rate), int(s * rate) + 1)
+        part = x[a:b]
+        return float(np.sqrt(np.mean(part * part))) if part.size else 0.0
+
+    out = []
+    for seg in segments:
+        if not seg.words:
+            out.append(seg)
+            continue
+        kept = tuple(w for w in seg.words if rms(own, w.start, w.end) >= ratio * rms(other, w.start, w.end))
+        if kept:
+            out.append(replace(seg, words=kept, text=_text(list(kept))))
+    return out

@@ -41,3 +41,55 @@ def clock(seconds: float) -> str:
 def local_time(iso: str, offset_s: float = 0.0) -> str:
     dt = datetime.fromisoformat(iso) + timedelta(seconds=offset_s)
     return dt.strftime("%d.%m.%Y %H:%M") if lang() == "ru" else dt.strftime("%Y-%m-%d %H:%M")
+
+
+VERDICT_STYLE = {
+    "pass": ("green", ":material/check_circle:"),
+    "fail": ("red", ":material/cancel:"),
+    "na": ("gray", ":material/remove:"),
+    "review": ("orange", ":material/help:"),
+}
+
+
+def _escape(text: str) -> str:
+    # Streamlit markdown: keep ASR text literal
+    return "".join("\\" + ch if ch in "*_[]()`#~:$<>|" else ch for ch in text)
+
+
+def highlighted(segment, span: tuple[str | None, float, float] | None) -> str:
+    """A segment's text as markdown, the words inside ``span`` highlighted.
+
+    ``span`` is (speaker, start, end) of a piece of evidence; a written
+    message (no word timings) is highlighted whole when its time matches.
+    """
+    if not span or (span[0] and span[0] != segment.speaker):
+        return _escape(segment.text)
+    _, start, end = span
+    if not segment.words:
+        hit = segment.start - 0.01 <= start <= segment.end + 0.01
+        return f":orange-background[{_escape(segment.text)}]" if hit else _escape(segment.text)
+    parts = []
+    for w in segment.words:
+        text = _escape(w.text.strip())
+        inside = w.end > start - 0.01 and w.start < end + 0.01
+        parts.append(f":orange-background[{text}]" if inside else text)
+    return " ".join(parts)
+
+
+def evidence_text(ev) -> str:
+    """One piece of evidence in the UI language (the core's text is English)."""
+    prefix = tr("ev.applies") if ev.text.startswith("applies because ") else ""
+    speaker = tr(f"speaker.{ev.speaker}").lower() if ev.speaker else ""
+    if ev.kind in ("found", "borderline") or (ev.kind == "missing" and ev.words):
+        key = "ev.closest" if ev.kind == "missing" else f"ev.{ev.kind}"
+        return prefix + tr(key, phrase=ev.phrase, words=ev.words, speaker=speaker,
+                           start=f"{ev.start:.1f}", end=f"{(ev.end or ev.start):.1f}",
+                           sim=f"{(ev.similarity or 0):.2f}")
+    if ev.kind == "missing":
+        return prefix + tr("ev.missing", phrase=ev.phrase)
+    if ev.code == "manual" and ev.text != "decided by a reviewer":
+        return ev.text  # the checklist's own hint, in its own language
+    if ev.code in ("condition_not_met", "forbidden_absent", "mono_speaker", "manual"):
+        phrases = " / ".join(f"«{p.strip()}»" for p in (ev.phrase or "").split("/"))
+        return tr(f"ev.{ev.code}", speaker=speaker, phrase=phrases)
+    return ev.text

@@ -2,7 +2,9 @@ import sqlite3
 
 import pytest
 
-from qa_review.db import open_db, schema_version
+from sqlite_utils import Database
+
+from qa_review.db import migrations, open_db, schema_version
 from qa_review.errors import MigrationError
 
 
@@ -10,16 +12,18 @@ def test_new_database_gets_schema_and_wal(tmp_path):
     db = open_db(tmp_path / "a.db")
     assert {"calls", "transcripts", "segments", "activity", "ingest_errors"} <= set(db.table_names())
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
-    assert schema_version(db) == ["m001_calls_and_transcripts"]
+    assert schema_version(db)[:2] == ["m001_calls_and_transcripts", "m002_checklists_and_scorecards"]
+    assert migrations.pending(db) == []
 
 
 def test_reopening_keeps_data_and_applies_nothing_twice(tmp_path):
     db = open_db(tmp_path / "a.db")
     db["ingest_errors"].insert({"batch": "b", "path": "p", "reason": "r", "at": "t"})
+    applied = schema_version(db)
     db.conn.close()
     again = open_db(tmp_path / "a.db")
     assert again["ingest_errors"].count == 1
-    assert len(schema_version(again)) == 1
+    assert schema_version(again) == applied
 
 
 def test_database_from_a_newer_version_is_refused(tmp_path):
@@ -35,3 +39,14 @@ def test_database_from_a_newer_version_is_refused(tmp_path):
 def test_directory_for_the_database_is_created(tmp_path):
     open_db(tmp_path / "deep" / "dir" / "a.db")
     assert sqlite3.connect(tmp_path / "deep" / "dir" / "a.db").execute("select 1").fetchone()
+
+
+def test_old_database_is_upgraded_in_place(tmp_path):
+    old = Database(tmp_path / "old.db")
+    migrations.apply(old, stop_before="m002_checklists_and_scorecards")
+    old["calls"].insert({"call_id": "kept", "kind": "audio", "channel": "phone",
+                         "operator": "a", "started_at": "2026-11-01T10:00:00+03:00", "status": "ingested"})
+    old.conn.close()
+    db = open_db(tmp_path / "old.db")
+    assert "scorecards" in db.table_names()
+    assert [r["call_id"] for r in db["calls"].rows] == ["kept"]
