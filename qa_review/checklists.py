@@ -135,7 +135,14 @@ class Item(_Strict):
     weight: float = Field(1, gt=0)
     critical: bool = False
     check: Check
-    applies_if: Condition | None = None
+    # one condition, or a list: the item applies when any of them is met
+    applies_if: Condition | tuple[Condition, ...] | None = None
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        if self.applies_if is None:
+            return ()
+        return self.applies_if if isinstance(self.applies_if, tuple) else (self.applies_if,)
 
 
 class Section(_Strict):

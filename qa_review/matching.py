@@ -32,6 +32,8 @@ SHORT = 3  # stems this short must match exactly: "сам" is not "нам"
 MAX_GAPS = 1  # filler words allowed inside a phrase
 GAP_PENALTY = 0.05
 CANDIDATE_FLOOR = 0.6  # first-word similarity below this is not worth aligning
+MISSING_BELOW = 0.5  # a phrase word this unlike the token is missing
+MISSING_COST = 0.5  # ... and takes off half its weight
 JOINED_FLOOR = 0.8  # split or merged words must be this close to count at all
 
 
@@ -142,6 +144,13 @@ class Match:
         return " ".join(t.text for t in self.tokens)
 
 
+def _credit(weight: float, similarity: float) -> float:
+    """A word's contribution: a word that is not there at all costs, so a
+    phrase with a word missing ("записать вас" vs "записаны, спасибо") is not
+    a borderline match but a miss."""
+    return weight * (similarity if similarity >= MISSING_BELOW else -MISSING_COST)
+
+
 def _align(pw: tuple[str, ...], tokens: list[Token], j0: int) -> tuple[float, int] | None:
     """Best alignment of phrase words ``pw`` starting at token ``j0``.
 
@@ -163,17 +172,17 @@ def _align(pw: tuple[str, ...], tokens: list[Token], j0: int) -> tuple[float, in
                 if v is None:
                     continue
                 if i == n:
-                    score = v / total - GAP_PENALTY * g
+                    score = max(0.0, v / total - GAP_PENALTY * g)
                     if result is None or score > result[0]:
                         result = (score, j)
                     continue
                 if j >= limit:
                     continue
-                moves = [(i + 1, j + 1, weights[i] * word_similarity(pw[i], tokens[j].norm))]
+                moves = [(i + 1, j + 1, _credit(weights[i], word_similarity(pw[i], tokens[j].norm)))]
                 if j + 1 < limit and not {tokens[j].norm, tokens[j + 1].norm} & NEGATIONS:
-                    moves.append((i + 1, j + 2, weights[i] * joined_similarity(pw[i], tokens[j].norm + tokens[j + 1].norm)))
+                    moves.append((i + 1, j + 2, _credit(weights[i], joined_similarity(pw[i], tokens[j].norm + tokens[j + 1].norm))))
                 if i + 1 < n:
-                    moves.append((i + 2, j + 1, (weights[i] + weights[i + 1]) * joined_similarity(pw[i] + pw[i + 1], tokens[j].norm)))
+                    moves.append((i + 2, j + 1, _credit(weights[i] + weights[i + 1], joined_similarity(pw[i] + pw[i + 1], tokens[j].norm))))
                 for ni, nj, add in moves:
                     key = (ni, nj, g)
                     if best.get(key, -1.0) < v + add:

@@ -125,16 +125,21 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
     evidence: list[Evidence] = []
     verdict: str
     condition: list[Evidence] = []
-    if item.applies_if is not None:
-        state, ev = _phrases(item.applies_if, ctx)
-        if state == "missing":
-            note = Evidence("note", "not applicable: " + _describe_condition(item.applies_if),
-                            phrase=" / ".join(item.applies_if.phrases), speaker=item.applies_if.speaker,
-                            code="condition_not_met")
-            return _result(section_id, item, NA, [note])
-        condition = _label(ev, "applies because ")
-        if state == "borderline":
-            return _result(section_id, item, REVIEW, condition)
+    if item.conditions:
+        results = [(c, *_phrases(c, ctx)) for c in item.conditions]
+        met = [ev for _, state, ev in results if state == "found"]
+        if met:
+            condition = _label(met[0], "applies because ")
+        elif any(state == "borderline" for _, state, _ in results):
+            unsure = [e for _, state, ev in results if state == "borderline" for e in ev]
+            return _result(section_id, item, REVIEW, _label(unsure, "applies because "))
+        else:
+            notes = [
+                Evidence("note", "not applicable: " + _describe_condition(c),
+                         phrase=" / ".join(c.phrases), speaker=c.speaker, code="condition_not_met")
+                for c in item.conditions
+            ]
+            return _result(section_id, item, NA, notes)
     if isinstance(check, PhraseCheck):
         state, ev = _phrases(check, ctx)
         verdict = {"found": PASS, "borderline": REVIEW, "missing": FAIL}[state]

@@ -25,21 +25,20 @@ def reference(call_id):
 
 @pytest.fixture(scope="module")
 def transcribed(tmp_path_factory, real_transcriber):
-    """Demo calls ingested by manifest; two transcribed with the real model."""
+    """Every demo call and chat ingested and transcribed with the real model."""
     tmp = tmp_path_factory.mktemp("real")
     settings = Settings(db_path=tmp / "qa.db", models_dir=MODELS)
     db = open_db(settings.db_path)
     report = services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
     assert report.errors == [] and len(report.added) == 10
-    result = services.transcribe_pending(
-        db, settings, lambda: real_transcriber, call_ids=["demo-01-booking", "demo-10-mono"]
-    )
-    assert result.failed == []
-    return db
+    services.ingest(db, DEMO / "chats", settings)
+    result = services.transcribe_pending(db, settings, lambda: real_transcriber)
+    assert result.failed == [] and len(result.done) == 10
+    return db, settings
 
 
 def test_stereo_call_has_the_right_words_under_the_right_speaker(transcribed):
-    t = store.get_transcript(transcribed, "demo-01-booking")
+    t = store.get_transcript(transcribed[0], "demo-01-booking")
     operator, client = t.text_of("operator").lower(), t.text_of("client").lower()
     assert "анна" in operator and "паспорт" in operator
     assert "терапевт" in client and "горло" in client
@@ -49,7 +48,7 @@ def test_stereo_call_has_the_right_words_under_the_right_speaker(transcribed):
 
 
 def test_turns_are_timed_like_the_reference(transcribed):
-    t = store.get_transcript(transcribed, "demo-01-booking")
+    t = store.get_transcript(transcribed[0], "demo-01-booking")
     ref = reference("demo-01-booking")["segments"]
     # Each reference turn overlaps a recognized turn of the same speaker.
     for r in ref:
@@ -60,7 +59,7 @@ def test_turns_are_timed_like_the_reference(transcribed):
 
 
 def test_word_error_rate_per_speaker_is_usable(transcribed):
-    t = store.get_transcript(transcribed, "demo-01-booking")
+    t = store.get_transcript(transcribed[0], "demo-01-booking")
     ref = reference("demo-01-booking")["segments"]
     for speaker in ("operator", "client"):
         r = wer(" ".join(s["text"] for s in ref if s["speaker"] == speaker), t.text_of(speaker))
@@ -68,13 +67,13 @@ def test_word_error_rate_per_speaker_is_usable(transcribed):
 
 
 def test_mono_call_is_one_mixed_speaker(transcribed):
-    t = store.get_transcript(transcribed, "demo-10-mono")
+    t = store.get_transcript(transcribed[0], "demo-10-mono")
     assert {s.speaker for s in t.segments} == {"mixed"}
     assert "суббот" in t.text_of("mixed").lower()
 
 
 def test_speech_activity_comes_from_words_not_segment_bounds(transcribed):
-    t = store.get_transcript(transcribed, "demo-01-booking")
+    t = store.get_transcript(transcribed[0], "demo-01-booking")
     op = [a for a in t.activity if a.speaker == "operator"]
     spoken = sum(a.end - a.start for a in op)
     turns = sum(s.end - s.start for s in t.segments if s.speaker == "operator")
@@ -83,12 +82,8 @@ def test_speech_activity_comes_from_words_not_segment_bounds(transcribed):
     assert not any(a.start < 35.5 and a.end > 35.0 for a in op)
 
 
-def test_long_hold_produces_no_text_over_silence(real_transcriber, tmp_path):
-    settings = Settings(db_path=tmp_path / "qa.db", models_dir=MODELS)
-    db = open_db(settings.db_path)
-    services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
-    services.transcribe_pending(db, settings, lambda: real_transcriber, call_ids=["demo-05-long-hold"])
-    t = store.get_transcript(db, "demo-05-long-hold")
+def test_long_hold_produces_no_text_over_silence(transcribed):
+    t = store.get_transcript(transcribed[0], "demo-05-long-hold")
     # Hold from ~14 s to ~51 s: nobody speaks, nothing may be written there.
     assert not [s.text for s in t.segments if s.start > 15 and s.end < 50]
 
@@ -124,3 +119,34 @@ def test_killed_batch_resumes_with_no_duplicate(tmp_path):
         assert c.execute("select count(*) from transcripts").fetchone()[0] == 10
         dup = c.execute("select count(*) from (select call_id, idx from segments group by 1, 2 having count(*) > 1)")
         assert dup.fetchone()[0] == 0
+
+
+def test_no_crosstalk_under_the_wrong_speaker(transcribed):
+    # the operator's greeting leaks into the client channel at -34 dB
+    t = store.get_transcript(transcribed[0], "demo-03-price")
+    assert "зовут" not in t.text_of("client").lower()
+
+
+def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
+    import yaml
+
+    from qa_review.agreement import compare
+
+    db, settings = transcribed
+    report = services.score_calls(db, settings)
+    assert report.failed == [] and len(report.scored) == 12
+    truth = yaml.safe_load((DEMO / "ground_truth.yaml").read_text(encoding="utf-8"))
+    auto, ref, critical = {}, {}, set()
+    for checklist_id, calls in truth.items():
+        for call_id, verdicts in calls.items():
+            (_, sc), = [c for c in services.scorecards(db, call_id) if c[1].checklist_id == checklist_id]
+            for item in sc.items:
+                if item.critical:
+                    critical.add(item.item_id)
+                if item.item_id in verdicts:
+                    auto[(call_id, item.item_id)] = item.verdict
+                    ref[(call_id, item.item_id)] = verdicts[item.item_id]
+    a = compare(auto, ref, critical)
+    assert a.pairs == 138
+    assert a.rate >= 0.90, a.disagreements
+    assert a.critical_wrong_fail == []

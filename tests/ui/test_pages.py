@@ -27,6 +27,12 @@ def app_db(settings, tmp_path, monkeypatch):
     return db
 
 
+@pytest.fixture
+def scored_db(app_db, settings):
+    services.score_calls(app_db, settings)
+    return app_db
+
+
 def run_app(**state):
     at = AppTest.from_file(APP, default_timeout=30)
     for k, v in state.items():
@@ -90,3 +96,29 @@ def test_unknown_call_in_link_is_reported(app_db):
     at.run()
     at.switch_page("app_pages/call.py").run()
     assert "missing-id" in at.error[0].value
+
+
+def test_scorecard_is_shown_beside_the_transcript(scored_db):
+    at = run_app(call_id="chat-b")
+    at.switch_page("app_pages/call.py").run()
+    assert not at.exception
+    assert at.subheader[1].value == "Оценка по чек-листу"
+    labels = [e.label for e in at.expander]
+    assert any("Поздоровался" in label and "не выполнено" in label for label in labels)
+    assert any("written-chat" in c.value for c in at.caption)
+
+
+def test_clicking_evidence_highlights_the_words(scored_db):
+    at = run_app(call_id="chat-b")
+    at.switch_page("app_pages/call.py").run()
+    evidence_buttons = [b for b in at.button if b.key and b.key.startswith("ev-")]
+    assert evidence_buttons, "the condition evidence of offer_slot has a time"
+    evidence_buttons[0].click().run()
+    assert not at.exception
+    assert any("orange-background" in m.value and "записаться" in m.value for m in at.markdown)
+
+
+def test_unscored_call_says_how_to_score(app_db):
+    at = run_app(call_id="call-a")
+    at.switch_page("app_pages/call.py").run()
+    assert any("qa-review score" in i.value for i in at.info)

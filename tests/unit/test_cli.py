@@ -97,3 +97,35 @@ def test_transcribe_and_export(run, tmp_path, monkeypatch):
 def test_export_unknown_call_is_a_clear_error(run):
     result = run("export", "transcripts", "--call", "nope")
     assert result.exit_code == 1 and "no call with id 'nope'" in result.output
+
+
+def test_checklist_validate_reports_each_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntitle: B\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: x\n        check: {kind: nope}\n")
+    from qa_review.config import REPO_ROOT
+
+    good = REPO_ROOT / "checklists" / "clinic-inbound.yaml"
+    result = CliRunner().invoke(cli, ["checklist", "validate", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "clinic-inbound.yaml: ok (clinic-inbound v1" in result.output
+    assert "bad.yaml:8: sections[s].items[x].check.kind: unknown kind 'nope'" in result.output
+    assert "1 of 2 checklist(s) invalid" in result.output
+
+
+def test_score_show_and_export_scores(run, tmp_path):
+    chat = {"conversation_id": "c1", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
+            "channel": "chat", "messages": [
+                {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Сколько стоит УЗИ?"},
+                {"speaker": "operator", "at": "2026-11-04T19:01:00+03:00", "text": "Здравствуйте, клиника Здоровье. 2200 рублей. Всего доброго!"}]}
+    (tmp_path / "c1.json").write_text(json.dumps(chat, ensure_ascii=False))
+    run("ingest", tmp_path / "c1.json")
+    scored = run("score")
+    assert scored.exit_code == 0 and "1 scored" in scored.output and "written-chat" in scored.output
+    assert "0 scored, 1 already scored" in run("score", "--all").output
+    shown = run("show", "c1")
+    assert "written-chat v1: 100.0" in shown.output and "PASS   greet" in shown.output
+    data = json.loads(run("show", "c1", "--json").output)
+    assert data["scorecards"][0]["items"][0]["evidence"][0]["speaker"] == "operator"
+    rows = list(csv.DictReader(io.StringIO(run("export", "scores").output)))
+    assert {r["item_id"] for r in rows} >= {"greet", "farewell"}
+    assert "give --call or --all" in run("score", "--all", "--call", "c1").output

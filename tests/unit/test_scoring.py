@@ -172,3 +172,25 @@ sections:
     assert sc.item("greet").verdict == PASS
     assert sc.item("wait").verdict == FAIL and sc.item("wait").evidence[0].value == 900
     assert sc.item("hold").verdict == NA
+
+
+def test_any_of_several_conditions_makes_an_item_apply():
+    c = parse("""
+id: c
+title: C
+version: 1
+sections:
+  - id: s
+    items:
+      - id: confirm
+        applies_if:
+          - {speaker: client, any: ["записаться"]}
+          - {speaker: operator, any: ["записываю вас"]}
+        check: {kind: phrase, any: ["до свидания"]}
+""").checklist
+    by_operator = transcript(seg("client", 0.5, "можно в субботу"), seg("operator", 3.0, "записываю вас до свидания"))
+    item = score(by_operator, c, written=False).item("confirm")
+    assert item.verdict == PASS and "applies because" in item.evidence[-1].text
+    neither = transcript(seg("client", 0.5, "сколько стоит"), seg("operator", 3.0, "до свидания"))
+    na = score(neither, c, written=False).item("confirm")
+    assert na.verdict == NA and len(na.evidence) == 2
