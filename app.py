@@ -18,5 +18,6 @@ with st.sidebar:
 pages = [
     st.Page("app_pages/calls.py", title=tr("nav.calls"), icon=":material/list:", url_path="calls", default=True),
     st.Page("app_pages/call.py", title=tr("nav.call"), icon=":material/headphones:", url_path="call"),
+    st.Page("app_pages/checklists.py", title=tr("nav.checklists"), icon=":material/checklist:", url_path="checklists"),
 ]
 st.navigation(pages).run()

@@ -309,3 +309,10 @@ def export_scores(db: Database, fmt: str = "csv") -> str:
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
+
+
+def checklists(settings: Settings):
+    """Valid checklists in the folder, and the errors of invalid files."""
+    from .checklists import load_dir
+
+    return load_dir(settings.checklists_dir)

@@ -122,3 +122,19 @@ def test_unscored_call_says_how_to_score(app_db):
     at = run_app(call_id="call-a")
     at.switch_page("app_pages/call.py").run()
     assert any("qa-review score" in i.value for i in at.info)
+
+
+def test_checklists_page_lists_valid_and_explains_invalid(tmp_path, monkeypatch, settings):
+    from qa_review.config import REPO_ROOT
+    import shutil
+
+    folder = tmp_path / "cl"
+    shutil.copytree(REPO_ROOT / "checklists", folder)
+    (folder / "broken.yaml").write_text("id: broken\ntitle: B\nversion: 0\nsections: []\n")
+    monkeypatch.setenv("QA_REVIEW_CHECKLISTS", str(folder))
+    monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
+    at = run_app()
+    at.switch_page("app_pages/checklists.py").run()
+    assert not at.exception
+    assert any("clinic-inbound" in e.label for e in at.expander)
+    assert "broken.yaml:3: version" in at.error[0].value
