@@ -151,6 +151,81 @@ def m002_checklists_and_scorecards(db: Database) -> None:
     db["scorecard_items"].create_index(["scorecard_id", "item_id"], unique=True)
 
 
+@migrations()
+def m003_users_review_disputes(db: Database) -> None:
+    db["users"].create(
+        {
+            "username": str,
+            "display_name": str,
+            "role": str,  # admin | supervisor | trainer | operator
+            "team": str,
+            "operator_id": str,  # an operator's id in call metadata
+            "password_hash": str,  # argon2id
+            "active": int,
+            "created_at": str,
+        },
+        pk="username",
+        not_null={"role", "password_hash"},
+    )
+    db["users"].create_index(["operator_id"])
+    db["scorecards"].add_column("feedback", str)
+    db["scorecards"].add_column("assignee", str)
+    db["scorecards"].add_column("finalized_at", str)
+    db["scorecards"].add_column("finalized_by", str)
+    db["scorecard_items"].add_column("changed_by", str)
+    db["segments"].add_column("original_text", str)  # the ASR text, kept when corrected
+    db["disputes"].create(
+        {
+            "id": int,
+            "scorecard_id": int,
+            "item_id": str,
+            "opened_by": str,
+            "reason": str,
+            "opened_at": str,
+            "status": str,  # open | upheld | rejected
+            "verdict_before": str,
+            "verdict_after": str,
+            "resolved_by": str,
+            "resolved_at": str,
+            "reply": str,
+        },
+        pk="id",
+        foreign_keys=[("scorecard_id", "scorecards", "id")],
+    )
+    db["disputes"].create_index(["scorecard_id", "item_id"], unique=True)
+    db["disputes"].create_index(["status"])
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "username": str,
+            "action": str,
+            "call_id": str,
+            "scorecard_id": int,
+            "target": str,  # item id, segment index, ...
+            "old": str,
+            "new": str,
+            "reason": str,
+        },
+        pk="id",
+    )
+    db["audit_log"].create_index(["call_id"])
+    db["notifications"].create(
+        {
+            "id": int,
+            "username": str,
+            "kind": str,
+            "call_id": str,
+            "scorecard_id": int,
+            "text": str,
+            "created_at": str,
+            "read_at": str,
+        },
+        pk="id",
+    )
+    db["notifications"].create_index(["username", "read_at"])
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

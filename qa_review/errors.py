@@ -59,3 +59,23 @@ class ChecklistError(QAReviewError):
 
 class ScoringError(QAReviewError):
     """A call could not be scored against a checklist."""
+
+
+class AuthError(QAReviewError):
+    """Wrong user name or password, or an inactive account."""
+
+
+class PermissionDenied(QAReviewError):
+    """The user's role or team does not allow this action on this call."""
+
+
+class InvalidTransition(QAReviewError):
+    """The scorecard's state does not allow this action (e.g. editing a final scorecard)."""
+
+
+class ConcurrentChange(QAReviewError):
+    """Someone saved the scorecard after it was loaded; reload and apply the change again."""
+
+
+class NotFound(QAReviewError):
+    """A user, scorecard, dispute or item does not exist."""
