@@ -25,6 +25,15 @@ demo-data: model
 	$(BIN)/qa-review --db $(DB) ingest demo/chats
 	$(BIN)/qa-review --db $(DB) transcribe
 	$(BIN)/qa-review --db $(DB) score
+	@# demo accounts (password = "demo-" + user name); never use these in production
+	@for u in "admin admin" "svetlana supervisor --team registry" "trainer trainer" \
+	          "anna operator --team registry --operator-id anna.smirnova" \
+	          "ivan operator --team registry --operator-id ivan.petrov" \
+	          "petr operator --team registry --operator-id petr.volkov" \
+	          "olga operator --team registry --operator-id olga.sokolova"; do \
+	  set -- $$u; name=$$1; role=$$2; shift 2; \
+	  $(BIN)/qa-review --db $(DB) users add $$name --role $$role $$@ --password demo-$$name --exist-ok; \
+	done
 
 demo: demo-data
 	$(BIN)/qa-review --db $(DB) serve --port $(PORT)

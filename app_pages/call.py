@@ -1,19 +1,27 @@
-"""One call: player, transcript by speaker, and its scorecards with evidence.
+"""One call: player, transcript by speaker, scorecards with evidence.
 
-A line's ▶ plays the recording from there; an evidence's ▶ plays from the
-words that decided the verdict and highlights them in the transcript.
+What can be done here depends on the role; the service layer decides, the
+page only offers: a supervisor changes verdicts, corrects lines, writes
+feedback and finalizes; an operator disputes items of a final scorecard.
 """
 
 import mimetypes
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import streamlit as st
 
-from qa_review import services
-from qa_review.errors import CallNotFound
-from qa_review.webui import VERDICT_STYLE, clock, db, evidence_text, highlighted, local_time, tr
+from qa_review import review
+from qa_review.errors import QAReviewError
+from qa_review.permissions import EDITABLE, PUBLISHED
+from qa_review.scoring import VERDICTS
+from qa_review.webui import (
+    VERDICT_STYLE, clock, current_user, db, evidence_text, highlighted, local_time, settings, tr,
+)
 
+user = current_user()
 conn = db()
-calls = services.list_calls(conn)
+calls = review.visible_calls(conn, user)
 if not calls:
     st.info(tr("calls.empty"))
     st.stop()
@@ -25,9 +33,7 @@ if wanted and wanted not in by_id:
     st.error(tr("call.not_found", id=wanted))
     wanted = None
 call_id = st.selectbox(
-    tr("call.choose"),
-    ids,
-    index=ids.index(wanted) if wanted else 0,
+    tr("call.choose"), ids, index=ids.index(wanted) if wanted else 0,
     format_func=lambda i: f"{i} · {by_id[i]['operator']} · {local_time(by_id[i]['started_at'])}",
     key="call_select",
 )
@@ -35,13 +41,13 @@ st.session_state["call_id"] = call_id
 st.query_params["call"] = call_id
 
 try:
-    detail = services.call_detail(conn, call_id)
-    cards = services.scorecards(conn, call_id)
-except CallNotFound as e:
+    detail = review.call_for(conn, user, call_id)
+except QAReviewError as e:
     st.error(str(e))
     st.stop()
-call, transcript, asr = detail["call"], detail["transcript"], detail["asr"]
+call, transcript, asr, cards = detail["call"], detail["transcript"], detail["asr"], detail["scorecards"]
 is_audio = call["kind"] == "audio"
+is_reviewer = user.role == "supervisor"
 
 st.title(call_id)
 st.caption(
@@ -59,16 +65,28 @@ def seek(at: float, span=None) -> None:
     st.session_state[mark_key] = span
 
 
+def attempt(action, success: str | None = None) -> bool:
+    """Run a service call; show its refusal as it is worded."""
+    try:
+        action()
+    except QAReviewError as e:
+        st.error(str(e))
+        return False
+    if success:
+        st.session_state["flash"] = ("success", success)
+    return True
+
+
+flash = st.session_state.pop("flash", None)
+if flash:
+    getattr(st, flash[0])(flash[1])
+
 if is_audio:
-    path = services.audio_path(conn, call_id)
-    if path and path.exists():
+    path = call["source_path"]
+    if path and Path(path).exists():
         start = st.session_state.get(seek_key, 0)
-        st.audio(
-            str(path),
-            format=mimetypes.guess_type(path.name)[0] or "audio/wav",
-            start_time=int(start),
-            autoplay=bool(start),
-        )
+        st.audio(path, format=mimetypes.guess_type(path)[0] or "audio/wav",
+                 start_time=int(start), autoplay=bool(start))
     else:
         st.warning(tr("call.audio_missing", path=path))
 
@@ -94,24 +112,40 @@ with left:
                 c_time.write(local_time(call["started_at"], seg.start))
             c_who.markdown(f":{colour.get(seg.speaker, 'gray')}[**{tr(f'speaker.{seg.speaker}')}**]")
             c_text.markdown(highlighted(seg, mark))
+        if is_reviewer:
+            with st.expander(tr("review.correct")):
+                with st.form(f"correct-{call_id}"):
+                    line = st.selectbox(tr("review.line"), range(len(transcript.segments)),
+                                        format_func=lambda k: f"{clock(transcript.segments[k].start)} {transcript.segments[k].text[:60]}")
+                    text = st.text_area(tr("review.new_text"), key=f"correct-text-{call_id}")
+                    if st.form_submit_button(tr("review.save")):
+                        if attempt(lambda: review.correct_segment(conn, user, call_id, line, text), tr("review.saved")):
+                            st.rerun()
 
 with right:
     st.subheader(tr("call.scorecard"))
     if not cards:
         st.info(tr("call.no_scorecard"))
-    for n, (row, sc) in enumerate(cards):
-        st.caption(tr("call.checklist", id=sc.checklist_id, version=sc.checklist_version))
-        value = "—" if sc.score is None else f"{sc.score:.1f}"
-        st.metric(tr("call.score"), value)
+    for n, (row, sc, disputes) in enumerate(cards):
+        st.caption(tr("call.checklist", id=sc.checklist_id, version=sc.checklist_version) + " · "
+                   + tr("review.status", status=tr(f"status.{row['status']}"), revision=row["revision"]))
+        st.metric(tr("call.score"), "—" if sc.score is None else f"{sc.score:.1f}")
         if sc.critical_failed:
             st.error(tr("call.critical"))
         if sc.provisional:
             st.warning(tr("call.provisional"))
+        if row["feedback"] and not is_reviewer:
+            st.info(f"**{tr('review.feedback')}:** {row['feedback']}")
+        editable = is_reviewer and row["status"] in EDITABLE
+        by_item = {d["item_id"]: d for d in disputes}
         for item in sc.items:
             hue, icon = VERDICT_STYLE[item.verdict]
             label = f":{hue}[{icon} {tr(f'verdict.{item.verdict}')}] · {item.title}"
             if item.critical:
                 label += f" · :red[{tr('call.critical_item')}]"
+            d = by_item.get(item.item_id)
+            if d:
+                label += " · " + tr("dispute.state", status=tr(f"dispute.{d['status']}"))
             with st.expander(label, expanded=item.verdict in ("fail", "review")):
                 for k, ev in enumerate(item.evidence):
                     ev_text, ev_play = st.columns([5, 2.2], vertical_alignment="center")
@@ -123,3 +157,48 @@ with right:
                             key=f"ev-{n}-{item.item_id}-{k}",
                             on_click=seek, args=(ev.start if is_audio else 0, span),
                         )
+                if d:
+                    st.caption(tr("dispute.operator_reason", reason=d["reason"]))
+                    if d["reply"]:
+                        st.caption(tr("dispute.reply", reply=d["reply"]))
+                if editable:
+                    with st.form(f"verdict-{n}-{item.item_id}"):
+                        verdict = st.selectbox(tr("review.verdict"), VERDICTS, index=VERDICTS.index(item.verdict),
+                                               format_func=lambda v: tr(f"verdict.{v}"), key=f"v-{n}-{item.item_id}")
+                        comment = st.text_input(tr("review.comment"), key=f"c-{n}-{item.item_id}")
+                        if st.form_submit_button(tr("review.save")):
+                            if attempt(lambda: review.set_verdict(conn, user, row["id"], item.item_id, verdict,
+                                                                  comment, row["revision"]), tr("review.saved")):
+                                st.rerun()
+        if editable:
+            with st.form(f"feedback-{n}"):
+                feedback = st.text_area(tr("review.feedback"), value=row["feedback"] or "", key=f"fb-{n}")
+                if st.form_submit_button(tr("review.save")):
+                    if attempt(lambda: review.set_feedback(conn, user, row["id"], feedback, row["revision"]),
+                               tr("review.saved")):
+                        st.rerun()
+            if st.button(tr("review.finalize"), key=f"finalize-{n}", type="primary"):
+                if attempt(lambda: review.finalize(conn, user, row["id"], row["revision"]), tr("review.finalized")):
+                    st.rerun()
+        if user.role == "operator" and row["status"] in PUBLISHED:
+            days = settings().dispute_window_days
+            until = datetime.fromisoformat(row["finalized_at"]) + timedelta(days=days)
+            open_items = [i for i in sc.items if i.item_id not in by_item]
+            if open_items:
+                st.markdown(f"**{tr('dispute.title')}** · " + tr("dispute.window", date=local_time(until.isoformat())))
+                chosen = st.multiselect(tr("dispute.items"), [i.item_id for i in open_items],
+                                        format_func=lambda i: sc.item(i).title, key=f"d-items-{n}")
+                with st.form(f"dispute-{n}"):
+                    reasons = {i: st.text_input(tr("dispute.reason", item=sc.item(i).title), key=f"d-reason-{n}-{i}")
+                               for i in chosen}
+                    if st.form_submit_button(tr("dispute.submit")):
+                        if attempt(lambda: review.open_disputes(conn, user, row["id"], reasons, window_days=days),
+                                   tr("dispute.sent")):
+                            st.rerun()
+
+if user.role != "operator" and cards:
+    with st.expander(tr("review.audit")):
+        log = review.audit_for_call(conn, user, call_id)
+        if log:
+            st.dataframe([{k: e[k] for k in ("at", "username", "action", "target", "old", "new", "reason")} for e in log],
+                         hide_index=True)

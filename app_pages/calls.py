@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from qa_review import services
-from qa_review.webui import db, local_time, tr
+from qa_review import review
+from qa_review.webui import current_user, db, local_time, tr
 
+user = current_user()
 st.title(tr("calls.title"))
-rows = services.list_calls(db())
+rows = review.visible_calls(db(), user)
 if not rows:
     st.info(tr("calls.empty"))
     st.stop()

@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import asr_models, services
+from . import accounts, asr_models, review, services
+from .permissions import ADMIN, ROLES, User
 from .checklists import load_file as load_checklist
 from .config import REPO_ROOT, from_env, parse_channel_roles, parse_language
 from .db import open_db
@@ -329,6 +330,72 @@ def show(obj: _Ctx, call_id, as_json):
             click.echo(f"  {i.verdict.upper():<6} {i.item_id:<26} {i.evidence[0].text if i.evidence else ''}")
 
 
+# The CLI is the server administrator's tool: whoever can run it can open the
+# database file, so it acts with admin rights. The app enforces roles per login.
+SYSTEM = User("cli", ADMIN, "command line")
+
+
+@cli.group()
+def users():
+    """Manage users of the app (the first one must be an admin).
+
+    \b
+    qa-review users add admin --role admin
+    qa-review users add anna --role operator --team registry --operator-id anna.smirnova
+    """
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--team", default=None, help="Team name; a supervisor without a team oversees all teams.")
+@click.option("--operator-id", default=None, help="For operators: their id in call metadata.")
+@click.option("--display-name", default="", help="Name shown in the app.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="QA_REVIEW_PASSWORD",
+              help="Asked for when not given (env QA_REVIEW_PASSWORD).")
+@click.option("--exist-ok", is_flag=True, help="Do nothing if the user exists (for scripts).")
+@click.pass_obj
+def users_add(obj: _Ctx, username, role, team, operator_id, display_name, password, exist_ok):
+    """Add a user.
+
+    \b
+    qa-review users add svetlana --role supervisor --team registry
+    """
+    if exist_ok and list(obj.db["users"].rows_where("username = ?", [username], limit=1)):
+        click.echo(f"user {username} exists")
+        return
+    actor = None if accounts.count(obj.db) == 0 else SYSTEM
+    u = accounts.add_user(obj.db, actor, username, password, role, display_name=display_name,
+                          team=team, operator_id=operator_id)
+    click.echo(f"added {u.username} ({u.role}{', team ' + u.team if u.team else ''})")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj: _Ctx):
+    """List active users.
+
+    \b
+    qa-review users list
+    """
+    for u in accounts.list_users(obj.db, SYSTEM):
+        click.echo(f"{u.username:<20} {u.role:<11} {u.team or '-':<12} {u.operator_id or '-':<20} {u.display_name}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="QA_REVIEW_PASSWORD")
+@click.pass_obj
+def users_passwd(obj: _Ctx, username, password):
+    """Set a user's password.
+
+    \b
+    qa-review users passwd anna
+    """
+    accounts.set_password(obj.db, SYSTEM, username, password)
+    click.echo(f"password of {username} changed")
+
+
 @cli.group()
 def export():
     """Export data for other tools.
@@ -349,6 +416,31 @@ def export_scores(obj: _Ctx, fmt, output):
     qa-review export scores --format csv -o scores.csv
     """
     _write(services.export_scores(obj.db, fmt), output)
+
+
+@export.command("audit")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@click.pass_obj
+def export_audit(obj: _Ctx, fmt, output):
+    """The audit log: every verdict change, correction, finalization, dispute, resolution.
+
+    \b
+    qa-review export audit -o audit.csv
+    """
+    rows = review.export_audit(obj.db, SYSTEM)
+    if fmt == "json":
+        _write(review.audit_json(rows), output)
+        return
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["id", "at", "username", "action", "call_id", "scorecard_id",
+                                        "target", "old", "new", "reason"])
+    w.writeheader()
+    w.writerows(rows)
+    _write(buf.getvalue(), output)
 
 
 @export.command("transcripts")

@@ -36,6 +36,7 @@ class Settings:
     language: str | None = "ru"  # None: let Whisper detect it
     timezone: str = "Europe/Moscow"  # for naive timestamps in metadata
     model: str = "base"
+    dispute_window_days: int = 5  # operators may dispute this long after finalization
 
     @property
     def tz(self) -> ZoneInfo:
@@ -81,6 +82,16 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         s = replace(s, language=parse_language(env["QA_REVIEW_LANGUAGE"]))
     if "QA_REVIEW_TZ" in env:
         s = replace(s, timezone=env["QA_REVIEW_TZ"])
+    if "QA_REVIEW_DISPUTE_DAYS" in env:
+        try:
+            days = int(env["QA_REVIEW_DISPUTE_DAYS"])
+        except ValueError:
+            days = -1
+        if days < 0:
+            raise ConfigError(
+                f"QA_REVIEW_DISPUTE_DAYS={env['QA_REVIEW_DISPUTE_DAYS']!r}: expected a whole number of days, 0 or more"
+            )
+        s = replace(s, dispute_window_days=days)
     if "QA_REVIEW_MODEL" in env:
         s = replace(s, model=env["QA_REVIEW_MODEL"])
     s.tz  # fail early on a bad zone

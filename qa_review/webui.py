@@ -39,7 +39,8 @@ def clock(seconds: float) -> str:
 
 
 def local_time(iso: str, offset_s: float = 0.0) -> str:
-    dt = datetime.fromisoformat(iso) + timedelta(seconds=offset_s)
+    # stored times carry their offset; show them on the clinic's clock
+    dt = (datetime.fromisoformat(iso) + timedelta(seconds=offset_s)).astimezone(settings().tz)
     return dt.strftime("%d.%m.%Y %H:%M") if lang() == "ru" else dt.strftime("%Y-%m-%d %H:%M")
 
 
@@ -93,3 +94,15 @@ def evidence_text(ev) -> str:
         phrases = " / ".join(f"«{p.strip()}»" for p in (ev.phrase or "").split("/"))
         return tr(f"ev.{ev.code}", speaker=speaker, phrase=phrases)
     return ev.text
+
+
+def current_user():
+    """The logged-in user; pages are only routed to once someone is."""
+    user = st.session_state.get("user")
+    if user is None:
+        st.stop()
+    return user
+
+
+def show_error(e: Exception) -> None:
+    st.error(str(e))

@@ -1,8 +1,11 @@
-"""The real app in headless Chromium: a user opens a call and plays a line."""
+"""The real app in headless Chromium, driven as its users drive it."""
+
+import json
+import re
 
 import pytest
 
-from qa_review import services
+from qa_review import accounts, review, services
 from qa_review.db import open_db
 from tests.audio_factory import write_turns
 from tests.conftest import FakeTranscriber
@@ -11,26 +14,83 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def db_path(settings, tmp_path):
+def clinic(settings, tmp_path):
+    """One inbound call by operator anna, auto-scored and finalized by the supervisor."""
     db = open_db(settings.db_path)
     write_turns(tmp_path / "in" / "call-e2e.wav", [(0, 0.0, 2.0), (1, 3.0, 5.0)], seconds=6.0)
+    (tmp_path / "in" / "call-e2e.json").write_text(json.dumps({
+        "call_id": "call-e2e", "operator": "anna.smirnova", "started_at": "2026-11-02T09:15:00",
+        "direction": "inbound"}))
     services.ingest(db, tmp_path / "in", settings)
     services.transcribe_pending(db, settings, FakeTranscriber)
+    services.score_calls(db, settings, checklist="clinic-inbound")
+    admin = accounts.add_user(db, None, "admin", "admin-password", "admin")
+    sup = accounts.add_user(db, admin, "svetlana", "svetlana-pass", "supervisor", team="registry")
+    accounts.add_user(db, admin, "anna", "anna-password", "operator", team="registry", operator_id="anna.smirnova")
+    (row, _, _), = review.call_for(db, sup, "call-e2e")["scorecards"]
+    rev = review.set_verdict(db, sup, row["id"], "empathy", "pass", "вежливо", row["revision"])
+    review.finalize(db, sup, row["id"], rev)
     return settings.db_path
 
 
-def test_user_opens_a_call_and_plays_from_a_line(browser, serve, db_path):
-    url = serve(db_path)
-    page = browser.new_page()
-    page.goto(url + "/calls")
-    page.get_by_text("Звонки и переписки").wait_for(timeout=30000)
-    page.goto(url + "/call?call=call-e2e")
+def login(page, url, username, password):
+    page.goto(url)
+    page.get_by_label("Логин").fill(username)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+    page.get_by_text("Выйти").wait_for(timeout=30000)
+
+
+def open_call(page):
+    page.get_by_role("link", name="Звонок").click()
     page.get_by_role("heading", name="call-e2e").wait_for(timeout=30000)
+
+
+def score(page) -> float:
+    return float(page.locator('[data-testid="stMetricValue"]').first.inner_text())
+
+
+def test_dispute_upheld_end_to_end(browser, serve, clinic):
+    url = serve(clinic)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+    login(page, url, "anna", "anna-password")
+    open_call(page)
+    before = score(page)
+    picker = page.locator('[data-testid="stMultiSelect"] input')
+    picker.click()
+    picker.fill("Поздоровался")
+    page.get_by_role("option", name="Поздоровался").click()
+    page.keyboard.press("Escape")
+    page.get_by_label("Причина: Поздоровался").fill("Я поздоровалась в начале звонка")
+    page.get_by_role("button", name="Отправить спор").click()
+    page.get_by_text("Спор отправлен супервизору").wait_for(timeout=30000)
+    page.get_by_role("button", name="Выйти").click()
+
+    login(page, url, "svetlana", "svetlana-pass")
+    page.get_by_role("link", name="Споры").click()
+    page.get_by_text("Я поздоровалась в начале звонка").wait_for(timeout=30000)
+    page.get_by_label("Ответ оператору").fill("Да, приветствие было")
+    page.get_by_role("button", name="Принять").click()
+    page.get_by_text("Открытых споров нет.").wait_for(timeout=30000)
+    page.get_by_role("button", name="Выйти").click()
+
+    login(page, url, "anna", "anna-password")
+    open_call(page)
+    page.get_by_text("Спор: принят").wait_for(timeout=30000)
+    assert score(page) > before
+    page.get_by_text(re.compile("Ответ: Да, приветствие было")).first.wait_for(state="attached", timeout=30000)
+    page.screenshot(path=str(clinic.parent / "operator-after.png"), full_page=True)
+
+
+def test_supervisor_plays_a_line_from_its_start(browser, serve, clinic):
+    url = serve(clinic)
+    page = browser.new_page()
+    login(page, url, "svetlana", "svetlana-pass")
+    open_call(page)
     page.locator("audio").wait_for(state="attached", timeout=15000)
-    assert page.locator("audio").count() == 1
     page.get_by_role("button", name="▶ 00:03").first.click()
     page.wait_for_function(
-        "() => { const a = document.querySelector('audio'); return a && a.src && a.src.includes('#t=3') || (a && a.currentTime >= 3); }",
+        "() => { const a = document.querySelector('audio'); return a && (a.src.includes('#t=3') || a.currentTime >= 3); }",
         timeout=15000,
     )
-    page.screenshot(path=str(db_path.parent / "call.png"))

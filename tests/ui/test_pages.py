@@ -3,7 +3,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qa_review import services
+from qa_review import accounts, review, services
+from qa_review.permissions import User
 from qa_review.config import REPO_ROOT
 from qa_review.db import open_db
 from tests.audio_factory import write_wav
@@ -24,7 +25,19 @@ def app_db(settings, tmp_path, monkeypatch):
     services.ingest(db, tmp_path / "in", settings)
     services.transcribe_pending(db, settings, FakeTranscriber)
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    admin = accounts.add_user(db, None, "admin", "admin-pass", "admin")
+    accounts.add_user(db, admin, "sup", "sup-password", "supervisor")
+    accounts.add_user(db, admin, "anna", "anna-password", "operator", operator_id="anna")
+    accounts.add_user(db, admin, "petr", "petr-password", "operator", operator_id="unknown-other")
     return db
+
+
+SUP = User("sup", "supervisor")
+ANNA = User("anna", "operator", operator_id="anna")
+TRAINER = User("trainer", "trainer")
 
 
 @pytest.fixture
@@ -33,8 +46,10 @@ def scored_db(app_db, settings):
     return app_db
 
 
-def run_app(**state):
+def run_app(user=TRAINER, **state):
     at = AppTest.from_file(APP, default_timeout=30)
+    if user is not None:
+        at.session_state["user"] = user
     for k, v in state.items():
         at.session_state[k] = v
     return at.run()
@@ -57,8 +72,14 @@ def test_english_is_available(app_db):
 
 def test_empty_database_says_how_to_ingest(settings, monkeypatch):
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
-    at = run_app()
+    at = run_app(user=TRAINER)
     assert "qa-review ingest" in at.info[0].value
+
+
+def test_first_start_says_how_to_create_the_admin(settings, monkeypatch):
+    monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
+    at = run_app(user=None)
+    assert "qa-review users add admin --role admin" in at.info[0].value
 
 
 def test_call_page_shows_player_and_transcript_by_speaker(app_db):
@@ -92,6 +113,7 @@ def test_written_conversation_shows_times_not_a_player(app_db):
 
 def test_unknown_call_in_link_is_reported(app_db):
     at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["user"] = TRAINER
     at.query_params["call"] = "missing-id"
     at.run()
     at.switch_page("app_pages/call.py").run()
@@ -133,8 +155,91 @@ def test_checklists_page_lists_valid_and_explains_invalid(tmp_path, monkeypatch,
     (folder / "broken.yaml").write_text("id: broken\ntitle: B\nversion: 0\nsections: []\n")
     monkeypatch.setenv("QA_REVIEW_CHECKLISTS", str(folder))
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
-    at = run_app()
+    at = run_app(user=TRAINER)
     at.switch_page("app_pages/checklists.py").run()
     assert not at.exception
     assert any("clinic-inbound" in e.label for e in at.expander)
     assert "broken.yaml:3: version" in at.error[0].value
+
+
+def test_login_with_wrong_then_right_password(app_db):
+    at = run_app(user=None)
+    at.text_input(key="login_username").input("anna")
+    at.text_input(key="login_password").input("wrong-password")
+    at.button[0].click().run()
+    assert "wrong user name or password" in at.error[0].value
+    at.text_input(key="login_password").input("anna-password")
+    at.button[0].click().run()
+    assert at.session_state["user"].username == "anna"
+    assert at.title[0].value == "Звонки и переписки"
+
+
+def test_operator_sees_only_own_calls_and_is_refused_others(app_db):
+    at = run_app(user=ANNA)
+    assert list(at.dataframe[0].value["ID"]) == ["chat-b"]
+    at.query_params["call"] = "call-a"
+    at.switch_page("app_pages/call.py").run()
+    assert "call-a" in at.error[0].value  # not among the calls she may open
+
+
+def test_supervisor_changes_a_verdict_and_finalizes(scored_db):
+    at = run_app(user=SUP, call_id="chat-b")
+    at.switch_page("app_pages/call.py").run()
+    at.selectbox(key="v-0-tone").select("pass")
+    at.text_input(key="c-0-tone").input("вежливо")
+    at.button(key="FormSubmitter:verdict-0-tone-Сохранить").click().run()
+    assert not at.exception
+    assert "Сохранено" in at.success[0].value
+    at.button(key="finalize-0").click().run()
+    assert "Оценка завершена" in at.success[0].value
+    (row, sc, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    assert row["status"] == "final" and sc.item("tone").verdict == "pass"
+
+
+def test_change_without_comment_is_refused_on_the_page(scored_db):
+    at = run_app(user=SUP, call_id="chat-b")
+    at.switch_page("app_pages/call.py").run()
+    at.selectbox(key="v-0-greet").select("pass")
+    at.button(key="FormSubmitter:verdict-0-greet-Сохранить").click().run()
+    assert "comment is required" in at.error[0].value
+
+
+def test_operator_disputes_and_supervisor_upholds(scored_db):
+    (row, _, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    rev = review.set_verdict(scored_db, SUP, row["id"], "tone", "pass", "ok", row["revision"])
+    review.finalize(scored_db, SUP, row["id"], rev)
+    (_, before, _), = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
+
+    at = run_app(user=ANNA, call_id="chat-b")
+    at.switch_page("app_pages/call.py").run()
+    at.multiselect(key="d-items-0").select("greet").run()
+    at.text_input(key="d-reason-0-greet").input("я поздоровалась")
+    at.button(key="FormSubmitter:dispute-0-Отправить спор").click().run()
+    assert "Спор отправлен" in at.success[0].value
+
+    sup = run_app(user=SUP)
+    sup.switch_page("app_pages/disputes.py").run()
+    assert "я поздоровалась" in sup.caption[-1].value or any("я поздоровалась" in c.value for c in sup.caption)
+    (d,) = review.open_dispute_list(scored_db, SUP)
+    sup.text_input(key=f"reply-{d['id']}").input("да, приветствие было")
+    sup.button(key=f"dispute.uphold-{d['id']}").click().run()
+    assert not sup.exception
+    (row, sc, disputes), = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
+    assert row["status"] == "resolved" and sc.item("greet").verdict == "pass"
+    assert sc.score > before.score
+
+
+def test_supervisor_lands_on_the_review_queue(scored_db):
+    at = run_app(user=SUP)
+    assert not at.exception
+    assert at.title[0].value == "Очередь проверки"
+    assert list(at.dataframe[0].value["ID"]) == ["chat-b"]
+    at.toggle[0].set_value(True).run()  # critical failures only: none here
+    assert "Очередь пуста." in at.info[0].value
+
+
+def test_admin_manages_users(app_db):
+    at = run_app(user=User("admin", "admin"))
+    at.switch_page("app_pages/users.py").run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["Логин"]) == {"admin", "sup", "anna", "petr"}

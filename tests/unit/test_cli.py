@@ -129,3 +129,36 @@ def test_score_show_and_export_scores(run, tmp_path):
     rows = list(csv.DictReader(io.StringIO(run("export", "scores").output)))
     assert {r["item_id"] for r in rows} >= {"greet", "farewell"}
     assert "give --call or --all" in run("score", "--all", "--call", "c1").output
+
+
+def test_users_add_list_and_first_must_be_admin(run):
+    refused = run("users", "add", "sup", "--role", "supervisor", "--password", "password-1")
+    assert refused.exit_code == 1 and "first user must be an admin" in refused.output
+    assert run("users", "add", "root", "--role", "admin", "--password", "password-1").exit_code == 0
+    added = run("users", "add", "anna", "--role", "operator", "--team", "A", "--operator-id", "anna.smirnova",
+                "--password", "password-2")
+    assert added.exit_code == 0 and "added anna (operator, team A)" in added.output
+    assert "exists" in run("users", "add", "anna", "--role", "operator", "--operator-id", "x",
+                           "--password", "password-2", "--exist-ok").output
+    listed = run("users", "list").output
+    assert "anna" in listed and "anna.smirnova" in listed and "root" in listed
+    assert run("users", "passwd", "anna", "--password", "short").exit_code == 1
+
+
+def test_every_ui_message_has_russian_and_english():
+    from qa_review.i18n import catalogue
+
+    missing = [k for k, v in catalogue().items() if not (v.get("ru") and v.get("en"))]
+    assert missing == []
+
+
+def test_export_audit_after_a_change(run, tmp_path):
+    import sqlite3
+
+    run("users", "add", "root", "--role", "admin", "--password", "password-1")
+    with sqlite3.connect(tmp_path / "cli.db") as c:
+        c.execute("insert into audit_log (at, username, action, call_id, target, old, new, reason) "
+                  "values ('2026-11-02T10:00:00+00:00', 'sup', 'verdict', null, 'greet', 'pass', 'fail', 'why')")
+    rows = list(csv.DictReader(io.StringIO(run("export", "audit").output)))
+    assert [(r["username"], r["action"], r["old"], r["new"], r["reason"]) for r in rows] == [
+        ("sup", "verdict", "pass", "fail", "why")]
