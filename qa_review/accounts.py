@@ -107,6 +107,11 @@ def operator_team(db: Database, operator_id: str) -> str | None:
     return rows[0]["team"] if rows else None
 
 
+def teams_by_operator(db: Database) -> dict[str, str | None]:
+    """operator id -> team, for filtering many calls with one query."""
+    return {r["operator_id"]: r["team"] for r in db["users"].rows_where("operator_id is not null and active = 1")}
+
+
 def users_for_operator(db: Database, operator_id: str) -> list[str]:
     return [r["username"] for r in db["users"].rows_where("operator_id = ? and active = 1", [operator_id])]
 

@@ -112,10 +112,8 @@ def _save(db: Database, ctx: Context, now=None, **fields) -> int:
 # --- reading ------------------------------------------------------------------
 
 def visible_calls(db: Database, user: User) -> list[dict]:
-    return [
-        c for c in store.list_calls(db)
-        if can_read_call(user, c["operator"], accounts.operator_team(db, c["operator"]))
-    ]
+    teams = accounts.teams_by_operator(db)
+    return [c for c in store.list_calls(db) if can_read_call(user, c["operator"], teams.get(c["operator"]))]
 
 
 def call_for(db: Database, user: User, call_id: str) -> dict:
@@ -339,6 +337,7 @@ def review_queue(db: Database, user: User, *, operator: str | None = None, check
         raise PermissionDenied(f"{user.username} ({user.role}) has no review queue")
     sql = """select s.*, c.operator, c.started_at, c.channel, c.duration_s from scorecards s
              join calls c on c.call_id = s.call_id order by c.started_at"""
+    teams = accounts.teams_by_operator(db)
     out = []
     for r in db.query(sql):
         if r["status"] not in status:
@@ -354,7 +353,7 @@ def review_queue(db: Database, user: User, *, operator: str | None = None, check
             continue
         if r["assignee"] and r["assignee"] != user.username:
             continue
-        if not can_review(user, accounts.operator_team(db, r["operator"])):
+        if not can_review(user, teams.get(r["operator"])):
             continue
         out.append(r)
     return out

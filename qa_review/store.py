@@ -1,4 +1,5 @@
-"""The only module that names tables: reads and writes of calls and transcripts."""
+"""Storage of calls, transcripts and scorecards (users, disputes and the
+audit log are kept by accounts.py and review.py, which own those tables)."""
 
 from __future__ import annotations
 
