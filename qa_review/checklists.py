@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import ChecklistError
+from .yamlcheck import compose, validate
 
 ID_RE = r"^[a-z0-9_-]+$"
 SPEAKER = Literal["operator", "client", "any"]
@@ -118,6 +119,7 @@ class ManualCheck(_Strict):
     hint: str | None = None
 
 
+CHECK_KINDS = ("phrase", "forbidden", "metric", "manual")
 Check = Annotated[
     Union[PhraseCheck, ForbiddenCheck, MetricCheck, ManualCheck], Field(discriminator="kind")
 ]
@@ -209,21 +211,7 @@ class LoadedChecklist(BaseModel):
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-# --- YAML with line numbers -------------------------------------------------
-
-def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
-    """The deepest YAML node along a pydantic error location."""
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-            if nxt is None:
-                # pydantic puts a union member's tag in loc ('phrase'); skip it
-                continue
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-    return node
-
+# --- parsing -------------------------------------------------------------------
 
 def _duplicate_ids(root: yaml.Node | None, source: str) -> list[str]:
     """Section and item ids used twice, each with the line of its second use."""
@@ -254,65 +242,11 @@ def _duplicate_ids(root: yaml.Node | None, source: str) -> list[str]:
     return out
 
 
-def _path(data, loc: tuple) -> str:
-    """'sections[greeting].items[greet_clinic].check.any' from a loc tuple."""
-    parts: list[str] = []
-    cur = data
-    for key in loc:
-        if isinstance(key, int) and isinstance(cur, list) and key < len(cur):
-            cur = cur[key]
-            ident = cur.get("id") if isinstance(cur, dict) else None
-            parts[-1] += f"[{ident}]" if ident else f"[{key}]"
-        elif isinstance(cur, dict) and key in cur:
-            cur = cur[key]
-            parts.append(str(key))
-        elif key in ("phrase", "forbidden", "metric", "manual"):
-            continue  # the union tag pydantic adds
-        else:
-            parts.append(str(key))
-    return ".".join(parts) or "(top level)"
-
-
 def parse(text: str, source: str = "<string>") -> LoadedChecklist:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(e, "problem", None) or str(e)
-        raise ChecklistError(f"{where}: not valid YAML: {problem}") from e
-    if not isinstance(data, dict):
-        raise ChecklistError(f"{source}:1: a checklist is a YAML mapping with id, title, version, sections")
-    duplicates = _duplicate_ids(node, source)
-    try:
-        checklist = Checklist.model_validate(data)
-    except ValidationError as e:
-        errors = e.errors()
-        lines = []
-        for err in errors:
-            loc = tuple(err["loc"])
-            if err["type"] == "too_short" and any(
-                tuple(o["loc"])[: len(loc)] == loc and len(o["loc"]) > len(loc) for o in errors
-            ):
-                continue  # a consequence of the errors inside it, not news
-            if err["type"] == "union_tag_invalid":
-                loc = loc + ("kind",)
-            target = _node_at(node, loc) if node is not None else None
-            line = target.start_mark.line + 1 if target is not None else 1
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                msg = "required field missing"
-            elif err["type"] == "extra_forbidden":
-                msg = f"unknown field {loc[-1]!r}"
-            elif err["type"] == "union_tag_invalid":
-                msg = f"unknown kind {err['input'].get('kind') if isinstance(err.get('input'), dict) else err.get('input')!r}; use phrase, forbidden, metric or manual"
-            elif err["type"] == "string_pattern_mismatch":
-                msg = f"{err['input']!r} is not a valid id: use lower-case letters, digits, _ and -"
-            lines.append(f"{source}:{line}: {_path(data, loc)}: {msg}")
-        raise ChecklistError("\n".join(lines + duplicates)) from e
-    if duplicates:
-        raise ChecklistError("\n".join(duplicates))
+    node, data = compose(text, source, ChecklistError,
+                         "a checklist is a YAML mapping with id, title, version, sections")
+    checklist = validate(Checklist, node, data, source, ChecklistError,
+                         extra=_duplicate_ids(node, source), tags=CHECK_KINDS)
     return LoadedChecklist(checklist=checklist, source=source, text=text)
 
 

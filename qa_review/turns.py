@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from .domain import Interval, Segment, Transcript, Word
 
 # Phrases Whisper writes over silence or noise in Russian (learned from
@@ -144,8 +146,8 @@ CROSSTALK_RATIO = 0.25  # own channel under -12 dB of the other side: an echo
 
 def drop_crosstalk(
     segments: list[Segment],
-    own: "np.ndarray",
-    other: "np.ndarray",
+    own: np.ndarray,
+    other: np.ndarray,
     rate: int,
     ratio: float = CROSSTALK_RATIO,
 ) -> list[Segment]:
@@ -157,7 +159,6 @@ def drop_crosstalk(
     span is such a leak; when both really talk at once, both are loud and
     the word stays.
     """
-    import numpy as np
 
     def rms(x: np.ndarray, s: float, e: float) -> float:
         a, b = int(s * rate), max(int(e * rate), int(s * rate) + 1)
