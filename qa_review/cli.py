@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import accounts, asr_models, review, services
+from . import accounts, asr_models, kpi_service, review, services
+from .bonus_rules import load_file as load_rules
 from .permissions import ADMIN, ROLES, User
 from .checklists import load_file as load_checklist
 from .config import REPO_ROOT, from_env, parse_channel_roles, parse_language
@@ -394,6 +395,95 @@ def users_passwd(obj: _Ctx, username, password):
     """
     accounts.set_password(obj.db, SYSTEM, username, password)
     click.echo(f"password of {username} changed")
+
+
+@cli.command()
+@click.option("--month", required=True, help="YYYY-MM, in the clinic's time zone.")
+@click.option("--per-operator", default=5, show_default=True, type=click.IntRange(0, 1000))
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same sample.")
+@click.pass_obj
+def sample(obj: _Ctx, month, per_operator, seed):
+    """Fill the month's review queues: targeted calls plus random ones per operator.
+
+    \b
+    qa-review sample --month 2026-11 --per-operator 5 --seed 1
+
+    Targeted: a failed critical item, an automatic score under 60, a call
+    over 10 minutes, a complaint tag. Calls are assigned round robin to the
+    supervisors of each operator's team.
+    """
+    chosen = kpi_service.sample(obj.db, SYSTEM, month, obj.settings, per_operator, seed)
+    for row in chosen.itertuples():
+        click.echo(f"{row.call_id:<28} {row.operator:<18} {row.reason:<10} {row.assignee or '(no supervisor)'}")
+    click.echo(f"sample: {len(chosen)} call(s) for {chosen['operator'].nunique()} operator(s)")
+
+
+@cli.command()
+@click.option("--month", required=True, help="YYYY-MM, in the clinic's time zone.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path), default=None, help="Bonus rules YAML (default rules/monthly-bonus.yaml).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file (required for xlsx).")
+@click.pass_obj
+def kpi(obj: _Ctx, month, fmt, rules_path, output):
+    """Monthly KPIs and bonus coefficients per operator, for payroll.
+
+    \b
+    qa-review kpi --month 2026-11 --format xlsx -o kpi-2026-11.xlsx
+    """
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("xlsx needs -o FILE.xlsx")
+    rep = kpi_service.report(obj.db, SYSTEM, month, obj.settings, rules_path, record=True)
+    data = kpi_service.export(rep, fmt)
+    if output:
+        output.write_bytes(data)
+        click.echo(f"wrote {output} ({len(rep.operators)} operators, rules {rep.rules_id} v{rep.rules_version}"
+                   f"{'; figures may change: disputes still open' if rep.may_change else ''})", err=True)
+    else:
+        click.echo(data.decode("utf-8-sig"), nl=False)
+
+
+@cli.command("kpi-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def kpi_import(obj: _Ctx, file):
+    """Import other KPIs (telephony, MIS) per operator and month from CSV.
+
+    \b
+    qa-review kpi-import mis-2026-11.csv    # columns: operator, period, booked_share, aht_s, ...
+    """
+    rep = kpi_service.import_inputs(obj.db, SYSTEM, file.read_text(encoding="utf-8"), str(file))
+    _conclude("kpi-import", f"{rep.rows} row(s) imported, {len(rep.errors)} rejected",
+              [("", e) for e in rep.errors])
+
+
+@cli.group()
+def rules():
+    """Bonus rules.
+
+    \b
+    qa-review rules validate rules/monthly-bonus.yaml
+    """
+
+
+@rules.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def rules_validate(files):
+    """Check bonus rules files; errors name file, line, path and problem.
+
+    \b
+    qa-review rules validate rules/*.yaml
+    """
+    failed = 0
+    for f in files:
+        try:
+            r = load_rules(f).rules
+        except QAReviewError as e:
+            failed += 1
+            click.echo(str(e), err=True)
+            continue
+        click.echo(f"{f}: ok ({r.id} v{r.version}, {len(r.quality.bands)} bands, {len(r.inputs)} input(s))")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(files)} rules file(s) invalid")
 
 
 @cli.group()

@@ -226,6 +226,25 @@ def m003_users_review_disputes(db: Database) -> None:
     db["notifications"].create_index(["username", "read_at"])
 
 
+@migrations()
+def m004_kpi_and_sampling(db: Database) -> None:
+    db["samples"].create(
+        {"id": int, "month": str, "call_id": str, "reason": str, "seed": int, "assignee": str, "created_at": str},
+        pk="id",
+    )
+    db["samples"].create_index(["month", "call_id"], unique=True)
+    db["kpi_inputs"].create(
+        {"operator": str, "period": str, "metric": str, "value": float, "imported_at": str},
+        pk=("operator", "period", "metric"),
+    )
+    db["kpi_reports"].create(
+        {"id": int, "month": str, "rules_id": str, "rules_version": int, "rules_sha256": str,
+         "created_by": str, "created_at": str, "report": str},
+        pk="id",
+    )
+    db["calls"].create_index(["started_at"])
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

@@ -79,3 +79,7 @@ class ConcurrentChange(QAReviewError):
 
 class NotFound(QAReviewError):
     """A user, scorecard, dispute or item does not exist."""
+
+
+class RulesError(QAReviewError):
+    """A bonus rules file is missing, not valid YAML, or breaks the format."""

@@ -1,0 +1,169 @@
+"""Monthly KPIs and bonus coefficients: pure pandas over loaded frames.
+
+The same functions feed the KPI page, the CSV / Excel / JSON export and the
+benchmark. Months are the clinic's calendar months (``tz``), so a call at
+00:30 Moscow time on the 1st belongs to the new month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .bonus_rules import LoadedRules, band_of, coefficient
+from .scoring import ItemResult, total
+
+PUBLISHED = ("final", "disputed", "resolved")
+OPERATOR_COLUMNS = (
+    "operator", "team", "calls_reviewed", "mean_final_score", "critical_fails", "disputes_raised",
+    "disputes_upheld", "open_disputes", "top_failed_items", "coefficient", "may_change", "note",
+)
+TEAM_COLUMNS = (
+    "team", "operators", "calls_reviewed", "mean_final_score", "critical_fails", "disputes_raised",
+    "disputes_upheld", "open_disputes",
+)
+
+
+@dataclass
+class Frames:
+    """What the KPI needs from the database, one row per thing.
+
+    scorecards: scorecard_id, call_id, operator, started_at (tz-aware), checklist_id,
+                status, score, critical_failed
+    items:      scorecard_id, item_id, title, weight, critical, verdict, auto_verdict
+    disputes:   scorecard_id, item_id, status, verdict_before, verdict_after
+    inputs:     operator, period, metric, value
+    teams:      operator id -> team
+    """
+
+    scorecards: pd.DataFrame
+    items: pd.DataFrame
+    disputes: pd.DataFrame
+    inputs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["operator", "period", "metric", "value"]))
+    teams: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    month: str
+    rules_id: str
+    rules_version: int
+    operators: pd.DataFrame
+    teams: pd.DataFrame
+    may_change: bool  # some scorecards are still under dispute
+
+    def meta(self) -> dict:
+        return {"month": self.month, "rules": self.rules_id, "rules_version": self.rules_version,
+                "may_change": self.may_change}
+
+
+def month_of(started_at: pd.Series, tz: str) -> pd.Series:
+    return pd.to_datetime(started_at, utc=True, format="ISO8601").dt.tz_convert(tz).dt.strftime("%Y-%m")
+
+
+def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Europe/Moscow") -> Report:
+    sc = frames.scorecards
+    sc = sc[sc["status"].isin(PUBLISHED)]
+    sc = sc[month_of(sc["started_at"], tz) == month] if len(sc) else sc
+    ids = set(sc["scorecard_id"])
+    items = frames.items[frames.items["scorecard_id"].isin(ids)]
+    disputes = frames.disputes[frames.disputes["scorecard_id"].isin(ids)]
+    inputs = frames.inputs[frames.inputs["period"] == month]
+
+    by_sc_op = sc.set_index("scorecard_id")["operator"]
+    fails = items[items["verdict"] == "fail"].assign(operator=lambda d: d["scorecard_id"].map(by_sc_op))
+    top = (
+        fails.groupby(["operator", "title"]).size().rename("n").reset_index()
+        .sort_values(["operator", "n", "title"], ascending=[True, False, True])
+        .groupby("operator").head(3)
+        .assign(label=lambda d: d["title"] + " (" + d["n"].astype(str) + ")")
+        .groupby("operator")["label"].agg("; ".join)
+    )
+    d = disputes.assign(operator=lambda x: x["scorecard_id"].map(by_sc_op))
+    raised = d.groupby("operator").size()
+    upheld = d[d["status"] == "upheld"].groupby("operator").size()
+    open_ = d[d["status"] == "open"].groupby("operator").size()
+    g = sc.groupby("operator")
+    ops = pd.DataFrame({
+        "calls_reviewed": g.size(),
+        "mean_final_score": g["score"].mean().round(1),
+        "critical_fails": g["critical_failed"].sum().astype(int),
+    })
+    ops["disputes_raised"] = raised.reindex(ops.index).fillna(0).astype(int)
+    ops["disputes_upheld"] = upheld.reindex(ops.index).fillna(0).astype(int)
+    ops["open_disputes"] = open_.reindex(ops.index).fillna(0).astype(int)
+    ops["top_failed_items"] = top.reindex(ops.index).fillna("")
+    ops = ops.reset_index()
+    ops["team"] = ops["operator"].map(frames.teams).fillna("")
+    per_input = {
+        op: dict(zip(grp["metric"], grp["value"])) for op, grp in inputs.groupby("operator")
+    } if len(inputs) else {}
+    coefs, notes = [], []
+    for row in ops.itertuples():
+        score = None if pd.isna(row.mean_final_score) else float(row.mean_final_score)
+        value, note = coefficient(rules.rules, score, int(row.critical_fails), int(row.calls_reviewed),
+                                  per_input.get(row.operator))
+        coefs.append(value)
+        notes.append(note)
+    ops["coefficient"] = coefs
+    ops["may_change"] = ops["open_disputes"] > 0
+    ops["note"] = [
+        n + ("; " if n else "") + f"{o} dispute(s) still open: figures may change" if o else n
+        for n, o in zip(notes, ops["open_disputes"])
+    ]
+    ops = ops.reindex(columns=OPERATOR_COLUMNS).sort_values(["team", "operator"]).reset_index(drop=True)
+
+    tg = sc.assign(team=sc["operator"].map(frames.teams).fillna("")).groupby("team")
+    teams = pd.DataFrame({
+        "operators": tg["operator"].nunique(),
+        "calls_reviewed": tg.size(),
+        "mean_final_score": tg["score"].mean().round(1),
+        "critical_fails": tg["critical_failed"].sum().astype(int),
+    }).reset_index()
+    for col in ("disputes_raised", "disputes_upheld", "open_disputes"):
+        teams[col] = teams["team"].map(ops.groupby("team")[col].sum()).fillna(0).astype(int)
+    teams = teams.reindex(columns=TEAM_COLUMNS)
+    r = rules.rules
+    return Report(month, r.id, r.version, ops, teams, bool(ops["may_change"].any()) if len(ops) else False)
+
+
+def dispute_effects(frames: Frames, operator: str) -> pd.DataFrame:
+    """For each resolved dispute of the operator: the score with and without it."""
+    sc = frames.scorecards[frames.scorecards["operator"] == operator]
+    rows = []
+    for d in frames.disputes[frames.disputes["scorecard_id"].isin(sc["scorecard_id"])].itertuples():
+        its = frames.items[frames.items["scorecard_id"] == d.scorecard_id]
+        now = [ItemResult("", r.item_id, r.title, "", r.weight, bool(r.critical), r.verdict) for r in its.itertuples()]
+        before = [
+            ItemResult("", i.item_id, i.title, "", i.weight, i.critical,
+                       d.verdict_before if i.item_id == d.item_id else i.verdict) for i in now
+        ]
+        s_now, s_before = total(now)[0], total(before)[0]
+        call = sc.loc[sc["scorecard_id"] == d.scorecard_id, "call_id"].iloc[0]
+        rows.append({"call_id": call, "item_id": d.item_id, "status": d.status,
+                     "score_before": s_before, "score_after": s_now,
+                     "change": None if s_now is None or s_before is None else round(s_now - s_before, 1)})
+    return pd.DataFrame(rows, columns=["call_id", "item_id", "status", "score_before", "score_after", "change"])
+
+
+def standing(rules: LoadedRules, score_mean: float | None) -> dict:
+    """Where a mean score stands against the quality bands: current band, next one up."""
+    bands = rules.rules.quality.bands
+    if score_mean is None:
+        return {"band": None, "next": None, "points_to_next": None}
+    current = band_of(bands, score_mean)
+    better = [b for b in bands if b.min is not None and b.min > score_mean]
+    nxt = min(better, key=lambda b: b.min) if better else None
+    return {
+        "band": current.coefficient if current else None,
+        "next": nxt.coefficient if nxt else None,
+        "points_to_next": round(nxt.min - score_mean, 1) if nxt else None,
+    }
+
+
+def agreement_by_item(items: pd.DataFrame) -> pd.DataFrame:
+    """Per checklist item: how often the final human verdict kept the automatic one."""
+    decided = items[items["auto_verdict"].isin(["pass", "fail", "na"])]
+    g = decided.assign(same=decided["verdict"] == decided["auto_verdict"]).groupby("item_id")["same"]
+    return pd.DataFrame({"scorecards": g.size(), "agreement": g.mean().round(3)}).reset_index()
