@@ -15,7 +15,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from . import accounts, store
-from .bonus_rules import LoadedRules, load_file
+from .bonus_rules import load_file
 from .config import REPO_ROOT, Settings
 from .errors import PermissionDenied, QAReviewError
 from .kpi import Frames, Report, month_of, monthly_report

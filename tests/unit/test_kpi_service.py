@@ -1,8 +1,5 @@
 """KPIs and sampling through the database and the CLI."""
 
-import csv
-import io
-import json
 
 import pytest
 from click.testing import CliRunner
