@@ -47,7 +47,11 @@ else:
     if user.role == "supervisor":
         pages.insert(0, page("app_pages/queue.py", "nav.queue", ":material/fact_check:", default=True))
         pages.append(page("app_pages/disputes.py", "nav.disputes", ":material/gavel:"))
+    if user.role == "operator":
+        pages.append(page("app_pages/my_month.py", "nav.my_month", ":material/trending_up:"))
     if user.role in ("admin", "supervisor", "trainer"):
+        pages.append(page("app_pages/kpi.py", "nav.kpi", ":material/payments:"))
+        pages.append(page("app_pages/dashboards.py", "nav.dashboards", ":material/monitoring:"))
         pages.append(page("app_pages/checklists.py", "nav.checklists", ":material/checklist:"))
     if user.role == "admin":
         pages.append(page("app_pages/users.py", "nav.users", ":material/group:"))

@@ -296,3 +296,60 @@ def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.Dat
     out = pd.DataFrame({"calls": g.size(), "auto_scored": g["scored"].sum(), "reviewed": g["reviewed"].sum()})
     out["reviewed_share"] = (out["reviewed"] / out["calls"]).round(3)
     return out.reset_index()
+
+
+# --- dashboards ---------------------------------------------------------------------
+
+def dashboard(db: Database, user: User, settings: Settings) -> dict[str, pd.DataFrame]:
+    """The frames the dashboards draw: every one computed here, none in the page."""
+    from .kpi import agreement_by_item
+    from .wer import wer
+
+    _may_see_kpis(user)
+    frames = load_frames(db)
+    sc = frames.scorecards
+    if user.role == SUPERVISOR and user.team is not None:
+        sc = sc[sc["operator"].map(frames.teams) == user.team]
+    sc = sc.assign(month=month_of(sc["started_at"], settings.timezone) if len(sc) else [],
+                   team=sc["operator"].map(frames.teams).fillna(""))
+    final = sc[sc["status"].isin(("final", "disputed", "resolved"))]
+    items = frames.items[frames.items["scorecard_id"].isin(final["scorecard_id"])]
+    trend_op = final.groupby(["month", "operator"])["score"].mean().round(1).rename("score").reset_index()
+    trend_team = final.groupby(["month", "team"])["score"].mean().round(1).rename("score").reset_index()
+    fail_rate = (items[items["verdict"].isin(["pass", "fail"])]
+                 .assign(failed=lambda d: d["verdict"] == "fail")
+                 .groupby("title")["failed"].mean().round(3).rename("fail_rate").reset_index()
+                 .sort_values("fail_rate", ascending=False))
+    corrected = pd.read_sql_query(
+        """select t.model, s.text, s.original_text from segments s join transcripts t on t.call_id = s.call_id
+           where s.original_text is not null""", db.conn)
+    wer_rows = []
+    for model, grp in corrected.groupby("model"):
+        errors = words = 0
+        for r in grp.itertuples():
+            try:
+                res = wer(r.text, r.original_text)
+            except ValueError:
+                continue
+            errors += res.substitutions + res.deletions + res.insertions
+            words += res.reference_words
+        if words:
+            wer_rows.append({"model": model, "corrected_lines": len(grp), "wer": round(errors / words, 3)})
+    all_sc = sc.groupby("operator").agg(calls=("call_id", "nunique"))
+    reviewed = final.groupby("operator")["call_id"].nunique()
+    cov = all_sc.assign(reviewed=reviewed.reindex(all_sc.index).fillna(0).astype(int))
+    cov["reviewed_share"] = (cov["reviewed"] / cov["calls"]).round(3)
+    return {
+        "trend_operator": trend_op,
+        "trend_team": trend_team,
+        "fail_rate": fail_rate,
+        "distribution": final[["operator", "score"]].dropna(),
+        "agreement": agreement_by_item(items),
+        "wer": pd.DataFrame(wer_rows, columns=["model", "corrected_lines", "wer"]),
+        "coverage": cov.reset_index(),
+    }
+
+
+def months_with_calls(db: Database, settings: Settings) -> list[str]:
+    calls = pd.read_sql_query("select started_at from calls", db.conn)
+    return sorted(set(month_of(calls["started_at"], settings.timezone)), reverse=True) if len(calls) else []

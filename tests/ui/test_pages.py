@@ -243,3 +243,47 @@ def test_admin_manages_users(app_db):
     at.switch_page("app_pages/users.py").run()
     assert not at.exception
     assert set(at.dataframe[0].value["Логин"]) == {"admin", "sup", "anna", "petr"}
+
+
+@pytest.fixture
+def final_db(scored_db):
+    (row, _, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    rev = review.set_verdict(scored_db, SUP, row["id"], "tone", "pass", "ok", row["revision"])
+    review.finalize(scored_db, SUP, row["id"], rev)
+    review.correct_segment(scored_db, SUP, "chat-b", 0, "Можно записаться к окулисту?")
+    return scored_db
+
+
+def test_kpi_page_shows_operators_and_exports(final_db):
+    at = run_app(user=SUP)
+    at.switch_page("app_pages/kpi.py").run()
+    assert not at.exception
+    ops = at.dataframe[0].value
+    assert list(ops["Оператор"]) == ["anna"] and ops["Проверено звонков"].iloc[0] == 1
+    assert "Правила monthly-bonus, версия 1" in at.caption[0].value
+    assert len(at.get("download_button")) == 2
+
+
+def test_operator_sees_own_month(final_db):
+    at = run_app(user=ANNA)
+    at.switch_page("app_pages/my_month.py").run()
+    assert not at.exception
+    assert at.metric[0].label.startswith("Средний балл за 2026-11")
+    assert "из минимум 5" in " ".join(c.value for c in at.caption)
+
+
+def test_dashboards_render_for_supervisor(final_db):
+    at = run_app(user=SUP)
+    at.switch_page("app_pages/dashboards.py").run()
+    assert not at.exception
+    titles = [s.value for s in at.subheader]
+    assert "Согласие автооценки с итоговой, по пунктам (какие правила доработать)" in titles
+    wer_table = at.dataframe[0].value
+    # corrected "Можно записаться к окулисту?" against the original "Можно записаться?"
+    assert wer_table["wer"].tolist() == [0.5] and wer_table["corrected_lines"].tolist() == [1]
+
+
+def test_operator_cannot_reach_kpis(final_db):
+    at = run_app(user=ANNA)
+    with pytest.raises(Exception):
+        at.switch_page("app_pages/kpi.py")  # not among the operator's pages

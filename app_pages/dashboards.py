@@ -1,0 +1,46 @@
+"""Charts over final scores: trends, item failures, distributions, agreement, WER, coverage."""
+
+import altair as alt
+import streamlit as st
+
+from qa_review import kpi_service
+from qa_review.errors import QAReviewError
+from qa_review.webui import current_user, db, settings, tr
+
+user = current_user()
+st.title(tr("dash.title"))
+try:
+    d = kpi_service.dashboard(db(), user, settings())
+except QAReviewError as e:
+    st.error(str(e))
+    st.stop()
+if d["distribution"].empty:
+    st.info(tr("dash.empty"))
+    st.stop()
+
+
+def chart(title, c):
+    st.subheader(title)
+    st.altair_chart(c, use_container_width=True)
+
+
+score = alt.Y("score:Q", title=tr("col.score"), scale=alt.Scale(domain=[0, 100]))
+chart(tr("dash.trend_operator"), alt.Chart(d["trend_operator"]).mark_line(point=True).encode(
+    x=alt.X("month:N", title=tr("kpi.month")), y=score, color=alt.Color("operator:N", title=tr("col.operator"))))
+chart(tr("dash.trend_team"), alt.Chart(d["trend_team"]).mark_line(point=True).encode(
+    x=alt.X("month:N", title=tr("kpi.month")), y=score, color=alt.Color("team:N", title=tr("users.team"))))
+chart(tr("dash.fail_rate"), alt.Chart(d["fail_rate"]).mark_bar().encode(
+    x=alt.X("fail_rate:Q", title="%", axis=alt.Axis(format="%")), y=alt.Y("title:N", sort="-x", title=None)))
+chart(tr("dash.distribution"), alt.Chart(d["distribution"]).mark_bar().encode(
+    x=alt.X("score:Q", bin=alt.Bin(step=10), title=tr("col.score")), y=alt.Y("count():Q", title=None)))
+chart(tr("dash.agreement"), alt.Chart(d["agreement"]).mark_bar().encode(
+    x=alt.X("agreement:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+    y=alt.Y("item_id:N", sort="x", title=None), tooltip=["item_id", "agreement", "scorecards"]))
+st.subheader(tr("dash.wer"))
+if d["wer"].empty:
+    st.caption(tr("dash.no_wer"))
+else:
+    st.dataframe(d["wer"], hide_index=True)
+chart(tr("dash.coverage"), alt.Chart(d["coverage"]).mark_bar().encode(
+    x=alt.X("reviewed_share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+    y=alt.Y("operator:N", title=None), tooltip=["operator", "calls", "reviewed"]))

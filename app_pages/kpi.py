@@ -1,0 +1,63 @@
+"""Monthly KPIs and bonus coefficients, coverage, export, and queue sampling."""
+
+import streamlit as st
+
+from qa_review import kpi_service
+from qa_review.errors import QAReviewError
+from qa_review.kpi_service import RU_HEADERS
+from qa_review.webui import current_user, db, lang, settings, tr
+
+user = current_user()
+conn = db()
+cfg = settings()
+st.title(tr("kpi.title"))
+months = kpi_service.months_with_calls(conn, cfg)
+if not months:
+    st.info(tr("kpi.no_calls"))
+    st.stop()
+month = st.selectbox(tr("kpi.month"), months, key="kpi_month")
+try:
+    rep = kpi_service.report(conn, user, month, cfg)
+except QAReviewError as e:
+    st.error(str(e))
+    st.stop()
+st.caption(tr("kpi.rules", id=rep.rules_id, version=rep.rules_version))
+if rep.may_change:
+    st.warning(tr("kpi.may_change"))
+
+
+def show(df):
+    headers = RU_HEADERS if lang() == "ru" else {}
+    st.dataframe(
+        df.rename(columns=headers), hide_index=True,
+        column_config={headers.get(c, c): st.column_config.NumberColumn(format="localized")
+                       for c in ("mean_final_score", "coefficient")},
+    )
+
+
+st.subheader(tr("kpi.operators"))
+show(rep.operators)
+st.subheader(tr("kpi.teams"))
+show(rep.teams)
+c1, c2 = st.columns(2)
+c1.download_button(tr("kpi.download_csv"), kpi_service.export(rep, "csv"), f"kpi-{month}.csv", "text/csv")
+c2.download_button(tr("kpi.download_xlsx"), kpi_service.export(rep, "xlsx"), f"kpi-{month}.xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader(tr("kpi.coverage"))
+st.dataframe(kpi_service.coverage(conn, user, month, cfg), hide_index=True)
+
+if user.role in ("admin", "supervisor"):
+    with st.form("sample"):
+        st.markdown(f"**{tr('kpi.sample')}**")
+        a, b = st.columns(2)
+        per_operator = a.number_input(tr("kpi.per_operator"), 0, 500, 5)
+        seed = b.number_input(tr("kpi.seed"), 0, 10**9, 1)
+        if st.form_submit_button(tr("kpi.sample")):
+            try:
+                chosen = kpi_service.sample(conn, user, month, cfg, int(per_operator), int(seed))
+            except QAReviewError as e:
+                st.error(str(e))
+            else:
+                st.success(tr("kpi.sampled", n=len(chosen)))
+                st.dataframe(chosen, hide_index=True)
