@@ -14,7 +14,7 @@ try:
 except QAReviewError as e:
     st.error(str(e))
     st.stop()
-if d["distribution"].empty:
+if d["trend_operator"].empty:
     st.info(tr("dash.empty"))
     st.stop()
 
@@ -32,7 +32,7 @@ chart(tr("dash.trend_team"), alt.Chart(d["trend_team"]).mark_line(point=True).en
 chart(tr("dash.fail_rate"), alt.Chart(d["fail_rate"]).mark_bar().encode(
     x=alt.X("fail_rate:Q", title="%", axis=alt.Axis(format="%")), y=alt.Y("title:N", sort="-x", title=None)))
 chart(tr("dash.distribution"), alt.Chart(d["distribution"]).mark_bar().encode(
-    x=alt.X("score:Q", bin=alt.Bin(step=10), title=tr("col.score")), y=alt.Y("count():Q", title=None)))
+    x=alt.X("bin:O", title=tr("col.score")), y=alt.Y("calls:Q", title=None)))
 chart(tr("dash.agreement"), alt.Chart(d["agreement"]).mark_bar().encode(
     x=alt.X("agreement:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
     y=alt.Y("item_id:N", sort="x", title=None), tooltip=["item_id", "agreement", "scorecards"]))

@@ -300,26 +300,51 @@ def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.Dat
 
 # --- dashboards ---------------------------------------------------------------------
 
-def dashboard(db: Database, user: User, settings: Settings) -> dict[str, pd.DataFrame]:
-    """The frames the dashboards draw: every one computed here, none in the page."""
-    from .kpi import agreement_by_item
+def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3) -> dict[str, pd.DataFrame]:
+    """The frames the dashboards draw, aggregated in SQL over the last months.
+
+    Stored times are on the clinic's clock, so ``substr(started_at, 1, 7)`` is
+    the clinic's month; aggregating in SQLite keeps a year of a large centre
+    (over a million scorecards) out of memory.
+    """
     from .wer import wer
 
     _may_see_kpis(user)
-    frames = load_frames(db)
-    sc = frames.scorecards
+    teams = accounts.teams_by_operator(db)
+    months = months_with_calls(db, settings)[:last_months]
+    if not months:
+        empty = pd.DataFrame()
+        return {k: empty for k in ("trend_operator", "trend_team", "fail_rate", "distribution",
+                                   "agreement", "wer", "coverage")}
+    lo = min(months)
+    pub = "('final', 'disputed', 'resolved')"
+    scope, args = "c.started_at >= ?", [lo]
     if user.role == SUPERVISOR and user.team is not None:
-        sc = sc[sc["operator"].map(frames.teams) == user.team]
-    sc = sc.assign(month=month_of(sc["started_at"], settings.timezone) if len(sc) else [],
-                   team=sc["operator"].map(frames.teams).fillna(""))
-    final = sc[sc["status"].isin(("final", "disputed", "resolved"))]
-    items = frames.items[frames.items["scorecard_id"].isin(final["scorecard_id"])]
-    trend_op = final.groupby(["month", "operator"])["score"].mean().round(1).rename("score").reset_index()
-    trend_team = final.groupby(["month", "team"])["score"].mean().round(1).rename("score").reset_index()
-    fail_rate = (items[items["verdict"].isin(["pass", "fail"])]
-                 .assign(failed=lambda d: d["verdict"] == "fail")
-                 .groupby("title")["failed"].mean().round(3).rename("fail_rate").reset_index()
-                 .sort_values("fail_rate", ascending=False))
+        mine = sorted(op for op, t in teams.items() if t == user.team)
+        scope += f" and c.operator in ({', '.join('?' * len(mine))})" if mine else " and 0"
+        args += mine
+    joined = "from scorecard_items i join scorecards s on s.id = i.scorecard_id join calls c on c.call_id = s.call_id"
+    q = lambda sql: pd.read_sql_query(sql, db.conn, params=args)  # noqa: E731
+    per_op = q(f"""select substr(c.started_at, 1, 7) as month, c.operator, sum(s.score) as total,
+                   count(s.score) as n from scorecards s join calls c on c.call_id = s.call_id
+                   where {scope} and s.status in {pub} group by 1, 2""")
+    per_op["team"] = per_op["operator"].map(teams).fillna("")
+    trend_op = per_op.assign(score=(per_op["total"] / per_op["n"]).round(1))[["month", "operator", "score"]]
+    t = per_op.groupby(["month", "team"])[["total", "n"]].sum().reset_index()
+    trend_team = t.assign(score=(t["total"] / t["n"]).round(1))[["month", "team", "score"]]
+    fail_rate = q(f"""select i.title, avg(i.verdict = 'fail') as fail_rate {joined}
+                      where {scope} and s.status in {pub} and i.verdict in ('pass', 'fail')
+                      group by i.title order by fail_rate desc""")
+    distribution = q(f"""select min(cast(s.score / 10 as int) * 10, 90) as bin, count(*) as calls
+                         from scorecards s join calls c on c.call_id = s.call_id
+                         where {scope} and s.status in {pub} and s.score is not null group by 1 order by 1""")
+    agreement = q(f"""select i.item_id, count(*) as scorecards, round(avg(i.verdict = i.auto_verdict), 3) as agreement
+                      {joined} where {scope} and s.status in {pub} and i.auto_verdict in ('pass', 'fail', 'na')
+                      group by i.item_id order by agreement""")
+    coverage = q(f"""select c.operator, count(distinct c.call_id) as calls,
+                     count(distinct case when s.status in {pub} then c.call_id end) as reviewed
+                     from calls c left join scorecards s on s.call_id = c.call_id where {scope} group by 1""")
+    coverage["reviewed_share"] = (coverage["reviewed"] / coverage["calls"]).round(3)
     corrected = pd.read_sql_query(
         """select t.model, s.text, s.original_text from segments s join transcripts t on t.call_id = s.call_id
            where s.original_text is not null""", db.conn)
@@ -335,21 +360,13 @@ def dashboard(db: Database, user: User, settings: Settings) -> dict[str, pd.Data
             words += res.reference_words
         if words:
             wer_rows.append({"model": model, "corrected_lines": len(grp), "wer": round(errors / words, 3)})
-    all_sc = sc.groupby("operator").agg(calls=("call_id", "nunique"))
-    reviewed = final.groupby("operator")["call_id"].nunique()
-    cov = all_sc.assign(reviewed=reviewed.reindex(all_sc.index).fillna(0).astype(int))
-    cov["reviewed_share"] = (cov["reviewed"] / cov["calls"]).round(3)
     return {
-        "trend_operator": trend_op,
-        "trend_team": trend_team,
-        "fail_rate": fail_rate,
-        "distribution": final[["operator", "score"]].dropna(),
-        "agreement": agreement_by_item(items),
-        "wer": pd.DataFrame(wer_rows, columns=["model", "corrected_lines", "wer"]),
-        "coverage": cov.reset_index(),
+        "trend_operator": trend_op, "trend_team": trend_team, "fail_rate": fail_rate,
+        "distribution": distribution, "agreement": agreement,
+        "wer": pd.DataFrame(wer_rows, columns=["model", "corrected_lines", "wer"]), "coverage": coverage,
     }
 
 
 def months_with_calls(db: Database, settings: Settings) -> list[str]:
-    calls = pd.read_sql_query("select started_at from calls", db.conn)
-    return sorted(set(month_of(calls["started_at"], settings.timezone)), reverse=True) if len(calls) else []
+    """Months with calls, newest first (stored times are on the clinic's clock)."""
+    return [r[0] for r in db.execute("select distinct substr(started_at, 1, 7) from calls order by 1 desc")]

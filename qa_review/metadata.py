@@ -25,9 +25,13 @@ UNKNOWN_OPERATOR = "unknown"
 
 
 def parse_time(value: str | datetime, tz: ZoneInfo) -> datetime:
-    """ISO 8601; a time without an offset is taken in the clinic's zone."""
+    """ISO 8601, on the clinic's clock; a time without an offset is taken as such.
+
+    Stored times are all in the clinic's zone, so a stored date's first
+    seven characters are its month in the clinic's calendar.
+    """
     dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt.astimezone(tz)
 
 
 def split_tags(value) -> tuple[str, ...]:

@@ -185,3 +185,11 @@ def test_json_that_is_neither_conversation_nor_sidecar_is_reported(db, settings,
     (tmp_path / "in" / "stray.json").write_text('{"a": 1}')
     report = services.ingest(db, tmp_path / "in", settings)
     assert "messages" in report.errors[0][1]
+
+
+def test_times_are_stored_on_the_clinics_clock(db, settings, tmp_path):
+    write_wav(tmp_path / "in" / "r.wav")
+    (tmp_path / "in" / "r.json").write_text(json.dumps(
+        {"call_id": "utc", "operator": "anna", "started_at": "2026-11-30T21:30:00Z"}))
+    services.ingest(db, tmp_path / "in", settings)
+    assert store.get_call(db, "utc")["started_at"] == "2026-12-01T00:30:00+03:00"
