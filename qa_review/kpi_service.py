@@ -26,20 +26,34 @@ MONTH_FMT = "%Y-%m"
 
 
 def _month_bounds(month: str) -> tuple[str, str]:
-    """A generous string range for SQL (a day either side); pandas then cuts exactly."""
+    """[first day, first day of the next month) as strings.
+
+    Stored times are on the clinic's clock (ingest converts them), so string
+    comparison on them is calendar comparison and can use the index.
+    """
     try:
         start = datetime.strptime(month, MONTH_FMT)
     except ValueError as e:
         raise QAReviewError(f"month {month!r}: expected YYYY-MM, e.g. 2026-11") from e
     end = (start + timedelta(days=32)).replace(day=1)
-    return (start - timedelta(days=1)).strftime("%Y-%m-%d"), (end + timedelta(days=1)).strftime("%Y-%m-%d")
+    return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
 
 
-def load_frames(db: Database, month: str | None = None) -> Frames:
-    where, args = "", []
+PUBLISHED_SQL = "('final', 'disputed', 'resolved')"
+
+
+def load_frames(db: Database, month: str | None = None, *, published_only: bool = False,
+                items: str = "all", operator: str | None = None) -> Frames:
+    """The KPI frames; ``items`` is "all", "failed" (all a report needs) or "none"."""
+    where, args = "where 1", []
     if month:
         lo, hi = _month_bounds(month)
         where, args = "where c.started_at >= ? and c.started_at < ?", [lo, hi]
+    if operator:
+        where += " and c.operator = ?"
+        args.append(operator)
+    if published_only:
+        where += f" and s.status in {PUBLISHED_SQL}"
     sc = pd.read_sql_query(
         f"""select s.id as scorecard_id, s.call_id, c.operator, c.started_at, c.duration_s, c.tags,
                    s.checklist_id, s.status, s.score, s.critical_failed
@@ -47,14 +61,18 @@ def load_frames(db: Database, month: str | None = None) -> Frames:
         db.conn, params=args,
     )
     ids = "select s.id from scorecards s join calls c on c.call_id = s.call_id " + where
-    items = pd.read_sql_query(
-        f"""select scorecard_id, item_id, title, weight, critical, verdict, auto_verdict
-            from scorecard_items where scorecard_id in ({ids})""", db.conn, params=args)
+    item_cols = "scorecard_id, item_id, title, weight, critical, verdict, auto_verdict"
+    if items == "none":
+        item_frame = pd.DataFrame(columns=item_cols.split(", "))
+    else:
+        only = " and verdict = 'fail'" if items == "failed" else ""
+        item_frame = pd.read_sql_query(
+            f"select {item_cols} from scorecard_items where scorecard_id in ({ids}){only}", db.conn, params=args)
     disputes = pd.read_sql_query(
         f"""select scorecard_id, item_id, status, verdict_before, verdict_after
             from disputes where scorecard_id in ({ids})""", db.conn, params=args)
     inputs = pd.read_sql_query("select operator, period, metric, value from kpi_inputs", db.conn)
-    return Frames(sc, items, disputes, inputs, accounts.teams_by_operator(db))
+    return Frames(sc, item_frame, disputes, inputs, accounts.teams_by_operator(db))
 
 
 def _may_see_kpis(user: User) -> None:
@@ -66,7 +84,8 @@ def report(db: Database, user: User, month: str, settings: Settings,
            rules_path: Path | None = None, record: bool = False) -> Report:
     _may_see_kpis(user)
     rules = load_file(rules_path or DEFAULT_RULES)
-    rep = monthly_report(load_frames(db, month), rules, month, settings.timezone)
+    frames = load_frames(db, month, published_only=True, items="failed")
+    rep = monthly_report(frames, rules, month, settings.timezone)
     if user.role == SUPERVISOR and user.team is not None:
         rep.operators = rep.operators[rep.operators["team"] == user.team].reset_index(drop=True)
         rep.teams = rep.teams[rep.teams["team"] == user.team].reset_index(drop=True)
@@ -87,7 +106,7 @@ def operator_month(db: Database, user: User, settings: Settings, rules_path: Pat
     if user.role != "operator" or not user.operator_id:
         raise PermissionDenied(f"{user.username} ({user.role}) has no operator scores of their own")
     rules = load_file(rules_path or DEFAULT_RULES)
-    frames = load_frames(db)
+    frames = load_frames(db, published_only=True, operator=user.operator_id)
     sc = frames.scorecards[(frames.scorecards["operator"] == user.operator_id)
                            & frames.scorecards["status"].isin(("final", "disputed", "resolved"))].copy()
     sc["month"] = month_of(sc["started_at"], settings.timezone) if len(sc) else []
@@ -257,9 +276,8 @@ def sample(db: Database, user: User, month: str, settings: Settings, per_operato
     """Fill the month's review queues: choose calls, assign them round robin to supervisors."""
     if user.role not in (ADMIN, SUPERVISOR):
         raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
-    frames = load_frames(db, month)
+    frames = load_frames(db, month, items="none")
     sc = frames.scorecards
-    sc = sc[month_of(sc["started_at"], settings.timezone) == month] if len(sc) else sc
     auto = sc[sc["status"].isin(("auto", "in_review"))]
     per_call = auto.sort_values("score").groupby("call_id").first().reset_index()
     chosen = choose(per_call, per_operator, seed)
@@ -286,9 +304,10 @@ def sample(db: Database, user: User, month: str, settings: Settings, per_operato
 def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.DataFrame:
     """Per operator: calls, auto-scored, reviewed by a human, and the reviewed share."""
     _may_see_kpis(user)
-    frames = load_frames(db, month)
-    calls = pd.read_sql_query("select call_id, operator, started_at, status from calls", db.conn)
-    calls = calls[month_of(calls["started_at"], settings.timezone) == month] if len(calls) else calls
+    frames = load_frames(db, month, items="none")
+    lo, hi = _month_bounds(month)
+    calls = pd.read_sql_query("select call_id, operator from calls where started_at >= ? and started_at < ?",
+                              db.conn, params=[lo, hi])
     sc = frames.scorecards
     scored = set(sc["call_id"])
     reviewed = set(sc.loc[sc["status"].isin(("final", "disputed", "resolved")), "call_id"])
@@ -325,22 +344,28 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
         args += mine
     joined = "from scorecard_items i join scorecards s on s.id = i.scorecard_id join calls c on c.call_id = s.call_id"
     q = lambda sql: pd.read_sql_query(sql, db.conn, params=args)  # noqa: E731
-    per_op = q(f"""select substr(c.started_at, 1, 7) as month, c.operator, sum(s.score) as total,
-                   count(s.score) as n from scorecards s join calls c on c.call_id = s.call_id
-                   where {scope} and s.status in {pub} group by 1, 2""")
+    # one pass over the scorecards, one over their items
+    cards = q(f"""select substr(c.started_at, 1, 7) as month, c.operator,
+                  min(cast(s.score / 10 as int) * 10, 90) as bin, sum(s.score) as total, count(s.score) as n
+                  from scorecards s join calls c on c.call_id = s.call_id
+                  where {scope} and s.status in {pub} group by 1, 2, 3""")
+    per_op = cards.groupby(["month", "operator"])[["total", "n"]].sum().reset_index()
     per_op["team"] = per_op["operator"].map(teams).fillna("")
     trend_op = per_op.assign(score=(per_op["total"] / per_op["n"]).round(1))[["month", "operator", "score"]]
     t = per_op.groupby(["month", "team"])[["total", "n"]].sum().reset_index()
     trend_team = t.assign(score=(t["total"] / t["n"]).round(1))[["month", "team", "score"]]
-    fail_rate = q(f"""select i.title, avg(i.verdict = 'fail') as fail_rate {joined}
-                      where {scope} and s.status in {pub} and i.verdict in ('pass', 'fail')
-                      group by i.title order by fail_rate desc""")
-    distribution = q(f"""select min(cast(s.score / 10 as int) * 10, 90) as bin, count(*) as calls
-                         from scorecards s join calls c on c.call_id = s.call_id
-                         where {scope} and s.status in {pub} and s.score is not null group by 1 order by 1""")
-    agreement = q(f"""select i.item_id, count(*) as scorecards, round(avg(i.verdict = i.auto_verdict), 3) as agreement
-                      {joined} where {scope} and s.status in {pub} and i.auto_verdict in ('pass', 'fail', 'na')
-                      group by i.item_id order by agreement""")
+    distribution = (cards.dropna(subset=["bin"]).groupby("bin")["n"].sum().rename("calls").reset_index()
+                    .astype({"bin": int}))
+    per_item = q(f"""select i.item_id, i.title,
+                     sum(i.verdict = 'fail') as failed, sum(i.verdict in ('pass', 'fail')) as decided,
+                     sum(i.auto_verdict in ('pass', 'fail', 'na')) as scorecards,
+                     sum(i.auto_verdict in ('pass', 'fail', 'na') and i.verdict = i.auto_verdict) as same
+                     {joined} where {scope} and s.status in {pub} group by 1, 2""")
+    fail_rate = (per_item.assign(fail_rate=(per_item["failed"] / per_item["decided"]).round(3))
+                 .groupby("title", as_index=False)["fail_rate"].max().sort_values("fail_rate", ascending=False))
+    agreement = (per_item.groupby("item_id", as_index=False)[["scorecards", "same"]].sum()
+                 .assign(agreement=lambda d: (d["same"] / d["scorecards"]).round(3))
+                 [["item_id", "scorecards", "agreement"]].sort_values("agreement"))
     coverage = q(f"""select c.operator, count(distinct c.call_id) as calls,
                      count(distinct case when s.status in {pub} then c.call_id end) as reviewed
                      from calls c left join scorecards s on s.call_id = c.call_id where {scope} group by 1""")
