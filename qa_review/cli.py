@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import accounts, asr_models, kpi_service, review, services
+from . import accounts, asr_models, kpi_service, review, search, services
 from .bonus_rules import load_file as load_rules
 from .permissions import ADMIN, ROLES, User
 from .checklists import load_file as load_checklist
@@ -486,6 +486,34 @@ def rules_validate(files):
         raise click.ClickException(f"{failed} of {len(files)} rules file(s) invalid")
 
 
+@cli.command("search")
+@click.argument("query")
+@click.option("--operator", default=None)
+@click.option("--team", default=None)
+@click.option("--channel", type=click.Choice(["phone", "chat", "messenger", "email"]), default=None)
+@click.option("--tag", default=None)
+@click.option("--from", "date_from", default=None, help="YYYY-MM-DD")
+@click.option("--to", "date_to", default=None, help="YYYY-MM-DD")
+@click.option("--item", "item_id", default=None, help="Only calls whose final scorecard has this item...")
+@click.option("--verdict", type=click.Choice(["pass", "fail", "na"]), default=None, help="...with this verdict.")
+@click.option("--speaker", type=click.Choice(["operator", "client", "mixed"]), default=None)
+@click.pass_obj
+def search_cmd(obj: _Ctx, query, operator, team, channel, tag, date_from, date_to, item_id, verdict, speaker):
+    """Search every transcript; Russian word forms match ("записала" finds "записать").
+
+    \b
+    qa-review search "позвоните сами"
+    qa-review search записать --item confirm_booking --verdict fail
+    """
+    if verdict and not item_id:
+        raise click.UsageError("--verdict needs --item")
+    hits = search.search(obj.db, SYSTEM, query, operator=operator, team=team, channel=channel, tag=tag,
+                         date_from=date_from, date_to=date_to, item_id=item_id, verdict=verdict, speaker=speaker)
+    for h in hits:
+        click.echo(f"{h.call_id:<24} {h.start:7.1f}s {h.speaker:<8} {h.operator:<16} {h.highlighted}")
+    click.echo(f"{len(hits)} line(s)")
+
+
 @cli.group()
 def export():
     """Export data for other tools.
@@ -536,15 +564,16 @@ def export_audit(obj: _Ctx, fmt, output):
 @export.command("transcripts")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--call", "call_id", default=None, help="Only this call.")
+@click.option("--redact", is_flag=True, help="Mask phones, e-mails, passport, SNILS, policy and card numbers, birth dates.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_obj
-def export_transcripts(obj: _Ctx, fmt, call_id, output):
+def export_transcripts(obj: _Ctx, fmt, call_id, redact, output):
     """Transcripts with call metadata: one row per segment (CSV), or words too (JSON).
 
     \b
     qa-review export transcripts --format json --call demo-01-booking
     """
-    _write(services.export_transcripts(obj.db, fmt, call_id), output)
+    _write(services.export_transcripts(obj.db, fmt, call_id, redact=redact), output)
 
 
 def _write(text: str, output: Path | None) -> None:

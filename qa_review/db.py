@@ -253,6 +253,15 @@ def m005_covering_indexes(db: Database) -> None:
     db["scorecards"].create_index(["call_id", "status", "score", "critical_failed"])
 
 
+@migrations()
+def m006_transcript_search(db: Database) -> None:
+    from .search import index_call
+
+    db.execute("create virtual table segments_fts using fts5(stems, call_id unindexed, idx unindexed)")
+    for (call_id,) in db.execute("select distinct call_id from segments").fetchall():
+        index_call(db, call_id)
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

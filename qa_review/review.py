@@ -25,6 +25,7 @@ from .permissions import (
     can_dispute, can_read_call, can_read_scorecard, can_resolve, can_review,
 )
 from .scoring import FAIL, NA, PASS, VERDICTS, total
+from .search import index_call
 
 DEFAULT_DISPUTE_DAYS = 5
 
@@ -233,6 +234,7 @@ def correct_segment(db: Database, user: User, call_id: str, index: int, text: st
         return
     with db.atomic():
         db["segments"].update(seg["id"], {"text": text, "original_text": seg["original_text"] or seg["text"]})
+        index_call(db, call_id)
         _audit(db, user, "transcript", None, call_id=call_id, target=f"line {index}", old=seg["text"], new=text, now=now)
 
 

@@ -11,7 +11,7 @@ import io
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -145,7 +145,10 @@ META_COLUMNS = ("call_id", "channel", "operator", "started_at", "direction", "ph
 SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
 
 
-def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = None) -> str:
+def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = None,
+                       redact: bool = False) -> str:
+    """Transcripts with metadata; ``redact`` masks personal data (and the client's phone)."""
+    from .redaction import redact as mask
     if fmt not in ("json", "csv"):
         raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
     if call_id is not None:
@@ -161,6 +164,11 @@ def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = No
             raise CallNotFound(f"call {cid!r} has no transcript yet; run `qa-review transcribe`")
         meta = {k: detail["call"][k] for k in META_COLUMNS}
         meta["duration_s"] = t.duration_s
+        if redact:
+            meta["phone"] = "[телефон]" if meta["phone"] else None
+            t = replace(t, segments=tuple(
+                replace(s, text=mask(s.text), words=tuple(replace(w, text=mask(w.text)) for w in s.words))
+                for s in t.segments))
         meta["model"] = (detail["asr"] or {}).get("model") or None
         items.append((meta, t))
     if fmt == "json":

@@ -166,10 +166,13 @@ def save_transcript(
             for a in transcript.activity
         )
         db["calls"].update(cid, {"status": TRANSCRIBED, "error": None})
+        from .search import index_call  # here: search -> accounts -> store would be a cycle
+
+        index_call(db, cid)
 
 
 def _delete_transcript(db: Database, call_id: str) -> None:
-    for table in ("segments", "activity", "transcripts"):
+    for table in ("segments", "activity", "transcripts", "segments_fts"):
         db.execute(f"delete from [{table}] where call_id = ?", [call_id])
 
 

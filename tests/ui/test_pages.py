@@ -287,3 +287,14 @@ def test_operator_cannot_reach_kpis(final_db):
     at = run_app(user=ANNA)
     with pytest.raises(Exception):
         at.switch_page("app_pages/kpi.py")  # not among the operator's pages
+
+
+def test_search_page_finds_word_forms_and_opens_the_call(scored_db):
+    at = run_app(user=TRAINER)
+    at.switch_page("app_pages/search.py").run()
+    at.text_input(key="search_query").input("записаться").run()
+    assert not at.exception
+    assert "Найдено строк: 1" in at.caption[0].value
+    assert any("**записаться**" in m.value for m in at.markdown)
+    at.button(key="hit-chat-b-0").click().run()
+    assert at.session_state["call_id"] == "chat-b"

@@ -162,3 +162,17 @@ def test_export_audit_after_a_change(run, tmp_path):
     rows = list(csv.DictReader(io.StringIO(run("export", "audit").output)))
     assert [(r["username"], r["action"], r["old"], r["new"], r["reason"]) for r in rows] == [
         ("sup", "verdict", "pass", "fail", "why")]
+
+
+def test_export_transcripts_redacted(run, tmp_path):
+    chat = {"conversation_id": "c9", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
+            "channel": "chat", "phone": "+79161234567", "messages": [
+                {"speaker": "client", "at": "2026-11-04T19:00:00+03:00",
+                 "text": "Запишите меня, мой телефон 8 (916) 123-45-67, приём в 10:30"}]}
+    (tmp_path / "c9.json").write_text(json.dumps(chat, ensure_ascii=False))
+    run("ingest", tmp_path / "c9.json")
+    plain = run("export", "transcripts", "--format", "csv").output
+    masked = run("export", "transcripts", "--format", "csv", "--redact").output
+    assert "123-45-67" in plain and "+79161234567" in plain
+    assert "123-45-67" not in masked and "+79161234567" not in masked
+    assert "[телефон]" in masked and "10:30" in masked

@@ -1,0 +1,49 @@
+"""Personal data masked; prices, times and appointment dates kept."""
+
+import pytest
+
+from qa_review.redaction import find, redact
+
+MASKED = [
+    ("Мой номер +7 916 123-45-67, перезвоните", "+7 916 123-45-67", "phone"),
+    ("звоните 8 (916) 123-45-67", "8 (916) 123-45-67", "phone"),
+    ("телефон 89161234567", "89161234567", "phone"),
+    ("+79031239876 это я", "+79031239876", "phone"),
+    ("мобильный 916 555 33 44", "916 555 33 44", "phone"),
+    ("пишите на maria.ivanova@mail.ru", "maria.ivanova@mail.ru", "email"),
+    ("паспорт 45 10 123456 выдан", "45 10 123456", "passport"),
+    ("серия и номер 4510 123456", "4510 123456", "passport"),
+    ("СНИЛС 112-233-445 95", "112-233-445 95", "snils"),
+    ("полис ОМС 7700000012345678", "7700000012345678", "policy"),
+    ("карта 4111 1111 1111 1111", "4111 1111 1111 1111", "card"),
+    ("дата рождения 12.03.1985", "12.03.1985", "birth"),
+    ("я родилась 5 мая 1990 года", "5 мая 1990 года", "birth"),
+]
+
+KEPT = [
+    "Ультразвуковое исследование стоит 2200 рублей",
+    "стоимость 2 200 ₽, со скидкой 1 980 руб.",
+    "записала вас на 10:30, кабинет 12",
+    "приём 12.11.2026 в 9 часов",
+    "в субботу 14 ноября с 9 до 15",
+    "анализы с 8:00 до 11:00, натощак",
+    "номер талона 123456",
+    "оплата 4111 1111 1111 1112 не прошла",  # fails Luhn: not a card number
+]
+
+
+@pytest.mark.parametrize("text, piece, kind", MASKED)
+def test_personal_data_is_masked(text, piece, kind):
+    spans = find(text)
+    assert [(s.kind, s.text) for s in spans] == [(kind, piece)]
+    assert piece not in redact(text)
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_ordinary_clinic_numbers_stay(text):
+    assert redact(text) == text
+
+
+def test_several_kinds_in_one_line():
+    text = "Иванова, д.р. 01.02.1980, тел. +7 (926) 555-00-11, почта ivanova@ya.ru, приём в 10:30"
+    assert redact(text) == "Иванова, д.р. [дата рождения], тел. [телефон], почта [e-mail], приём в 10:30"
