@@ -61,3 +61,12 @@ if user.role in ("admin", "supervisor"):
             else:
                 st.success(tr("kpi.sampled", n=len(chosen)))
                 st.dataframe(chosen, hide_index=True)
+    if not rep.operators["band_certain"].all():
+        st.caption(tr("kpi.uncertain", n=int((~rep.operators["band_certain"]).sum())))
+        if st.button(tr("kpi.top_up"), key="top_up"):
+            try:
+                added = kpi_service.top_up(conn, user, month, cfg)
+            except QAReviewError as e:
+                st.error(str(e))
+            else:
+                st.success(tr("kpi.sampled", n=len(added)))

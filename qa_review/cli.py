@@ -401,8 +401,10 @@ def users_passwd(obj: _Ctx, username, password):
 @click.option("--month", required=True, help="YYYY-MM, in the clinic's time zone.")
 @click.option("--per-operator", default=5, show_default=True, type=click.IntRange(0, 1000))
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same sample.")
+@click.option("--top-up", "top_up", default=0, type=click.IntRange(0, 100),
+              help="Instead: this many more calls for each operator whose bonus band is not certain yet.")
 @click.pass_obj
-def sample(obj: _Ctx, month, per_operator, seed):
+def sample(obj: _Ctx, month, per_operator, seed, top_up):
     """Fill the month's review queues: targeted calls plus random ones per operator.
 
     \b
@@ -412,7 +414,10 @@ def sample(obj: _Ctx, month, per_operator, seed):
     over 10 minutes, a complaint tag. Calls are assigned round robin to the
     supervisors of each operator's team.
     """
-    chosen = kpi_service.sample(obj.db, SYSTEM, month, obj.settings, per_operator, seed)
+    if top_up:
+        chosen = kpi_service.top_up(obj.db, SYSTEM, month, obj.settings, top_up, seed)
+    else:
+        chosen = kpi_service.sample(obj.db, SYSTEM, month, obj.settings, per_operator, seed)
     for row in chosen.itertuples():
         click.echo(f"{row.call_id:<28} {row.operator:<18} {row.reason:<10} {row.assignee or '(no supervisor)'}")
     click.echo(f"sample: {len(chosen)} call(s) for {chosen['operator'].nunique()} operator(s)")

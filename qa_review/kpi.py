@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .bonus_rules import LoadedRules, band_of, coefficient
+from .fairness import band_certain, interval
 from .scoring import ItemResult, total
 
 PUBLISHED = ("final", "disputed", "resolved")
 OPERATOR_COLUMNS = (
-    "operator", "team", "calls_reviewed", "mean_final_score", "critical_fails", "disputes_raised",
-    "disputes_upheld", "open_disputes", "top_failed_items", "coefficient", "may_change", "note",
+    "operator", "team", "calls_reviewed", "mean_final_score", "score_ci_low", "score_ci_high",
+    "band_certain", "critical_fails", "disputes_raised", "disputes_upheld", "open_disputes",
+    "top_failed_items", "coefficient", "may_change", "note",
 )
 TEAM_COLUMNS = (
     "team", "operators", "calls_reviewed", "mean_final_score", "critical_fails", "disputes_raised",
@@ -99,13 +101,31 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
     per_input = {
         op: dict(zip(grp["metric"], grp["value"])) for op, grp in inputs.groupby("operator")
     } if len(inputs) else {}
-    coefs, notes = [], []
+    scores_of = sc.dropna(subset=["score"]).groupby("operator")["score"].apply(list)
+    coefs, notes, lows, highs, certain = [], [], [], [], []
+    r = rules.rules
     for row in ops.itertuples():
         score = None if pd.isna(row.mean_final_score) else float(row.mean_final_score)
-        value, note = coefficient(rules.rules, score, int(row.critical_fails), int(row.calls_reviewed),
+        value, note = coefficient(r, score, int(row.critical_fails), int(row.calls_reviewed),
                                   per_input.get(row.operator))
+        iv = interval(scores_of.get(row.operator, []))
+        sure = band_certain(r.quality.bands, iv)
+        lows.append(iv.low if iv else None)
+        highs.append(iv.high if iv else None)
+        certain.append(sure)
+        if value is not None and not sure:
+            spread = f"{iv.mean:g} ± {iv.half_width:.1f}" if iv else f"{score:g}"
+            doubt = f"score {spread} on {int(row.calls_reviewed)} calls: band not certain"
+            if r.uncertain_band == "hold":
+                value, doubt = None, doubt + " (coefficient held)"
+            elif r.uncertain_band == "more_calls":
+                value, doubt = None, doubt + " (review more calls: qa-review sample --top-up)"
+            note = doubt + ("; " + note if note else "")
         coefs.append(value)
         notes.append(note)
+    ops["score_ci_low"] = lows
+    ops["score_ci_high"] = highs
+    ops["band_certain"] = certain
     ops["coefficient"] = coefs
     ops["may_change"] = ops["open_disputes"] > 0
     ops["note"] = [

@@ -142,7 +142,9 @@ def export(rep: Report, fmt: str) -> bytes:
 
 RU_HEADERS = {
     "operator": "Оператор", "team": "Команда", "calls_reviewed": "Проверено звонков",
-    "mean_final_score": "Средний итоговый балл", "critical_fails": "Критичные ошибки",
+    "mean_final_score": "Средний итоговый балл", "score_ci_low": "Балл: нижняя граница 95 %",
+    "score_ci_high": "Балл: верхняя граница 95 %", "band_certain": "Уровень премии определён",
+    "critical_fails": "Критичные ошибки",
     "disputes_raised": "Споров подано", "disputes_upheld": "Споров принято", "open_disputes": "Открытых споров",
     "top_failed_items": "Чаще всего не выполнено", "coefficient": "Коэффициент премии",
     "may_change": "Может измениться", "note": "Примечание", "operators": "Операторов",
@@ -395,3 +397,31 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
 def months_with_calls(db: Database, settings: Settings) -> list[str]:
     """Months with calls, newest first (stored times are on the clinic's clock)."""
     return [r[0] for r in db.execute("select distinct substr(started_at, 1, 7) from calls order by 1 desc")]
+
+
+def top_up(db: Database, user: User, month: str, settings: Settings, extra: int = 3, seed: int = 1,
+           rules_path: Path | None = None) -> pd.DataFrame:
+    """More calls for operators whose band is not certain, before the month closes."""
+    if user.role not in (ADMIN, SUPERVISOR):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
+    rep = report(db, User("system", ADMIN), month, settings, rules_path)
+    unsure = set(rep.operators.loc[~rep.operators["band_certain"], "operator"])
+    frames = load_frames(db, month, items="none")
+    sampled = {r["call_id"] for r in db["samples"].rows_where("month = ?", [month])}
+    pool = frames.scorecards[frames.scorecards["status"].isin(("auto", "in_review"))
+                             & frames.scorecards["operator"].isin(unsure)
+                             & ~frames.scorecards["call_id"].isin(sampled)]
+    out = []
+    for operator, grp in sorted(pool.groupby("operator"), key=lambda x: x[0]):
+        calls = sorted(set(grp["call_id"]))
+        rng = np.random.default_rng([seed, _stable(operator), 1])
+        sups = sorted(accounts.supervisors_of(db, frames.teams.get(operator)))
+        for n, call_id in enumerate(rng.permutation(calls)[:extra]):
+            assignee = sups[n % len(sups)] if sups else None
+            db["samples"].insert({"month": month, "call_id": str(call_id), "reason": "uncertain_band", "seed": seed,
+                                  "assignee": assignee, "created_at": store.now_iso()})
+            if assignee:
+                db.execute("update scorecards set assignee = ? where call_id = ? and status in ('auto', 'in_review')",
+                           [assignee, str(call_id)])
+            out.append({"call_id": str(call_id), "operator": operator, "reason": "uncertain_band", "assignee": assignee})
+    return pd.DataFrame(out, columns=["call_id", "operator", "reason", "assignee"])

@@ -96,11 +96,13 @@ def test_excel_holds_the_same_numbers_as_csv():
     ws = wb["Операторы"]
     header = [c.value for c in ws[2]]
     assert header[:4] == ["Оператор", "Команда", "Проверено звонков", "Средний итоговый балл"]
-    xl = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True)}
+    xl = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
     for row in from_csv.itertuples():
         x = xl[row.operator]
-        assert x[2] == row.calls_reviewed and x[3] == pytest.approx(row.mean_final_score)
-        assert (x[9] is None and pd.isna(row.coefficient)) or x[9] == pytest.approx(row.coefficient)
+        assert x["Проверено звонков"] == row.calls_reviewed
+        assert x["Средний итоговый балл"] == pytest.approx(row.mean_final_score)
+        coef = x["Коэффициент премии"]
+        assert (coef is None and pd.isna(row.coefficient)) or coef == pytest.approx(row.coefficient)
     assert ws["C1"].value.startswith("Цифры могут измениться")
     import json
 
@@ -127,3 +129,36 @@ def test_sampling_is_reproducible_and_targeted():
     assert len(one[one.operator == "petr"]) == 3  # fewer calls than asked: all of them
     other = kpi_service.choose(calls, per_operator=6, seed=8)
     assert set(other.call_id) != set(one.call_id)
+
+
+def test_confidence_interval_and_uncertain_band():
+    from qa_review.fairness import band_certain, interval, t95
+
+    assert t95(5) == 2.571 and t95(200) == 1.96 and 2.021 < t95(35) < 2.042
+    iv = interval([80, 90, 86, 92, 82, 86])  # mean 86, sd 4.56, n 6: ± 2.571 * 4.56 / √6 = 4.8
+    assert (iv.mean, iv.low, iv.high) == (86.0, 81.2, 90.8)
+    bands = RULES.rules.quality.bands
+    assert not band_certain(bands, iv)  # 81.3 is under the 85 boundary
+    assert band_certain(bands, interval([96, 97, 98, 99, 97]))
+    assert interval([90]) is None and not band_certain(bands, None)
+
+
+@pytest.mark.parametrize("policy, coefficient, words", [
+    ("pay", 1.0, "band not certain"),
+    ("hold", None, "coefficient held"),
+    ("more_calls", None, "--top-up"),
+])
+def test_rules_decide_what_an_uncertain_band_does(policy, coefficient, words):
+    text = (REPO_ROOT / "rules" / "monthly-bonus.yaml").read_text(encoding="utf-8") + f"uncertain_band: {policy}\n"
+    frames = month()
+    # olga: 96 on five calls; make her scores straddle the 85 boundary instead
+    sc = frames.scorecards
+    sc["score"] = sc["score"].astype(float)
+    sc.loc[sc.operator == "olga", "score"] = [80.0, 90.0, 86.0, 92.0, 82.0, 0.0]  # the last is December's
+    frames.disputes = frames.disputes[frames.disputes.scorecard_id != 20]
+    rep = monthly_report(frames, parse(text), "2026-11")
+    olga = rep.operators.set_index("operator").loc["olga"]
+    assert not olga.band_certain and olga.mean_final_score == 86.0
+    assert (pd.isna(olga.coefficient) and coefficient is None) or olga.coefficient == pytest.approx(coefficient)
+    # sd 5.10 on 5 calls: ± 2.776 * 5.10 / √5 = 6.3
+    assert words in olga.note and "86 ± 6.3 on 5 calls" in olga.note

@@ -121,3 +121,26 @@ def test_cli_sample_kpi_and_rules(world, tmp_path):
     mis = tmp_path / "mis.csv"
     mis.write_text("operator,period,booked_share\nanna.smirnova,2026-11,0.7\n")
     assert "1 row(s) imported, 0 rejected" in run("kpi-import", mis).output
+
+
+def test_top_up_adds_calls_for_operators_with_an_uncertain_band(world, tmp_path):
+    import json as _json
+
+    from qa_review import services
+    from tests.review.conftest import chat
+
+    # anna: one final scorecard (no interval: band not certain), and three more calls waiting
+    finalize(world, "chat-anna")
+    for n in range(3):
+        c = chat(f"more-{n}", "anna.smirnova")
+        c["messages"][0]["text"] += f" ({n})"
+        (tmp_path / "in" / f"m{n}.json").write_text(_json.dumps(c, ensure_ascii=False))
+    services.ingest(world.db, tmp_path / "in", world.settings)
+    services.score_calls(world.db, world.settings)
+    added = kpi_service.top_up(world.db, world.admin, "2026-11", world.settings, extra=2, seed=5)
+    # two of anna's waiting calls; petr has nothing reviewed yet, so no band to be unsure of:
+    # the regular sample covers him
+    assert list(added.operator) == ["anna.smirnova"] * 2
+    assert set(added[added.operator == "anna.smirnova"]["assignee"]) == {"sup.a"}
+    again = kpi_service.top_up(world.db, world.admin, "2026-11", world.settings, extra=2, seed=5)
+    assert set(again.call_id).isdisjoint(added.call_id)  # already sampled calls are not chosen twice
