@@ -50,6 +50,10 @@ else:
         pages.append(page("app_pages/disputes.py", "nav.disputes", ":material/gavel:"))
     if user.role == "operator":
         pages.append(page("app_pages/my_month.py", "nav.my_month", ":material/trending_up:"))
+    if user.role in ("operator", "supervisor"):
+        pages.append(page("app_pages/goals.py", "nav.goals", ":material/flag:"))
+    if user.role in ("supervisor", "admin"):
+        pages.append(page("app_pages/calibration.py", "nav.calibration", ":material/balance:"))
     if user.role in ("admin", "supervisor", "trainer"):
         pages.append(page("app_pages/kpi.py", "nav.kpi", ":material/payments:"))
         pages.append(page("app_pages/dashboards.py", "nav.dashboards", ":material/monitoring:"))

@@ -262,6 +262,30 @@ def m006_transcript_search(db: Database) -> None:
         index_call(db, call_id)
 
 
+@migrations()
+def m007_coaching_and_calibration(db: Database) -> None:
+    db["goals"].create(
+        {"id": int, "operator_id": str, "items": str, "target": float, "due": str, "note": str,
+         "set_by": str, "created_at": str},
+        pk="id",
+    )
+    db["goals"].create_index(["operator_id"])
+    db["calibrations"].create(
+        {"id": int, "title": str, "checklist_id": str, "lead": str, "created_at": str, "closed_at": str},
+        pk="id",
+    )
+    db["calibration_calls"].create({"calibration_id": int, "call_id": str}, pk=("calibration_id", "call_id"))
+    db["calibration_reviewers"].create({"calibration_id": int, "username": str}, pk=("calibration_id", "username"))
+    db["calibration_verdicts"].create(
+        {"calibration_id": int, "call_id": str, "item_id": str, "reviewer": str, "verdict": str, "at": str},
+        pk=("calibration_id", "call_id", "item_id", "reviewer"),
+    )
+    db["calibration_agreed"].create(
+        {"calibration_id": int, "call_id": str, "item_id": str, "verdict": str, "at": str},
+        pk=("calibration_id", "call_id", "item_id"),
+    )
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

@@ -298,3 +298,27 @@ def test_search_page_finds_word_forms_and_opens_the_call(scored_db):
     assert any("**записаться**" in m.value for m in at.markdown)
     at.button(key="hit-chat-b-0").click().run()
     assert at.session_state["call_id"] == "chat-b"
+
+
+def test_goals_page_supervisor_sets_operator_sees(scored_db):
+    at = run_app(user=SUP)
+    at.switch_page("app_pages/goals.py").run()
+    at.text_input[0].input("anna")
+    at.text_input[1].input("greet, farewell")
+    at.button(key="FormSubmitter:new_goal-Поставить цель").click().run()
+    assert not at.exception and "Цель поставлена" in at.success[0].value
+    op = run_app(user=ANNA)
+    op.switch_page("app_pages/goals.py").run()
+    assert any("greet, farewell" in m.value and "ещё нет оценок" in m.value for m in op.markdown)
+
+
+def test_calibration_page_lead_sees_report(scored_db):
+    from qa_review import calibration
+
+    sid = calibration.create(scored_db, SUP, "Ноябрь", "written-chat", ["chat-b"], ["sup", "other"])
+    calibration.rate(scored_db, SUP, sid, "chat-b", "greet", "fail")
+    at = run_app(user=SUP)
+    at.switch_page("app_pages/calibration.py").run()
+    assert not at.exception
+    assert "Ноябрь" in at.subheader[0].value
+    assert list(at.dataframe[0].value["item"]) == ["greet"]
