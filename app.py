@@ -44,6 +44,7 @@ else:
         page("app_pages/calls.py", calls_title, ":material/list:", default=user.role != "supervisor"),
         page("app_pages/call.py", "nav.call", ":material/headphones:"),
         page("app_pages/search.py", "nav.search", ":material/search:"),
+        page("app_pages/library.py", "nav.library", ":material/video_library:"),
     ]
     if user.role == "supervisor":
         pages.insert(0, page("app_pages/queue.py", "nav.queue", ":material/fact_check:", default=True))

@@ -107,3 +107,47 @@ def decode_channels(path: Path, sampling_rate: int = ASR_SAMPLE_RATE) -> list[np
         raise AudioError(f"{path}: the file holds no audio samples")
     planar = np.concatenate(chunks, axis=1).astype(np.float32)
     return [planar[i] for i in range(planar.shape[0])]
+
+
+def write_clip(channels: list[np.ndarray], rate: int, out: Path, bitrate: int = 32000) -> Path:
+    """Encode float channels as Ogg/Opus (small, plays in every browser) via PyAV."""
+    out = Path(out)
+    data = np.clip(np.stack(channels), -1.0, 1.0).astype(np.float32)
+    layout = "stereo" if data.shape[0] == 2 else "mono"
+    with av.open(str(out), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=48000)
+        stream.bit_rate = bitrate
+        stream.layout = layout
+        resampler = av.AudioResampler(format="s16", layout=layout, rate=48000)
+        frame_len = rate // 50  # 20 ms
+        for i in range(0, data.shape[1], frame_len):
+            chunk = np.ascontiguousarray(data[:, i:i + frame_len])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+            frame.sample_rate = rate
+            for f in resampler.resample(frame):
+                for packet in stream.encode(f):
+                    container.mux(packet)
+        for f in resampler.resample(None):
+            for packet in stream.encode(f):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out
+
+
+def cut(path: Path, start: float, end: float, bleeps: list[tuple[float, float]] = (),
+        rate: int = ASR_SAMPLE_RATE) -> list[np.ndarray]:
+    """Channels of ``path`` from ``start`` to ``end`` s, with a 1 kHz tone over each bleep span."""
+    channels = decode_channels(path, rate)
+    a, b = max(0, int(start * rate)), min(len(channels[0]), int(end * rate))
+    if b <= a:
+        raise AudioError(f"{path}: the clip {start:.1f}-{end:.1f} s is outside the recording")
+    out = [c[a:b].copy() for c in channels]
+    t = np.arange(b - a) / rate
+    tone = (0.2 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    for s, e in bleeps:
+        i, j = max(0, int((s - start) * rate)), min(b - a, int((e - start) * rate))
+        if j > i:
+            for c in out:
+                c[i:j] = tone[i:j]
+    return out

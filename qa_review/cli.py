@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import accounts, asr_models, kpi_service, review, search, services
+from . import accounts, asr_models, kpi_service, library, review, search, services
 from .bonus_rules import load_file as load_rules
 from .permissions import ADMIN, ROLES, User
 from .checklists import load_file as load_checklist
@@ -517,6 +517,42 @@ def search_cmd(obj: _Ctx, query, operator, team, channel, tag, date_from, date_t
     for h in hits:
         click.echo(f"{h.call_id:<24} {h.start:7.1f}s {h.speaker:<8} {h.operator:<16} {h.highlighted}")
     click.echo(f"{len(hits)} line(s)")
+
+
+@cli.group("library")
+def library_group():
+    """The trainers' example library.
+
+    \b
+    qa-review library list
+    qa-review library export 1 ./examples-objections
+    """
+
+
+@library_group.command("list")
+@click.pass_obj
+def library_list(obj: _Ctx):
+    """Collections with their clips.
+
+    \b
+    qa-review library list
+    """
+    for c in library.collections(obj.db, SYSTEM):
+        click.echo(f"{c['id']:>4}  {c['name']}  ({c['clips']} clips)")
+
+
+@library_group.command("export")
+@click.argument("collection_id", type=int)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def library_export(obj: _Ctx, collection_id, folder):
+    """Write a collection as audio clips (personal data bleeped) and a masked excerpt document.
+
+    \b
+    qa-review library export 1 ./examples
+    """
+    for f in library.export_collection(obj.db, SYSTEM, collection_id, folder):
+        click.echo(str(f))
 
 
 @cli.group()

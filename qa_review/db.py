@@ -286,6 +286,21 @@ def m007_coaching_and_calibration(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_training_library(db: Database) -> None:
+    db["collections"].create(
+        {"id": int, "name": str, "description": str, "created_by": str, "created_at": str}, pk="id")
+    db["collections"].create_index(["name"], unique=True)
+    db["clips"].create(
+        {"id": int, "collection_id": int, "call_id": str, "start": float, "end": float, "items": str,
+         "example": str, "note": str, "created_by": str, "created_at": str},
+        pk="id", foreign_keys=[("collection_id", "collections", "id"), ("call_id", "calls", "call_id")])
+    db["clips"].create_index(["collection_id"])
+    db["collection_shares"].create(
+        {"collection_id": int, "audience": str},  # all | team:NAME | user:NAME
+        pk=("collection_id", "audience"))
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import accounts
+from . import accounts, library
 from .matching import norm, stem
+from .redaction import redact
 from .permissions import OPERATOR, User, can_read_call
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -98,15 +99,21 @@ def search(db: Database, user: User, query: str, *, operator: str | None = None,
     sql.append("order by c.started_at desc, g.idx")
     teams = accounts.teams_by_operator(db)
     wanted = set(stems(query.replace('"', " ")))
+    # an operator also finds the stretches of other calls shared with them as clips (masked)
+    shared = library.shared_call_spans(db, user) if user.role == OPERATOR else {}
     hits = []
     for r in db.query(" ".join(sql), args):
         t = teams.get(r["operator"])
         if team and t != team:
             continue
+        text = r["text"]
         if not can_read_call(user, r["operator"], t):
-            continue
-        hits.append(Hit(r["call_id"], r["idx"], r["speaker"], r["start"], r["text"], r["operator"],
-                        r["started_at"], r["channel"], _highlight(r["text"], wanted)))
+            spans = shared.get(r["call_id"], ())
+            if not any(s <= r["start"] <= e for s, e in spans):
+                continue
+            text = redact(text)
+        hits.append(Hit(r["call_id"], r["idx"], r["speaker"], r["start"], text, r["operator"],
+                        r["started_at"], r["channel"], _highlight(text, wanted)))
         if len(hits) >= limit:
             break
     return hits

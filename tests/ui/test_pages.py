@@ -322,3 +322,17 @@ def test_calibration_page_lead_sees_report(scored_db):
     assert not at.exception
     assert "Ноябрь" in at.subheader[0].value
     assert list(at.dataframe[0].value["item"]) == ["greet"]
+
+
+def test_library_page_shows_shared_collection_to_operator(scored_db):
+    from qa_review import library
+
+    cid = library.create_collection(scored_db, TRAINER, "Запись в чате")
+    library.add_clip(scored_db, TRAINER, cid, "chat-b", 0, 1, ["offer_slot"], "bad", "нет предложения времени")
+    library.share(scored_db, TRAINER, cid, "user:anna")
+    at = run_app(user=ANNA)
+    at.switch_page("app_pages/library.py").run()
+    assert not at.exception
+    assert any("Запись в чате" in e.label for e in at.expander)
+    assert any("Можно записаться?" in c.value for c in at.caption)
+    assert len(at.get("download_button")) == 1
