@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import RulesError
-from .yamlcheck import compose, validate
+from .yamlcheck import compose, read, validate
 
 
 class _Strict(BaseModel):
@@ -114,12 +114,7 @@ def parse(text: str, source: str = "<string>") -> LoadedRules:
 
 
 def load_file(path: Path) -> LoadedRules:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RulesError(f"{path}: cannot read the bonus rules ({e})") from e
-    return parse(text, str(path))
+    return parse(read(path, RulesError, "bonus rules"), str(path))
 
 
 def band_of(bands: tuple[Band, ...], value: float) -> Band | None:

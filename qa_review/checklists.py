@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import ChecklistError
-from .yamlcheck import compose, validate
+from .yamlcheck import compose, read, validate
 
 ID_RE = r"^[a-z0-9_-]+$"
 SPEAKER = Literal["operator", "client", "any"]
@@ -251,12 +251,7 @@ def parse(text: str, source: str = "<string>") -> LoadedChecklist:
 
 
 def load_file(path: Path) -> LoadedChecklist:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ChecklistError(f"{path}: cannot read the checklist ({e})") from e
-    return parse(text, str(path))
+    return parse(read(path, ChecklistError, "checklist"), str(path))
 
 
 def load_dir(folder: Path) -> tuple[list[LoadedChecklist], list[str]]:

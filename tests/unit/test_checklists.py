@@ -71,3 +71,10 @@ def test_folder_reports_invalid_files_and_keeps_valid_ones(tmp_path):
     good, bad = load_dir(tmp_path)
     assert [g.checklist.id for g in good] == ["test"]
     assert len(bad) == 1 and "bad.yaml" in bad[0]
+
+
+def test_unreadable_file_names_itself(tmp_path):
+    from qa_review.checklists import load_file
+
+    with pytest.raises(ChecklistError, match=r"missing.yaml: cannot read the checklist"):
+        load_file(tmp_path / "missing.yaml")
