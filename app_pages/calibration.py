@@ -6,7 +6,7 @@ import streamlit as st
 from qa_review import calibration as cal
 from qa_review import review, services
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, db, settings, tr
+from qa_review.webui import current_user, db, error_text, settings, tr
 
 user = current_user()
 conn = db()
@@ -24,7 +24,7 @@ if user.role in ("supervisor", "admin"):
                     cal.create(conn, user, title, checklist_id, calls,
                                [r.strip() for r in reviewers.split(",") if r.strip()])
                 except QAReviewError as e:
-                    st.error(str(e))
+                    st.error(error_text(e))
                 else:
                     st.rerun()
 

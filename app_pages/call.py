@@ -16,7 +16,7 @@ from qa_review.errors import QAReviewError
 from qa_review.permissions import EDITABLE, PUBLISHED
 from qa_review.scoring import VERDICTS
 from qa_review.webui import (
-    VERDICT_STYLE, clock, current_user, db, evidence_text, highlighted, local_time, settings, tr,
+    VERDICT_STYLE, clock, current_user, db, error_text, evidence_text, highlighted, local_time, settings, tr,
 )
 
 user = current_user()
@@ -43,7 +43,7 @@ st.query_params["call"] = call_id
 try:
     detail = review.call_for(conn, user, call_id)
 except QAReviewError as e:
-    st.error(str(e))
+    st.error(error_text(e))
     st.stop()
 call, transcript, asr, cards = detail["call"], detail["transcript"], detail["asr"], detail["scorecards"]
 is_audio = call["kind"] == "audio"
@@ -70,7 +70,7 @@ def attempt(action, success: str | None = None) -> bool:
     try:
         action()
     except QAReviewError as e:
-        st.error(str(e))
+        st.error(error_text(e))
         return False
     if success:
         st.session_state["flash"] = ("success", success)

@@ -5,14 +5,14 @@ import streamlit as st
 
 from qa_review import kpi_service
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, db, settings, tr
+from qa_review.webui import current_user, db, error_text, settings, tr
 
 user = current_user()
 st.title(tr("dash.title"))
 try:
     d = kpi_service.dashboard(db(), user, settings())
 except QAReviewError as e:
-    st.error(str(e))
+    st.error(error_text(e))
     st.stop()
 if d["trend_operator"].empty:
     st.info(tr("dash.empty"))

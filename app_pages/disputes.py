@@ -6,7 +6,7 @@ import streamlit as st
 
 from qa_review import review
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, db, local_time, tr
+from qa_review.webui import current_user, db, error_text, local_time, tr
 
 user = current_user()
 conn = db()
@@ -33,7 +33,7 @@ for d in open_:
                 try:
                     review.resolve_dispute(conn, user, d["id"], uphold, reply)
                 except QAReviewError as e:
-                    st.error(str(e))
+                    st.error(error_text(e))
                 else:
                     st.session_state["dispute_flash"] = tr(f"dispute.{'upheld' if uphold else 'rejected'}")
                     st.rerun()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from qa_review import coaching
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, db, tr
+from qa_review.webui import current_user, db, error_text, tr
 
 user = current_user()
 conn = db()
@@ -25,7 +25,7 @@ if user.role == "supervisor":
                 coaching.set_goal(conn, user, operator.strip(), [i.strip() for i in items.split(",") if i.strip()],
                                   target / 100, due, note)
             except QAReviewError as e:
-                st.error(str(e))
+                st.error(error_text(e))
             else:
                 st.success(tr("goals.saved"))
 goals = coaching.goals(conn, user)

@@ -5,7 +5,7 @@ import streamlit as st
 from qa_review import kpi_service
 from qa_review.errors import QAReviewError
 from qa_review.kpi_service import RU_HEADERS
-from qa_review.webui import current_user, db, lang, settings, tr
+from qa_review.webui import current_user, db, error_text, lang, settings, tr
 
 user = current_user()
 conn = db()
@@ -19,7 +19,7 @@ month = st.selectbox(tr("kpi.month"), months, key="kpi_month")
 try:
     rep = kpi_service.report(conn, user, month, cfg)
 except QAReviewError as e:
-    st.error(str(e))
+    st.error(error_text(e))
     st.stop()
 st.caption(tr("kpi.rules", id=rep.rules_id, version=rep.rules_version))
 if rep.may_change:
@@ -57,7 +57,7 @@ if user.role in ("admin", "supervisor"):
             try:
                 chosen = kpi_service.sample(conn, user, month, cfg, int(per_operator), int(seed))
             except QAReviewError as e:
-                st.error(str(e))
+                st.error(error_text(e))
             else:
                 st.success(tr("kpi.sampled", n=len(chosen)))
                 st.dataframe(chosen, hide_index=True)
@@ -67,6 +67,6 @@ if user.role in ("admin", "supervisor"):
             try:
                 added = kpi_service.top_up(conn, user, month, cfg)
             except QAReviewError as e:
-                st.error(str(e))
+                st.error(error_text(e))
             else:
                 st.success(tr("kpi.sampled", n=len(added)))

@@ -10,7 +10,7 @@ import streamlit as st
 from qa_review import library, review, store
 from qa_review.audio import cut, write_clip
 from qa_review.errors import QAReviewError
-from qa_review.webui import clock, current_user, db, tr
+from qa_review.webui import clock, current_user, db, error_text, tr
 
 user = current_user()
 conn = db()
@@ -22,7 +22,7 @@ def attempt(fn) -> bool:
     try:
         fn()
     except QAReviewError as e:
-        st.error(str(e))
+        st.error(error_text(e))
         return False
     return True
 

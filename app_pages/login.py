@@ -4,7 +4,7 @@ import streamlit as st
 
 from qa_review import accounts
 from qa_review.errors import AuthError
-from qa_review.webui import db, tr
+from qa_review.webui import db, error_text, tr
 
 st.title(tr("login.title"))
 conn = db()
@@ -18,6 +18,6 @@ if submitted:
     try:
         st.session_state["user"] = accounts.authenticate(conn, username, password)
     except AuthError as e:
-        st.error(str(e))
+        st.error(error_text(e))
     else:
         st.rerun()

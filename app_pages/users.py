@@ -5,7 +5,7 @@ import streamlit as st
 from qa_review import accounts
 from qa_review.errors import QAReviewError
 from qa_review.permissions import ROLES
-from qa_review.webui import current_user, db, tr
+from qa_review.webui import current_user, db, error_text, tr
 
 user = current_user()
 conn = db()
@@ -13,7 +13,7 @@ st.title(tr("users.title"))
 try:
     people = accounts.list_users(conn, user)
 except QAReviewError as e:
-    st.error(str(e))
+    st.error(error_text(e))
     st.stop()
 st.dataframe(
     [{tr("login.username"): u.username, tr("users.display_name"): u.display_name,
@@ -35,7 +35,7 @@ with st.form("add_user"):
             accounts.add_user(conn, user, username.strip().lower(), password, role, display_name=display,
                               team=team.strip() or None, operator_id=operator_id.strip() or None)
         except QAReviewError as e:
-            st.error(str(e))
+            st.error(error_text(e))
         else:
             st.success(tr("users.added", name=username))
             st.rerun()

@@ -46,18 +46,21 @@ def add_user(
     if not first and (actor is None or not can_manage_users(actor)):
         raise PermissionDenied("only an admin can add users")
     if not USERNAME_RE.match(username or ""):
-        raise QAReviewError(f"user name {username!r}: use 2-64 lower-case letters, digits and . _ - @")
+        raise QAReviewError(f"user name {username!r}: use 2-64 lower-case letters, digits and . _ - @",
+                            code="username_invalid", name=username)
     if role not in ROLES:
         raise QAReviewError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     if len(password or "") < MIN_PASSWORD:
-        raise QAReviewError(f"password for {username}: at least {MIN_PASSWORD} characters")
+        raise QAReviewError(f"password for {username}: at least {MIN_PASSWORD} characters",
+                            code="password_short", n=MIN_PASSWORD)
     if role == OPERATOR and not operator_id:
         raise QAReviewError(
             f"operator {username}: give --operator-id, the operator's id in call metadata, "
-            "so they see their own calls"
+            "so they see their own calls",
+            code="operator_id_required",
         )
     if list(db["users"].rows_where("username = ?", [username], limit=1)):
-        raise QAReviewError(f"user {username!r} already exists")
+        raise QAReviewError(f"user {username!r} already exists", code="user_exists", name=username)
     db["users"].insert({
         "username": username, "display_name": display_name, "role": role, "team": team,
         "operator_id": operator_id, "password_hash": _hasher.hash(password), "active": 1,
@@ -76,7 +79,7 @@ def get(db: Database, username: str) -> User:
 def authenticate(db: Database, username: str, password: str) -> User:
     rows = list(db["users"].rows_where("username = ?", [username.strip().lower()], limit=1))
     # one message for both cases: do not tell which user names exist
-    wrong = AuthError("wrong user name or password")
+    wrong = AuthError("wrong user name or password", code="auth")
     if not rows or not rows[0]["active"]:
         raise wrong
     try:

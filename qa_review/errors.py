@@ -6,7 +6,17 @@ so the CLI and the app can show them as they are.
 
 
 class QAReviewError(Exception):
-    """Base class: an error with a message meant for the user."""
+    """Base class: an error with a message meant for the user.
+
+    ``code`` and its params let a UI say the same in the user's language
+    (messages.yaml, key ``err.<code>``); the message itself stays English
+    for logs and the command line.
+    """
+
+    def __init__(self, message: str = "", *, code: str | None = None, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class ConfigError(QAReviewError):

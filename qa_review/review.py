@@ -56,7 +56,8 @@ def _context(db: Database, scorecard_id: int) -> Context:
 
 
 def _refuse(user: User, what: str, ctx: Context) -> PermissionDenied:
-    return PermissionDenied(f"{user.username} ({user.role}) may not {what} on call {ctx.call['call_id']}")
+    return PermissionDenied(f"{user.username} ({user.role}) may not {what} on call {ctx.call['call_id']}",
+                            code="denied")
 
 
 def _expect(ctx: Context, revision: int | None) -> None:
@@ -64,7 +65,8 @@ def _expect(ctx: Context, revision: int | None) -> None:
         raise ConcurrentChange(
             f"scorecard of call {ctx.call['call_id']} was saved by someone else "
             f"(revision {ctx.row['revision']}, you loaded {revision}) at {ctx.row['updated_at']}; "
-            "reload it and apply your change again"
+            "reload it and apply your change again",
+            code="concurrent", call=ctx.call["call_id"],
         )
 
 
@@ -121,7 +123,7 @@ def call_for(db: Database, user: User, call_id: str) -> dict:
     """The call, transcript and the scorecards this user may see; refused otherwise."""
     call = store.get_call(db, call_id)
     if not can_read_call(user, call["operator"], accounts.operator_team(db, call["operator"])):
-        raise PermissionDenied(f"{user.username} ({user.role}) may not open call {call_id}")
+        raise PermissionDenied(f"{user.username} ({user.role}) may not open call {call_id}", code="denied")
     cards = []
     for row, sc in store.scorecards_for_call(db, call_id):
         ctx = Context(row, call, accounts.operator_team(db, call["operator"]))
@@ -168,14 +170,15 @@ def set_verdict(db: Database, user: User, scorecard_id: int, item_id: str, verdi
     if ctx.row["status"] not in EDITABLE:
         raise InvalidTransition(
             f"the scorecard of call {ctx.call['call_id']} is {ctx.row['status']}: verdicts change "
-            "only before finalization (after it, through a dispute)")
+            "only before finalization (after it, through a dispute)", code="not_editable", call=ctx.call["call_id"])
     if verdict not in VERDICTS:
         raise QAReviewError(f"verdict {verdict!r}: expected one of {', '.join(VERDICTS)}")
     item = next((i for i in _items(db, scorecard_id) if i["item_id"] == item_id), None)
     if item is None:
         raise NotFound(f"no item {item_id!r} in the scorecard of call {ctx.call['call_id']}")
     if verdict != item["verdict"] and not (comment or "").strip():
-        raise QAReviewError(f"item {item_id}: a comment is required when changing a verdict")
+        raise QAReviewError(f"item {item_id}: a comment is required when changing a verdict",
+                            code="comment_required", item=item_id)
     _expect(ctx, revision)
     with db.atomic():
         db["scorecard_items"].update(item["id"], {"verdict": verdict, "comment": comment, "changed_by": user.username})
@@ -204,10 +207,12 @@ def finalize(db: Database, user: User, scorecard_id: int, revision: int | None,
     if not can_review(user, ctx.team):
         raise _refuse(user, "finalize scorecards", ctx)
     if ctx.row["status"] not in EDITABLE:
-        raise InvalidTransition(f"the scorecard of call {ctx.call['call_id']} is already {ctx.row['status']}")
+        raise InvalidTransition(f"the scorecard of call {ctx.call['call_id']} is already {ctx.row['status']}",
+                                code="not_editable", call=ctx.call["call_id"])
     undecided = [i["item_id"] for i in _items(db, scorecard_id) if i["verdict"] == "review"]
     if undecided:
-        raise InvalidTransition(f"decide these items before finalizing: {', '.join(undecided)}")
+        raise InvalidTransition(f"decide these items before finalizing: {', '.join(undecided)}",
+                                code="undecided", items=", ".join(undecided))
     _expect(ctx, revision)
     at = _now(now).isoformat(timespec="seconds")
     with db.atomic():
@@ -247,24 +252,27 @@ def open_disputes(db: Database, user: User, scorecard_id: int, reasons: dict[str
     if not can_dispute(user, ctx.call["operator"]):
         raise _refuse(user, "dispute the scorecard", ctx)
     if ctx.row["status"] not in PUBLISHED:
-        raise InvalidTransition(f"the scorecard of call {ctx.call['call_id']} is not final yet")
+        raise InvalidTransition(f"the scorecard of call {ctx.call['call_id']} is not final yet",
+                                code="not_final", call=ctx.call["call_id"])
     finalized = datetime.fromisoformat(ctx.row["finalized_at"])
     deadline = finalized + timedelta(days=window_days)
     if _now(now) > deadline:
         raise InvalidTransition(
             f"the dispute window for call {ctx.call['call_id']} closed on "
-            f"{deadline.date().isoformat()} ({window_days} days after finalization)")
+            f"{deadline.date().isoformat()} ({window_days} days after finalization)",
+            code="window_closed", date=deadline.date().strftime("%d.%m.%Y"), days=window_days)
     if not reasons:
-        raise QAReviewError("choose at least one item to dispute")
+        raise QAReviewError("choose at least one item to dispute", code="no_items")
     items = {i["item_id"]: i for i in _items(db, scorecard_id)}
     taken = {d["item_id"] for d in disputes_of(db, scorecard_id)}
     for item_id, reason in reasons.items():
         if item_id not in items:
             raise NotFound(f"no item {item_id!r} in the scorecard of call {ctx.call['call_id']}")
         if item_id in taken:
-            raise InvalidTransition(f"item {item_id} was already disputed; an item can be disputed once")
+            raise InvalidTransition(f"item {item_id} was already disputed; an item can be disputed once",
+                                    code="disputed_once", item=item_id)
         if not (reason or "").strip():
-            raise QAReviewError(f"item {item_id}: give a reason for the dispute")
+            raise QAReviewError(f"item {item_id}: give a reason for the dispute", code="reason_required", item=item_id)
     at = _now(now).isoformat(timespec="seconds")
     ids = []
     with db.atomic():
@@ -295,9 +303,9 @@ def resolve_dispute(db: Database, user: User, dispute_id: int, uphold: bool, rep
     if not can_resolve(user, ctx.team):
         raise _refuse(user, "resolve disputes", ctx)
     if d["status"] != "open":
-        raise InvalidTransition(f"dispute {dispute_id} is already {d['status']}")
+        raise InvalidTransition(f"dispute {dispute_id} is already {d['status']}", code="dispute_done")
     if not (reply or "").strip():
-        raise QAReviewError("write a reply to the operator")
+        raise QAReviewError("write a reply to the operator", code="reply_required")
     item = next(i for i in _items(db, ctx.id) if i["item_id"] == d["item_id"])
     new = item["verdict"]
     if uphold:

@@ -104,5 +104,13 @@ def current_user():
     return user
 
 
-def show_error(e: Exception) -> None:
-    st.error(str(e))
+
+
+def error_text(e: Exception) -> str:
+    """A service error in the UI language when the catalogue knows it, else as worded."""
+    from .i18n import catalogue
+
+    code = getattr(e, "code", None)
+    if code and f"err.{code}" in catalogue():
+        return tr(f"err.{code}", **getattr(e, "params", {}))
+    return str(e)

@@ -167,7 +167,7 @@ def test_login_with_wrong_then_right_password(app_db):
     at.text_input(key="login_username").input("anna")
     at.text_input(key="login_password").input("wrong-password")
     at.button[0].click().run()
-    assert "wrong user name or password" in at.error[0].value
+    assert at.error[0].value == "Неверный логин или пароль."
     at.text_input(key="login_password").input("anna-password")
     at.button[0].click().run()
     assert at.session_state["user"].username == "anna"
@@ -201,7 +201,7 @@ def test_change_without_comment_is_refused_on_the_page(scored_db):
     at.switch_page("app_pages/call.py").run()
     at.selectbox(key="v-0-greet").select("pass")
     at.button(key="FormSubmitter:verdict-0-greet-Сохранить").click().run()
-    assert "comment is required" in at.error[0].value
+    assert at.error[0].value == "Пункт greet: при изменении вердикта нужен комментарий."
 
 
 def test_operator_disputes_and_supervisor_upholds(scored_db):

@@ -176,3 +176,13 @@ def test_export_transcripts_redacted(run, tmp_path):
     assert "123-45-67" in plain and "+79161234567" in plain
     assert "123-45-67" not in masked and "+79161234567" not in masked
     assert "[телефон]" in masked and "10:30" in masked
+
+
+def test_service_errors_speak_the_ui_language():
+    from qa_review.errors import QAReviewError
+    from qa_review.i18n import t
+
+    e = QAReviewError("item greet: a comment is required", code="comment_required", item="greet")
+    assert t(f"err.{e.code}", "ru", **e.params) == "Пункт greet: при изменении вердикта нужен комментарий."
+    assert t(f"err.{e.code}", "en", **e.params) == "Item greet: a comment is required when changing a verdict."
+    assert str(e) == "item greet: a comment is required"  # the CLI keeps the English message
