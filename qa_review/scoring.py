@@ -30,6 +30,8 @@ class Evidence:
     similarity: float | None = None
     value: float | None = None
     code: str | None = None  # for notes: what kind of note, so a UI can translate it
+    metric: str | None = None
+    limit: str | None = None  # e.g. "≤ 30" or "≥ 5 ≤ 60"
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -255,7 +257,7 @@ def _metric(check: MetricCheck, ctx: _Context) -> tuple[str, Evidence]:
     mv = ctx.metrics.get(check.metric)
     if mv is None or mv.value is None:
         note = mv.note if mv else "not measured"
-        return NA, Evidence("metric", f"{check.metric}: n/a ({note})", code="metric_na")
+        return NA, Evidence("metric", f"{check.metric}: n/a ({note})", code="metric_na", metric=check.metric)
     bounds = []
     ok = True
     if check.max is not None:
@@ -265,7 +267,9 @@ def _metric(check: MetricCheck, ctx: _Context) -> tuple[str, Evidence]:
         bounds.append(f"min {check.min:g}")
         ok = ok and mv.value >= check.min
     span = f" at {mv.start:.1f}-{mv.end:.1f} s" if mv.start is not None and mv.end is not None else ""
+    limit = " ".join(
+        f"{sign} {v:g}" for sign, v in (("≥", check.min), ("≤", check.max)) if v is not None)
     return (PASS if ok else FAIL), Evidence(
         "metric", f"{check.metric} = {mv.value:g} ({', '.join(bounds)}){span}",
-        value=mv.value, start=mv.start, end=mv.end,
+        value=mv.value, start=mv.start, end=mv.end, metric=check.metric, limit=limit,
     )

@@ -88,6 +88,13 @@ def evidence_text(ev) -> str:
                            sim=f"{(ev.similarity or 0):.2f}")
     if ev.kind == "missing":
         return prefix + tr("ev.missing", phrase=ev.phrase)
+    if ev.kind == "metric" and ev.metric:
+        name = tr(f"metric.{ev.metric}")
+        if ev.value is None:
+            return tr("ev.metric_na", name=name)
+        value = f"{ev.value:g}".replace(".", ",") if lang() == "ru" else f"{ev.value:g}"
+        span = tr("ev.span", start=clock(ev.start), end=clock(ev.end)) if ev.start is not None and ev.end is not None and ev.end > ev.start else ""
+        return tr("ev.metric", name=name, value=value, limit=ev.limit or "") + span
     if ev.code == "manual" and ev.text != "decided by a reviewer":
         return ev.text  # the checklist's own hint, in its own language
     if ev.code in ("condition_not_met", "forbidden_absent", "mono_speaker", "manual"):

@@ -186,3 +186,10 @@ def test_service_errors_speak_the_ui_language():
     assert t(f"err.{e.code}", "ru", **e.params) == "Пункт greet: при изменении вердикта нужен комментарий."
     assert t(f"err.{e.code}", "en", **e.params) == "Item greet: a comment is required when changing a verdict."
     assert str(e) == "item greet: a comment is required"  # the CLI keeps the English message
+
+
+def test_every_metric_has_a_name_in_the_catalogue():
+    from qa_review.checklists import METRICS
+    from qa_review.i18n import catalogue
+
+    assert [m for m in METRICS if f"metric.{m}" not in catalogue()] == []
