@@ -31,11 +31,13 @@ def show(df):
     st.dataframe(
         df.rename(columns=headers), hide_index=True,
         column_config={headers.get(c, c): st.column_config.NumberColumn(format="localized")
-                       for c in ("mean_final_score", "coefficient")},
+                       for c in ("mean_final_score", "coefficient", "reviewed_share")},
     )
 
 
 st.subheader(tr("kpi.operators"))
+if rep.operators.empty:
+    st.info(tr("kpi.no_final"))
 show(rep.operators)
 st.subheader(tr("kpi.teams"))
 show(rep.teams)
@@ -45,7 +47,7 @@ c2.download_button(tr("kpi.download_xlsx"), kpi_service.export(rep, "xlsx"), f"k
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader(tr("kpi.coverage"))
-st.dataframe(kpi_service.coverage(conn, user, month, cfg), hide_index=True)
+show(kpi_service.coverage(conn, user, month, cfg))
 
 if user.role in ("admin", "supervisor"):
     with st.form("sample"):

@@ -148,6 +148,8 @@ RU_HEADERS = {
     "disputes_raised": "Споров подано", "disputes_upheld": "Споров принято", "open_disputes": "Открытых споров",
     "top_failed_items": "Чаще всего не выполнено", "coefficient": "Коэффициент премии",
     "may_change": "Может измениться", "note": "Примечание", "operators": "Операторов",
+    "calls": "Звонков", "auto_scored": "С автооценкой", "reviewed": "Проверено человеком",
+    "reviewed_share": "Доля проверенных",
 }
 
 

@@ -100,7 +100,7 @@ def _items(db: Database, scorecard_id: int) -> list[dict]:
 
 def _save(db: Database, ctx: Context, now=None, **fields) -> int:
     """Recompute the score from the items, bump the revision; returns it."""
-    sc = store._scorecard_from_rows(ctx.row, _items(db, ctx.id))
+    sc = store.scorecard_from_rows(ctx.row, _items(db, ctx.id))
     score, provisional, critical, passed = total(sc.items, ctx.row["pass_mark"])
     revision = ctx.row["revision"] + 1
     db["scorecards"].update(ctx.id, {

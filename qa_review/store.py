@@ -296,7 +296,7 @@ def save_scorecard(db: Database, sc: Scorecard) -> int:
     return sid
 
 
-def _scorecard_from_rows(row: dict, items: list[dict]) -> Scorecard:
+def scorecard_from_rows(row: dict, items: list[dict]) -> Scorecard:
     return Scorecard(
         call_id=row["call_id"],
         checklist_id=row["checklist_id"],
@@ -324,7 +324,7 @@ def scorecards_for_call(db: Database, call_id: str) -> list[tuple[dict, Scorecar
         "call_id = ?", [call_id], order_by="checklist_id, checklist_version desc"
     ):
         items = list(db["scorecard_items"].rows_where("scorecard_id = ?", [row["id"]], order_by="position"))
-        out.append((row, _scorecard_from_rows(row, items)))
+        out.append((row, scorecard_from_rows(row, items)))
     return out
 
 
