@@ -38,7 +38,7 @@ def show(df):
 st.subheader(tr("kpi.operators"))
 if rep.operators.empty:
     st.info(tr("kpi.no_final"))
-show(rep.operators)
+show(rep.operators.assign(note=rep.notes_in(lang())))
 st.subheader(tr("kpi.teams"))
 show(rep.teams)
 c1, c2 = st.columns(2)

@@ -121,16 +121,19 @@ def band_of(bands: tuple[Band, ...], value: float) -> Band | None:
     return next((b for b in bands if b.matches(value)), None)
 
 
+Note = tuple[str, dict]  # a code in messages.yaml (note.*) and its values
+
+
 def coefficient(rules: Rules, score_mean: float | None, critical_calls: int, reviewed: int,
-                inputs: dict[str, float] | None = None) -> tuple[float | None, str]:
-    """(coefficient, note). None when the rules give none (too few calls, no score)."""
+                inputs: dict[str, float] | None = None) -> tuple[float | None, list[Note]]:
+    """(coefficient, notes). None when the rules give none (too few calls, no score)."""
     if reviewed < rules.min_reviewed_calls:
-        return None, f"{reviewed} reviewed call(s), fewer than {rules.min_reviewed_calls}: no coefficient"
+        return None, [("too_few", {"n": reviewed, "min": rules.min_reviewed_calls})]
     if score_mean is None:
-        return None, "no final score"
+        return None, [("no_score", {})]
     q = band_of(rules.quality.bands, score_mean)
     if q is None:
-        return None, f"score {score_mean:.1f} falls in no quality band"
+        return None, [("no_band", {"score": f"{score_mean:.1f}"})]
     inputs = inputs or {}
     value = (1 - sum(i.weight for i in rules.inputs)) * q.coefficient
     notes = []
@@ -140,9 +143,9 @@ def coefficient(rules: Rules, score_mean: float | None, critical_calls: int, rev
         if b is None:
             # a missing input must not silently cost money: its share counts as quality
             value += i.weight * q.coefficient
-            notes.append(f"{i.metric} missing: counted as quality")
+            notes.append(("input_missing", {"metric": i.metric}))
         else:
             value += i.weight * b.coefficient
     value -= rules.critical_fail_penalty * critical_calls
     value = max(rules.floor, round(value, 3))
-    return value, "; ".join(notes)
+    return value, notes

@@ -54,10 +54,21 @@ class Report:
     operators: pd.DataFrame
     teams: pd.DataFrame
     may_change: bool  # some scorecards are still under dispute
+    note_codes: dict = field(default_factory=dict)  # operator -> [(code, values)], for any language
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The note column in ``lang``, in the order of ``operators``."""
+        return [render_notes(self.note_codes.get(op, []), lang) for op in self.operators["operator"]]
 
     def meta(self) -> dict:
         return {"month": self.month, "rules": self.rules_id, "rules_version": self.rules_version,
                 "may_change": self.may_change}
+
+
+def render_notes(notes: list, lang: str) -> str:
+    from .i18n import t
+
+    return "; ".join(t(f"note.{code}", lang, **values) for code, values in notes)
 
 
 def month_of(started_at: pd.Series, tz: str) -> pd.Series:
@@ -106,8 +117,8 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
     r = rules.rules
     for row in ops.itertuples():
         score = None if pd.isna(row.mean_final_score) else float(row.mean_final_score)
-        value, note = coefficient(r, score, int(row.critical_fails), int(row.calls_reviewed),
-                                  per_input.get(row.operator))
+        value, parts = coefficient(r, score, int(row.critical_fails), int(row.calls_reviewed),
+                                   per_input.get(row.operator))
         iv = interval(scores_of.get(row.operator, []))
         sure = band_certain(r.quality.bands, iv)
         lows.append(iv.low if iv else None)
@@ -115,23 +126,25 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
         certain.append(sure)
         if value is not None and not sure:
             spread = f"{iv.mean:g} ± {iv.half_width:.1f}" if iv else f"{score:g}"
-            doubt = f"score {spread} on {int(row.calls_reviewed)} calls: band not certain"
+            doubt = [("uncertain", {"spread": spread, "n": int(row.calls_reviewed)})]
             if r.uncertain_band == "hold":
-                value, doubt = None, doubt + " (coefficient held)"
+                value = None
+                doubt.append(("held", {}))
             elif r.uncertain_band == "more_calls":
-                value, doubt = None, doubt + " (review more calls: qa-review sample --top-up)"
-            note = doubt + ("; " + note if note else "")
+                value = None
+                doubt.append(("more_calls", {}))
+            parts = doubt + parts
+        if row.open_disputes:
+            parts = parts + [("open_disputes", {"n": int(row.open_disputes)})]
         coefs.append(value)
-        notes.append(note)
+        notes.append(parts)
     ops["score_ci_low"] = lows
     ops["score_ci_high"] = highs
     ops["band_certain"] = certain
     ops["coefficient"] = coefs
     ops["may_change"] = ops["open_disputes"] > 0
-    ops["note"] = [
-        n + ("; " if n else "") + f"{o} dispute(s) still open: figures may change" if o else n
-        for n, o in zip(notes, ops["open_disputes"])
-    ]
+    note_codes = dict(zip(ops["operator"], notes))
+    ops["note"] = [render_notes(n, "en") for n in notes]
     ops = ops.reindex(columns=OPERATOR_COLUMNS).sort_values(["team", "operator"]).reset_index(drop=True)
 
     tg = sc.assign(team=sc["operator"].map(frames.teams).fillna("")).groupby("team")
@@ -145,7 +158,8 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
         teams[col] = teams["team"].map(ops.groupby("team")[col].sum()).fillna(0).astype(int)
     teams = teams.reindex(columns=TEAM_COLUMNS)
     r = rules.rules
-    return Report(month, r.id, r.version, ops, teams, bool(ops["may_change"].any()) if len(ops) else False)
+    return Report(month, r.id, r.version, ops, teams, bool(ops["may_change"].any()) if len(ops) else False,
+                  note_codes)
 
 
 def dispute_effects(frames: Frames, operator: str) -> pd.DataFrame:

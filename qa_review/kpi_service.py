@@ -158,7 +158,8 @@ def _xlsx(rep: Report) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    for title, df in (("Операторы", rep.operators), ("Команды", rep.teams)):
+    operators = rep.operators.assign(note=rep.notes_in("ru"))
+    for title, df in (("Операторы", operators), ("Команды", rep.teams)):
         ws = wb.active if title == "Операторы" else wb.create_sheet()
         ws.title = title
         ws.append([f"Месяц {rep.month}", f"Правила {rep.rules_id} v{rep.rules_version}",

@@ -162,3 +162,15 @@ def test_rules_decide_what_an_uncertain_band_does(policy, coefficient, words):
     assert (pd.isna(olga.coefficient) and coefficient is None) or olga.coefficient == pytest.approx(coefficient)
     # sd 5.10 on 5 calls: ± 2.776 * 5.10 / √5 = 6.3
     assert words in olga.note and "86 ± 6.3 on 5 calls" in olga.note
+
+
+def test_notes_in_russian_for_the_payroll_excel():
+    from openpyxl import load_workbook
+
+    rep = monthly_report(month(), RULES, "2026-11")
+    ws = load_workbook(io.BytesIO(kpi_service.export(rep, "xlsx")))["Операторы"]
+    header = [c.value for c in ws[2]]
+    notes = {r[0]: dict(zip(header, r))["Примечание"] for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert notes["petr"] == "проверено звонков: 3, меньше 5 — коэффициент не рассчитан"
+    assert "открытых споров: 1" in notes["olga"]
+    assert rep.notes_in("en")[list(rep.operators["operator"]).index("petr")] == "3 reviewed call(s), fewer than 5: no coefficient"
