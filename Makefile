@@ -34,6 +34,7 @@ demo-data: model
 	  set -- $$u; name=$$1; role=$$2; shift 2; \
 	  $(BIN)/qa-review --db $(DB) users add $$name --role $$role $$@ --password demo-$$name --exist-ok; \
 	done
+	$(BIN)/python scripts/demo_reviews.py $(DB)
 
 demo: demo-data
 	$(BIN)/qa-review --db $(DB) serve --port $(PORT)
