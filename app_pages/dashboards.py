@@ -4,13 +4,25 @@ import altair as alt
 import streamlit as st
 
 from qa_review import kpi_service
+from qa_review.db import open_db
+from qa_review.permissions import User
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, db, error_text, settings, tr
+from qa_review.webui import current_user, error_text, settings, tr
 
 user = current_user()
 st.title(tr("dash.title"))
+
+
+@st.cache_data(ttl=120, show_spinner=True)
+def load(db_path: str, username: str, role: str, team: str | None, months: int):
+    # A year of a large centre takes seconds to aggregate; two minutes of
+    # staleness is fine for charts, and every viewer with the same rights shares it.
+    return kpi_service.dashboard(open_db(db_path), User(username, role, team=team), settings(), months)
+
+
+months = st.slider(tr("dash.months"), 1, 12, 3)
 try:
-    d = kpi_service.dashboard(db(), user, settings())
+    d = load(str(settings().db_path), user.username, user.role, user.team, months)
 except QAReviewError as e:
     st.error(error_text(e))
     st.stop()
