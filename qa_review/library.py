@@ -18,8 +18,7 @@ from . import accounts, store
 from .audio import cut, write_clip
 from .errors import NotFound, PermissionDenied, QAReviewError
 from .permissions import ADMIN, OPERATOR, SUPERVISOR, TRAINER, User, can_read_call
-from .redaction import find as find_pii
-from .redaction import redact
+from .redaction import redact, word_hits
 
 CURATORS = (TRAINER, SUPERVISOR, ADMIN)
 
@@ -114,15 +113,8 @@ def pii_spans(db: Database, call_id: str, start: float, end: float) -> list[tupl
     for s in (t.segments if t else ()):
         if s.end < start or s.start > end or not s.words:
             continue
-        text, bounds = "", []
-        for w in s.words:
-            piece = w.text if w.text[:1].isspace() else " " + w.text
-            bounds.append((len(text), len(text) + len(piece), w))
-            text += piece
-        for p in find_pii(text):
-            hit = [w for a, b, w in bounds if a < p.end and p.start < b]
-            if hit:
-                spans.append((hit[0].start, hit[-1].end))
+        for _, i, j in word_hits([w.text for w in s.words]):
+            spans.append((s.words[i].start, s.words[j].end))
     return spans
 
 

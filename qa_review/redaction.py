@@ -87,3 +87,32 @@ def redact(text: str) -> str:
         pos = s.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def word_hits(words: list[str]) -> list[tuple[str, int, int]]:
+    """(kind, first, last) word indexes covering each piece of personal data.
+
+    ASR splits a phone number into several words ("+7", "916", "123-45-67");
+    the words are joined as they read, searched, and mapped back.
+    """
+    text, bounds = "", []
+    for w in words:
+        piece = w if w[:1].isspace() else " " + w
+        bounds.append((len(text), len(text) + len(piece)))
+        text += piece
+    hits = []
+    for s in find(text):
+        idx = [i for i, (a, b) in enumerate(bounds) if a < s.end and s.start < b]
+        if idx:
+            hits.append((s.kind, idx[0], idx[-1]))
+    return hits
+
+
+def redact_words(words: list[str]) -> list[str]:
+    """The words with personal data masked: the first word of a hit carries the mask, the rest go empty."""
+    out = list(words)
+    for kind, i, j in word_hits(words):
+        out[i] = " " + MASK[kind]
+        for k in range(i + 1, j + 1):
+            out[k] = ""
+    return out

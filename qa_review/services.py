@@ -149,6 +149,8 @@ def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = No
                        redact: bool = False) -> str:
     """Transcripts with metadata; ``redact`` masks personal data (and the client's phone)."""
     from .redaction import redact as mask
+    from .redaction import redact_words
+
     if fmt not in ("json", "csv"):
         raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
     if call_id is not None:
@@ -167,7 +169,8 @@ def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = No
         if redact:
             meta["phone"] = "[телефон]" if meta["phone"] else None
             t = replace(t, segments=tuple(
-                replace(s, text=mask(s.text), words=tuple(replace(w, text=mask(w.text)) for w in s.words))
+                replace(s, text=mask(s.text), words=tuple(
+                    replace(w, text=m) for w, m in zip(s.words, redact_words([w.text for w in s.words]))))
                 for s in t.segments))
         meta["model"] = (detail["asr"] or {}).get("model") or None
         items.append((meta, t))

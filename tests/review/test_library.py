@@ -83,3 +83,8 @@ def test_bleep_replaces_the_spoken_number(world, phone_call, tmp_path):
 
     assert dominant(0.6, 1.4) == pytest.approx(500, abs=20)    # the client's own "voice"
     assert dominant(1.6, 2.8) == pytest.approx(1000, abs=20)   # the number, bleeped
+
+
+def test_redacted_json_export_masks_the_words_too(world, phone_call):
+    text = services.export_transcripts(world.db, "json", phone_call, redact=True)
+    assert "123-45-67" not in text and "916" not in text and "[телефон]" in text

@@ -47,3 +47,11 @@ def test_ordinary_clinic_numbers_stay(text):
 def test_several_kinds_in_one_line():
     text = "Иванова, д.р. 01.02.1980, тел. +7 (926) 555-00-11, почта ivanova@ya.ru, приём в 10:30"
     assert redact(text) == "Иванова, д.р. [дата рождения], тел. [телефон], почта [e-mail], приём в 10:30"
+
+
+def test_a_number_split_over_asr_words_is_masked_word_by_word():
+    from qa_review.redaction import redact_words, word_hits
+
+    words = [" мой", " телефон", " +7", " 916", " 123-45-67", " запишите"]
+    assert word_hits(words) == [("phone", 2, 4)]
+    assert redact_words(words) == [" мой", " телефон", " [телефон]", "", "", " запишите"]
