@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from qa_review import search
+from qa_review import review, search
 from qa_review.webui import clock, current_user, db, local_time, tr
 
 user = current_user()
@@ -20,12 +20,15 @@ if not query.strip():
     st.stop()
 hits = search.search(conn, user, query, operator=operator, channel=channel, item_id=item_id,
                      verdict=verdict if item_id else None)
+own = {c["call_id"] for c in review.visible_calls(conn, user)}  # others' are shared clips: open in the library
 st.caption(tr("search.found", n=len(hits)) if hits else tr("search.nothing"))
 for h in hits:
     a, b, c = st.columns([2.5, 7, 1.2], vertical_alignment="center")
     a.caption(f"{h.call_id} · {h.operator} · {local_time(h.started_at)}")
     b.markdown(f"`{clock(h.start)}` {tr(f'speaker.{h.speaker}')}: {h.highlighted}")
-    if c.button(tr("search.open"), key=f"hit-{h.call_id}-{h.idx}"):
+    if h.call_id not in own:
+        c.caption(tr("nav.library"))
+    elif c.button(tr("search.open"), key=f"hit-{h.call_id}-{h.idx}"):
         st.session_state["call_id"] = h.call_id
         st.session_state[f"seek:{h.call_id}"] = h.start
         st.switch_page("app_pages/call.py")
