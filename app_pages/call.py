@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from qa_review import review
+from qa_review import review, store
 from qa_review.errors import QAReviewError
 from qa_review.permissions import EDITABLE, PUBLISHED
 from qa_review.scoring import VERDICTS
@@ -21,14 +21,22 @@ from qa_review.webui import (
 
 user = current_user()
 conn = db()
-calls = review.visible_calls(conn, user)
+wanted = st.query_params.get("call") or st.session_state.get("call_id")
+# the chooser lists one month of calls: the asked-for call's, else the one picked on the list
+months = store.call_months(conn)
+month = st.session_state.get("calls_month") or (months[0] if months else None)
+if wanted:
+    try:
+        month = store.get_call(conn, wanted)["started_at"][:7]
+    except QAReviewError:
+        pass
+calls = review.visible_calls(conn, user, month)
 if not calls:
     st.info(tr("calls.empty"))
     st.stop()
 by_id = {c["call_id"]: c for c in calls}
 ids = list(by_id)
 
-wanted = st.query_params.get("call") or st.session_state.get("call_id")
 if wanted and wanted not in by_id:
     st.error(tr("call.not_found", id=wanted))
     wanted = None

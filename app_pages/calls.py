@@ -3,12 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from qa_review import review
+from qa_review import review, store
 from qa_review.webui import current_user, db, local_time, tr
 
 user = current_user()
 st.title(tr("calls.title"))
-rows = review.visible_calls(db(), user)
+conn = db()
+months = store.call_months(conn)
+# a busy centre has hundreds of thousands of calls: one month at a time
+month = st.selectbox(tr("kpi.month"), months, key="calls_month") if months else None
+rows = review.visible_calls(conn, user, month)
 if not rows:
     st.info(tr("calls.empty"))
     st.stop()

@@ -398,8 +398,7 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
 
 
 def months_with_calls(db: Database, settings: Settings) -> list[str]:
-    """Months with calls, newest first (stored times are on the clinic's clock)."""
-    return [r[0] for r in db.execute("select distinct substr(started_at, 1, 7) from calls order by 1 desc")]
+    return store.call_months(db)
 
 
 def top_up(db: Database, user: User, month: str, settings: Settings, extra: int = 3, seed: int = 1,

@@ -114,9 +114,10 @@ def _save(db: Database, ctx: Context, now=None, **fields) -> int:
 
 # --- reading ------------------------------------------------------------------
 
-def visible_calls(db: Database, user: User) -> list[dict]:
+def visible_calls(db: Database, user: User, month: str | None = None) -> list[dict]:
     teams = accounts.teams_by_operator(db)
-    return [c for c in store.list_calls(db) if can_read_call(user, c["operator"], teams.get(c["operator"]))]
+    return [c for c in store.list_calls(db, month=month)
+            if can_read_call(user, c["operator"], teams.get(c["operator"]))]
 
 
 def call_for(db: Database, user: User, call_id: str) -> dict:

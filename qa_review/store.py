@@ -97,8 +97,14 @@ def get_call(db: Database, call_id: str) -> dict:
     return _decode_call(rows[0])
 
 
-def list_calls(db: Database, *, status: str | None = None, kind: str | None = None) -> list[dict]:
+def list_calls(db: Database, *, status: str | None = None, kind: str | None = None,
+               month: str | None = None) -> list[dict]:
+    """Calls, newest first; ``month`` (YYYY-MM on the clinic's clock) narrows them."""
     where, args = [], []
+    if month:
+        where.append("started_at >= ? and started_at < ?")
+        year, mon = map(int, month.split("-"))
+        args += [f"{month}-01", f"{year + mon // 12}-{mon % 12 + 1:02d}-01"]
     if status:
         where.append("status = ?")
         args.append(status)
@@ -109,6 +115,11 @@ def list_calls(db: Database, *, status: str | None = None, kind: str | None = No
         " and ".join(where) or None, args, order_by="started_at desc, call_id"
     )
     return [_decode_call(r) for r in rows]
+
+
+def call_months(db: Database) -> list[str]:
+    """Months with calls, newest first (stored times are on the clinic's clock)."""
+    return [r[0] for r in db.execute("select distinct substr(started_at, 1, 7) from calls order by 1 desc")]
 
 
 def calls_to_transcribe(db: Database) -> list[dict]:

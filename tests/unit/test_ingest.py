@@ -193,3 +193,13 @@ def test_times_are_stored_on_the_clinics_clock(db, settings, tmp_path):
         {"call_id": "utc", "operator": "anna", "started_at": "2026-11-30T21:30:00Z"}))
     services.ingest(db, tmp_path / "in", settings)
     assert store.get_call(db, "utc")["started_at"] == "2026-12-01T00:30:00+03:00"
+
+
+def test_calls_listed_by_month(db, settings, tmp_path):
+    for name, at in (("a", "2026-11-30T23:59:00"), ("b", "2026-12-01T00:00:00"), ("c", "2027-01-15T10:00:00")):
+        write_wav(tmp_path / "in" / f"{name}.wav", freqs=(300.0 + ord(name),))
+        (tmp_path / "in" / f"{name}.json").write_text(json.dumps({"call_id": name, "operator": "x", "started_at": at}))
+    services.ingest(db, tmp_path / "in", settings)
+    assert store.call_months(db) == ["2027-01", "2026-12", "2026-11"]
+    assert [c["call_id"] for c in store.list_calls(db, month="2026-11")] == ["a"]
+    assert [c["call_id"] for c in store.list_calls(db, month="2026-12")] == ["b"]
