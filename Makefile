@@ -24,7 +24,6 @@ demo-data: model
 	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
 	$(BIN)/qa-review --db $(DB) ingest demo/chats
 	$(BIN)/qa-review --db $(DB) transcribe
-	$(BIN)/qa-review --db $(DB) score
 	@# demo accounts (password = "demo-" + user name); never use these in production
 	@for u in "admin admin" "svetlana supervisor --team registry" "trainer trainer" \
 	          "anna operator --team registry --operator-id anna.smirnova" \

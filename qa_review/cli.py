@@ -99,8 +99,10 @@ def cli(ctx, db_path):
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--manifest", type=click.Path(path_type=Path), help="CSV: file, call_id, operator, started_at [, direction, phone, queue, tags].")
+@click.option("--score/--no-score", "then_score", default=True, show_default=True,
+              help="Score the written conversations just added (recordings are scored after transcription).")
 @click.pass_obj
-def ingest(obj: _Ctx, path: Path, manifest: Path | None):
+def ingest(obj: _Ctx, path: Path, manifest: Path | None, then_score: bool):
     """Add recordings and written conversations from a file or folder.
 
     \b
@@ -117,7 +119,13 @@ def ingest(obj: _Ctx, path: Path, manifest: Path | None):
         report = services.ingest(obj.db, path, obj.settings, manifest=manifest, progress=tick)
     for where, existing in report.duplicates:
         click.echo(f"skipped (already ingested as {existing}): {where}")
-    _conclude("ingest", report.summary(), report.errors)
+    written = [c for c in report.added if services.call_detail(obj.db, c)["transcript"] is not None]
+    score_failures = []
+    if then_score and written:
+        scored = services.score_calls(obj.db, obj.settings, call_ids=written)
+        click.echo(f"score: {scored.summary()}")
+        score_failures = scored.failed
+    _conclude("ingest", report.summary(), report.errors + score_failures)
 
 
 @cli.command()
@@ -126,8 +134,10 @@ def ingest(obj: _Ctx, path: Path, manifest: Path | None):
 @click.option("--language", default=None, help="Language code, or 'auto' to detect (env QA_REVIEW_LANGUAGE; default ru).")
 @click.option("--channels", default=None, help="Stereo roles, left first: 'operator,client' (default) or 'client,operator' (env QA_REVIEW_CHANNELS).")
 @click.option("--call", "call_ids", multiple=True, help="Only this call (repeatable).")
+@click.option("--score/--no-score", "then_score", default=True, show_default=True,
+              help="Score the calls just transcribed against the checklists that apply.")
 @click.pass_obj
-def transcribe(obj: _Ctx, model, workers, language, channels, call_ids):
+def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_score):
     """Transcribe every call that has no transcript yet.
 
     \b
@@ -135,7 +145,8 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids):
     qa-review transcribe --model /srv/models/whisper-small --workers 2
 
     Safe to interrupt: each call is saved whole, and a rerun continues with
-    the calls not yet done. Failed calls are retried on the next run.
+    the calls not yet done. Failed calls are retried on the next run. The
+    calls just transcribed are then scored (--no-score to skip).
     Exits 1 if any call failed.
     """
     s = obj.settings
@@ -169,7 +180,12 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids):
     if bar:
         bar.close()
     click.echo(f"transcribe: {report.summary()}")
-    if report.failed:
+    scored = services.score_calls(obj.db, obj.settings, call_ids=report.done) if then_score and report.done else None
+    if scored:
+        click.echo(f"score: {scored.summary()}")
+        for _, reason in scored.failed:
+            click.echo(f"FAILED {reason}", err=True)
+    if report.failed or (scored and scored.failed):
         sys.exit(1)
 
 

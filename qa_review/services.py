@@ -203,10 +203,14 @@ class ScoreReport:
     unmatched: list[str] = field(default_factory=list)  # calls no checklist applies to
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.scored)} scored, {len(self.skipped)} already scored, "
             f"{len(self.failed)} failed, {len(self.unmatched)} with no applicable checklist"
         )
+        if self.unmatched:
+            text += (" (no checklist's applies_to fits their channel and direction: set direction in "
+                     "the manifest, or pass --checklist ID)")
+        return text
 
 
 def score_calls(

@@ -79,6 +79,8 @@ def test_transcribe_and_export(run, tmp_path, monkeypatch):
     result = run("transcribe")
     assert result.exit_code == 0, result.output
     assert "2 transcribed, 0 failed" in result.output
+    # scored straight away; the tone files have no direction, so no shipped checklist applies
+    assert "score: 0 scored, 0 already scored, 0 failed, 2 with no applicable checklist" in result.output
 
     listed = run("calls", "--status", "transcribed")
     assert "2 call(s)" in listed.output
@@ -118,10 +120,11 @@ def test_score_show_and_export_scores(run, tmp_path):
                 {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Сколько стоит УЗИ?"},
                 {"speaker": "operator", "at": "2026-11-04T19:01:00+03:00", "text": "Здравствуйте, клиника Здоровье. 2200 рублей. Всего доброго!"}]}
     (tmp_path / "c1.json").write_text(json.dumps(chat, ensure_ascii=False))
-    run("ingest", tmp_path / "c1.json")
-    scored = run("score")
-    assert scored.exit_code == 0 and "1 scored" in scored.output and "written-chat" in scored.output
+    ingested = run("ingest", tmp_path / "c1.json")
+    assert "score: 1 scored" in ingested.output  # a written conversation is scored on arrival
     assert "0 scored, 1 already scored" in run("score", "--all").output
+    rescored = run("score", "--rescore")
+    assert rescored.exit_code == 0 and "1 scored" in rescored.output and "written-chat" in rescored.output
     shown = run("show", "c1")
     assert "written-chat v1: 100.0" in shown.output and "PASS   greet" in shown.output
     data = json.loads(run("show", "c1", "--json").output)
