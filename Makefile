@@ -1,5 +1,5 @@
 # Two commands a fresh machine needs (see README):
-#   make demo   set up, ingest + transcribe the demo calls, start the app
+#   make demo   set up, ingest, transcribe and score the demo calls, start the app
 #   make test   set up, run the whole test suite (CI runs this via .ci/run)
 PYTHON ?= python3
 VENV   := .venv
