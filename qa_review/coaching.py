@@ -14,8 +14,8 @@ from datetime import date, datetime, timezone
 from sqlite_utils import Database
 
 from . import accounts, store
-from .errors import NotFound, PermissionDenied, QAReviewError
-from .permissions import OPERATOR, SUPERVISOR, User, can_read_call, can_review
+from .errors import PermissionDenied, QAReviewError
+from .permissions import OPERATOR, User, can_read_call, can_review
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,3 @@ def goals(db: Database, user: User, today: date | None = None) -> list[dict]:
         p = progress(verdicts, g["target"], date.fromisoformat(g["due"]), today)
         out.append({**g, "items": items, "decided": p.decided, "passed": p.passed, "rate": p.rate, "state": p.state})
     return out
-
-
-def delete_goal(db: Database, user: User, goal_id: int) -> None:
-    rows = list(db["goals"].rows_where("id = ?", [goal_id], limit=1))
-    if not rows:
-        raise NotFound(f"no goal {goal_id}")
-    if user.role != SUPERVISOR or not can_review(user, accounts.operator_team(db, rows[0]["operator_id"])):
-        raise PermissionDenied(f"{user.username} ({user.role}) may not remove this goal")
-    db["goals"].delete(goal_id)

@@ -194,10 +194,3 @@ def standing(rules: LoadedRules, score_mean: float | None) -> dict:
         "next": nxt.coefficient if nxt else None,
         "points_to_next": round(nxt.min - score_mean, 1) if nxt else None,
     }
-
-
-def agreement_by_item(items: pd.DataFrame) -> pd.DataFrame:
-    """Per checklist item: how often the final human verdict kept the automatic one."""
-    decided = items[items["auto_verdict"].isin(["pass", "fail", "na"])]
-    g = decided.assign(same=decided["verdict"] == decided["auto_verdict"]).groupby("item_id")["same"]
-    return pd.DataFrame({"scorecards": g.size(), "agreement": g.mean().round(3)}).reset_index()

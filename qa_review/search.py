@@ -117,7 +117,3 @@ def search(db: Database, user: User, query: str, *, operator: str | None = None,
         if len(hits) >= limit:
             break
     return hits
-
-
-def scope_note(user: User) -> str:
-    return "your own calls" if user.role == OPERATOR else "all calls you may read"

@@ -134,13 +134,6 @@ def call_detail(db: Database, call_id: str) -> dict:
     }
 
 
-def audio_path(db: Database, call_id: str) -> Path | None:
-    call = store.get_call(db, call_id)
-    if call["kind"] != "audio":
-        return None
-    return Path(call["source_path"])
-
-
 META_COLUMNS = ("call_id", "channel", "operator", "started_at", "direction", "phone", "queue", "tags")
 SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
 

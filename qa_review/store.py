@@ -223,13 +223,6 @@ def transcript_info(db: Database, call_id: str) -> dict | None:
     return row
 
 
-def status_counts(db: Database) -> dict[str, int]:
-    return {
-        r["status"]: r["n"]
-        for r in db.query("select status, count(*) as n from calls group by status")
-    }
-
-
 # --- checklists and scorecards ----------------------------------------------
 
 AUTO = "auto"
