@@ -79,7 +79,7 @@ class Report:
 
 def report(ratings: Ratings) -> Report:
     by_item: dict[str, list[dict[str, str]]] = {}
-    for (call, item), votes in ratings.items():
+    for (_call, item), votes in ratings.items():
         by_item.setdefault(item, []).append(votes)
     items = []
     for item, subjects in sorted(by_item.items()):

@@ -339,7 +339,7 @@ def show(obj: _Ctx, call_id, as_json):
     if t:
         for s in t.segments:
             click.echo(f"  {s.start:7.1f}  {s.speaker:<8} {s.text}")
-    for row, sc in cards:
+    for _row, sc in cards:
         flags = [f for f, on in (("provisional", sc.provisional), ("CRITICAL FAIL", sc.critical_failed)) if on]
         value = "-" if sc.score is None else f"{sc.score:.1f}"
         click.echo(f"\n{sc.checklist_id} v{sc.checklist_version}: {value}  {' '.join(flags)}")

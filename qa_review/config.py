@@ -94,5 +94,5 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         s = replace(s, dispute_window_days=days)
     if "QA_REVIEW_MODEL" in env:
         s = replace(s, model=env["QA_REVIEW_MODEL"])
-    s.tz  # fail early on a bad zone
+    _ = s.tz  # fail early on a bad zone
     return s
