@@ -31,6 +31,7 @@ shown = [
     and (not pick_operator or r["operator"] in pick_operator)
     and (not pick_channel or r["channel"] in pick_channel)
 ]
+scores = review.scores_for(conn, user, [r["call_id"] for r in shown])
 table = pd.DataFrame(
     {
         tr("col.call_id"): [r["call_id"] for r in shown],
@@ -39,6 +40,8 @@ table = pd.DataFrame(
         tr("col.channel"): [tr(f"channel.{r['channel']}") for r in shown],
         tr("col.duration"): [round(r["duration_s"], 1) if r["duration_s"] else None for r in shown],
         tr("col.status"): [tr(f"status.{r['status']}") for r in shown],
+        tr("col.score"): [scores.get(r["call_id"], (None, ""))[0] for r in shown],
+        tr("col.review"): [tr(f"status.{scores[r['call_id']][1]}") if r["call_id"] in scores else "" for r in shown],
         tr("col.tags"): [", ".join(r["tags"]) for r in shown],
     }
 )

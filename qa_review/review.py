@@ -120,6 +120,16 @@ def visible_calls(db: Database, user: User, month: str | None = None) -> list[di
             if can_read_call(user, c["operator"], teams.get(c["operator"]))]
 
 
+def scores_for(db: Database, user: User, call_ids: list[str]) -> dict[str, tuple[float | None, str]]:
+    """call -> (score, status) of its newest scorecard this user may see (operators: published only)."""
+    out: dict[str, tuple[float | None, str]] = {}
+    wanted = set(call_ids)
+    for r in db.query("select call_id, score, status from scorecards order by checklist_version"):
+        if r["call_id"] in wanted and (user.role != "operator" or r["status"] in PUBLISHED):
+            out[r["call_id"]] = (r["score"], r["status"])
+    return out
+
+
 def call_for(db: Database, user: User, call_id: str) -> dict:
     """The call, transcript and the scorecards this user may see; refused otherwise."""
     call = store.get_call(db, call_id)

@@ -336,3 +336,12 @@ def test_library_page_shows_shared_collection_to_operator(scored_db):
     assert any("Запись в чате" in e.label for e in at.expander)
     assert any("Можно записаться?" in c.value for c in at.caption)
     assert len(at.get("download_button")) == 1
+
+
+def test_calls_list_shows_scores_operators_only_final_ones(scored_db):
+    at = run_app(user=SUP)
+    at.switch_page("app_pages/calls.py").run()  # a supervisor starts on the queue
+    sup = at.dataframe[0].value.set_index("ID")
+    assert sup.loc["chat-b", "Оценка"] == "автооценка" and sup.loc["chat-b", "Балл"] is not None
+    op = run_app(user=ANNA).dataframe[0].value.set_index("ID")
+    assert op.loc["chat-b", "Оценка"] == ""  # not final yet: the operator does not see it
