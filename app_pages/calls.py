@@ -31,7 +31,7 @@ shown = [
     and (not pick_operator or r["operator"] in pick_operator)
     and (not pick_channel or r["channel"] in pick_channel)
 ]
-scores = review.scores_for(conn, user, [r["call_id"] for r in shown])
+scores = review.scores_for(conn, user, month)
 table = pd.DataFrame(
     {
         tr("col.call_id"): [r["call_id"] for r in shown],

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,20 +25,6 @@ DEFAULT_RULES = REPO_ROOT / "rules" / "monthly-bonus.yaml"
 MONTH_FMT = "%Y-%m"
 
 
-def _month_bounds(month: str) -> tuple[str, str]:
-    """[first day, first day of the next month) as strings.
-
-    Stored times are on the clinic's clock (ingest converts them), so string
-    comparison on them is calendar comparison and can use the index.
-    """
-    try:
-        start = datetime.strptime(month, MONTH_FMT)
-    except ValueError as e:
-        raise QAReviewError(f"month {month!r}: expected YYYY-MM, e.g. 2026-11") from e
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
-
-
 PUBLISHED_SQL = "('final', 'disputed', 'resolved')"
 
 
@@ -47,7 +33,7 @@ def load_frames(db: Database, month: str | None = None, *, published_only: bool 
     """The KPI frames; ``items`` is "all", "failed" (all a report needs) or "none"."""
     where, args = "where 1", []
     if month:
-        lo, hi = _month_bounds(month)
+        lo, hi = store.month_range(month)
         where, args = "where c.started_at >= ? and c.started_at < ?", [lo, hi]
     if operator:
         where += " and c.operator = ?"
@@ -310,7 +296,7 @@ def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.Dat
     """Per operator: calls, auto-scored, reviewed by a human, and the reviewed share."""
     _may_see_kpis(user)
     frames = load_frames(db, month, items="none")
-    lo, hi = _month_bounds(month)
+    lo, hi = store.month_range(month)
     calls = pd.read_sql_query("select call_id, operator from calls where started_at >= ? and started_at < ?",
                               db.conn, params=[lo, hi])
     sc = frames.scorecards

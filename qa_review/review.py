@@ -120,12 +120,15 @@ def visible_calls(db: Database, user: User, month: str | None = None) -> list[di
             if can_read_call(user, c["operator"], teams.get(c["operator"]))]
 
 
-def scores_for(db: Database, user: User, call_ids: list[str]) -> dict[str, tuple[float | None, str]]:
+def scores_for(db: Database, user: User, month: str | None) -> dict[str, tuple[float | None, str]]:
     """call -> (score, status) of its newest scorecard this user may see (operators: published only)."""
+    where, args = "", []
+    if month:
+        where, args = "where c.started_at >= ? and c.started_at < ?", list(store.month_range(month))
     out: dict[str, tuple[float | None, str]] = {}
-    wanted = set(call_ids)
-    for r in db.query("select call_id, score, status from scorecards order by checklist_version"):
-        if r["call_id"] in wanted and (user.role != "operator" or r["status"] in PUBLISHED):
+    for r in db.query(f"""select s.call_id, s.score, s.status from scorecards s
+                          join calls c on c.call_id = s.call_id {where} order by s.checklist_version""", args):
+        if user.role != "operator" or r["status"] in PUBLISHED:
             out[r["call_id"]] = (r["score"], r["status"])
     return out
 

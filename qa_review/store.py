@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
 from .checklists import LoadedChecklist
 from .domain import CallMeta, Interval, Segment, Transcript
-from .errors import CallNotFound, ChecklistError
+from .errors import CallNotFound, ChecklistError, QAReviewError
 from .scoring import Evidence, ItemResult, Scorecard
 
 INGESTED, TRANSCRIBED, FAILED = "ingested", "transcribed", "failed"
@@ -97,14 +97,27 @@ def get_call(db: Database, call_id: str) -> dict:
     return _decode_call(rows[0])
 
 
+def month_range(month: str) -> tuple[str, str]:
+    """[first day, first day of the next month) of a YYYY-MM month, as strings.
+
+    Stored times are on the clinic's clock (ingest converts them), so string
+    comparison on them is calendar comparison and can use the index.
+    """
+    try:
+        start = datetime.strptime(month, "%Y-%m")
+    except (TypeError, ValueError) as e:
+        raise QAReviewError(f"month {month!r}: expected YYYY-MM, e.g. 2026-11") from e
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
+
+
 def list_calls(db: Database, *, status: str | None = None, kind: str | None = None,
                month: str | None = None) -> list[dict]:
     """Calls, newest first; ``month`` (YYYY-MM on the clinic's clock) narrows them."""
     where, args = [], []
     if month:
         where.append("started_at >= ? and started_at < ?")
-        year, mon = map(int, month.split("-"))
-        args += [f"{month}-01", f"{year + mon // 12}-{mon % 12 + 1:02d}-01"]
+        args += list(month_range(month))
     if status:
         where.append("status = ?")
         args.append(status)
