@@ -6,7 +6,7 @@ import streamlit as st
 from qa_review import calibration as cal
 from qa_review import review, services
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, db, error_text, settings, tr
+from qa_review.webui import current_user, db, error_text, headed, settings, tr
 
 user = current_user()
 conn = db()
@@ -61,8 +61,8 @@ for s in sessions:
             if ratings:
                 rep = cal.report(ratings)
                 st.markdown(f"**{tr('cal.report')}**")
-                st.dataframe(pd.DataFrame(rep.items), hide_index=True)
-                st.dataframe(pd.DataFrame(rep.reviewers), hide_index=True)
+                st.dataframe(headed(pd.DataFrame(rep.items)), hide_index=True)
+                st.dataframe(headed(pd.DataFrame(rep.reviewers)), hide_index=True)
                 if not s["closed_at"] and st.button(tr("cal.agree"), key=f"agree-{s['id']}"):
                     agreed = {k: cal.consensus(v) for k, v in ratings.items()}
                     cal.agree(conn, user, s["id"], {k: v for k, v in agreed.items() if v})

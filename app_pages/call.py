@@ -9,6 +9,7 @@ import mimetypes
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from qa_review import review, store
@@ -16,7 +17,8 @@ from qa_review.errors import QAReviewError
 from qa_review.permissions import EDITABLE, PUBLISHED
 from qa_review.scoring import VERDICTS
 from qa_review.webui import (
-    VERDICT_STYLE, clock, current_user, db, error_text, evidence_text, highlighted, local_time, settings, tr,
+    VERDICT_STYLE, clock, current_user, db, error_text, evidence_text, headed, highlighted, local_time, settings,
+    tr,
 )
 
 user = current_user()
@@ -208,5 +210,6 @@ if user.role != "operator" and cards:
     with st.expander(tr("review.audit")):
         log = review.audit_for_call(conn, user, call_id)
         if log:
-            st.dataframe([{k: e[k] for k in ("at", "username", "action", "target", "old", "new", "reason")} for e in log],
-                         hide_index=True)
+            st.dataframe(headed(pd.DataFrame(
+                [{k: e[k] for k in ("at", "username", "action", "target", "old", "new", "reason")} for e in log])),
+                hide_index=True)

@@ -7,7 +7,7 @@ from qa_review import kpi_service
 from qa_review.db import open_db
 from qa_review.permissions import User
 from qa_review.errors import QAReviewError
-from qa_review.webui import current_user, error_text, settings, tr
+from qa_review.webui import current_user, error_text, headed, settings, tr
 
 user = current_user()
 st.title(tr("dash.title"))
@@ -52,7 +52,7 @@ st.subheader(tr("dash.wer"))
 if d["wer"].empty:
     st.caption(tr("dash.no_wer"))
 else:
-    st.dataframe(d["wer"], hide_index=True)
+    st.dataframe(headed(d["wer"]), hide_index=True)
 chart(tr("dash.coverage"), alt.Chart(d["coverage"]).mark_bar().encode(
     x=alt.X("reviewed_share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
     y=alt.Y("operator:N", title=None), tooltip=["operator", "calls", "reviewed"]))

@@ -5,7 +5,7 @@ import streamlit as st
 from qa_review import kpi_service
 from qa_review.errors import QAReviewError
 from qa_review.kpi_service import RU_HEADERS
-from qa_review.webui import current_user, db, error_text, lang, settings, tr
+from qa_review.webui import current_user, db, error_text, headed, lang, settings, tr
 
 user = current_user()
 conn = db()
@@ -62,7 +62,7 @@ if user.role in ("admin", "supervisor"):
                 st.error(error_text(e))
             else:
                 st.success(tr("kpi.sampled", n=len(chosen)))
-                st.dataframe(chosen, hide_index=True)
+                st.dataframe(headed(chosen), hide_index=True)
     if not rep.operators["band_certain"].all():
         st.caption(tr("kpi.uncertain", n=int((~rep.operators["band_certain"]).sum())))
         if st.button(tr("kpi.top_up"), key="top_up"):

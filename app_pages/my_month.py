@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from qa_review import kpi_service
-from qa_review.webui import current_user, db, settings, tr
+from qa_review.webui import current_user, db, headed, settings, tr
 
 user = current_user()
 st.title(tr("my.title"))
@@ -27,4 +27,4 @@ st.altair_chart(
 st.subheader(tr("my.failed"))
 st.dataframe(mine["failed_items"].rename(tr("my.failed")), use_container_width=True)
 st.subheader(tr("my.disputes"))
-st.dataframe(mine["disputes"], hide_index=True)
+st.dataframe(headed(mine["disputes"]), hide_index=True)

@@ -121,3 +121,11 @@ def error_text(e: Exception) -> str:
     if code and f"err.{code}" in catalogue():
         return tr(f"err.{code}", **getattr(e, "params", {}))
     return str(e)
+
+
+def headed(df):
+    """A frame with its column names in the UI language (catalogue keys colname.*)."""
+    from .i18n import catalogue
+
+    known = catalogue()
+    return df.rename(columns={c: tr(f"colname.{c}") for c in df.columns if f"colname.{c}" in known})

@@ -280,7 +280,7 @@ def test_dashboards_render_for_supervisor(final_db):
     assert "Согласие автооценки с итоговой, по пунктам (какие правила доработать)" in titles
     wer_table = at.dataframe[0].value
     # corrected "Можно записаться к окулисту?" against the original "Можно записаться?"
-    assert wer_table["wer"].tolist() == [0.5] and wer_table["corrected_lines"].tolist() == [1]
+    assert wer_table["WER"].tolist() == [0.5] and wer_table["Исправлено строк"].tolist() == [1]
 
 
 def test_operator_cannot_reach_kpis(final_db):
@@ -321,7 +321,7 @@ def test_calibration_page_lead_sees_report(scored_db):
     at.switch_page("app_pages/calibration.py").run()
     assert not at.exception
     assert "Ноябрь" in at.subheader[0].value
-    assert list(at.dataframe[0].value["item"]) == ["greet"]
+    assert list(at.dataframe[0].value["Пункт"]) == ["greet"]
 
 
 def test_library_page_shows_shared_collection_to_operator(scored_db):
