@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from qa_review import kpi_service
+from qa_review import kpi_service, store
 from qa_review.errors import QAReviewError
 from qa_review.kpi_service import RU_HEADERS
 from qa_review.webui import current_user, db, error_text, headed, lang, settings, tr
@@ -11,7 +11,7 @@ user = current_user()
 conn = db()
 cfg = settings()
 st.title(tr("kpi.title"))
-months = kpi_service.months_with_calls(conn, cfg)
+months = store.call_months(conn)
 if not months:
     st.info(tr("kpi.no_calls"))
     st.stop()

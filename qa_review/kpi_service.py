@@ -221,12 +221,18 @@ def import_inputs(db: Database, user: User, text: str, where: str = "<csv>") -> 
 
 # --- sampling ----------------------------------------------------------------------
 
-TARGETS = {
-    "critical": "a failed critical item",
-    "low_score": "automatic score under 60",
-    "long_call": "a very long call (over 10 min)",
-    "complaint": "tagged complaint",
-}
+def _may_fill_queues(user: User) -> None:
+    if user.role not in (ADMIN, SUPERVISOR):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
+
+
+def _record_sample(db: Database, month: str, call_id: str, reason: str, seed: int, assignee: str | None) -> None:
+    """Remember the call in the month's sample and put it in the assignee's queue."""
+    db["samples"].insert({"month": month, "call_id": call_id, "reason": reason, "seed": seed,
+                          "assignee": assignee, "created_at": store.now_iso()})
+    if assignee:
+        db.execute("update scorecards set assignee = ? where call_id = ? and status in ('auto', 'in_review')",
+                   [assignee, call_id])
 
 
 def _stable(text: str) -> int:
@@ -265,8 +271,7 @@ def choose(calls: pd.DataFrame, per_operator: int, seed: int) -> pd.DataFrame:
 def sample(db: Database, user: User, month: str, settings: Settings, per_operator: int = 5,
            seed: int = 1) -> pd.DataFrame:
     """Fill the month's review queues: choose calls, assign them round robin to supervisors."""
-    if user.role not in (ADMIN, SUPERVISOR):
-        raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
+    _may_fill_queues(user)
     frames = load_frames(db, month, items="none")
     sc = frames.scorecards
     auto = sc[sc["status"].isin(("auto", "in_review"))]
@@ -283,11 +288,7 @@ def sample(db: Database, user: User, month: str, settings: Settings, per_operato
         else:
             assignee = sups[turn.get(team, 0) % len(sups)] if sups else None
             turn[team] = turn.get(team, 0) + 1
-            db["samples"].insert({"month": month, "call_id": row.call_id, "reason": row.reason, "seed": seed,
-                                  "assignee": assignee, "created_at": store.now_iso()})
-            if assignee:
-                db.execute("update scorecards set assignee = ? where call_id = ? and status in ('auto', 'in_review')",
-                           [assignee, row.call_id])
+            _record_sample(db, month, row.call_id, row.reason, seed, assignee)
         assigned.append(assignee)
     return chosen.assign(assignee=assigned)
 
@@ -321,7 +322,7 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
 
     _may_see_kpis(user)
     teams = accounts.teams_by_operator(db)
-    months = months_with_calls(db, settings)[:last_months]
+    months = store.call_months(db)[:last_months]
     if not months:
         empty = pd.DataFrame()
         return {k: empty for k in ("trend_operator", "trend_team", "fail_rate", "distribution",
@@ -383,15 +384,10 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
     }
 
 
-def months_with_calls(db: Database, settings: Settings) -> list[str]:
-    return store.call_months(db)
-
-
 def top_up(db: Database, user: User, month: str, settings: Settings, extra: int = 3, seed: int = 1,
            rules_path: Path | None = None) -> pd.DataFrame:
     """More calls for operators whose band is not certain, before the month closes."""
-    if user.role not in (ADMIN, SUPERVISOR):
-        raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
+    _may_fill_queues(user)
     rep = report(db, User("system", ADMIN), month, settings, rules_path)
     unsure = set(rep.operators.loc[~rep.operators["band_certain"], "operator"])
     frames = load_frames(db, month, items="none")
@@ -406,10 +402,6 @@ def top_up(db: Database, user: User, month: str, settings: Settings, extra: int 
         sups = sorted(accounts.supervisors_of(db, frames.teams.get(operator)))
         for n, call_id in enumerate(rng.permutation(calls)[:extra]):
             assignee = sups[n % len(sups)] if sups else None
-            db["samples"].insert({"month": month, "call_id": str(call_id), "reason": "uncertain_band", "seed": seed,
-                                  "assignee": assignee, "created_at": store.now_iso()})
-            if assignee:
-                db.execute("update scorecards set assignee = ? where call_id = ? and status in ('auto', 'in_review')",
-                           [assignee, str(call_id)])
+            _record_sample(db, month, str(call_id), "uncertain_band", seed, assignee)
             out.append({"call_id": str(call_id), "operator": operator, "reason": "uncertain_band", "assignee": assignee})
     return pd.DataFrame(out, columns=["call_id", "operator", "reason", "assignee"])
