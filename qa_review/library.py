@@ -131,7 +131,7 @@ def shared_call_spans(db: Database, user: User) -> dict[str, list[tuple[float, f
 def export_collection(db: Database, user: User, collection_id: int, folder: Path) -> list[Path]:
     """A folder with one Ogg/Opus file per clip (personal data bleeped) and a masked excerpt document."""
     coll = _collection(db, collection_id)
-    items = clips(db, User(user.username, OPERATOR) if user.role == OPERATOR else user, collection_id)
+    items = clips(db, user, collection_id)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -136,12 +136,12 @@ def scores_for(db: Database, user: User, month: str | None) -> dict[str, tuple[f
 def call_for(db: Database, user: User, call_id: str) -> dict:
     """The call, transcript and the scorecards this user may see; refused otherwise."""
     call = store.get_call(db, call_id)
-    if not can_read_call(user, call["operator"], accounts.operator_team(db, call["operator"])):
+    team = accounts.operator_team(db, call["operator"])
+    if not can_read_call(user, call["operator"], team):
         raise PermissionDenied(f"{user.username} ({user.role}) may not open call {call_id}", code="denied")
     cards = []
     for row, sc in store.scorecards_for_call(db, call_id):
-        ctx = Context(row, call, accounts.operator_team(db, call["operator"]))
-        if can_read_scorecard(user, row["status"], call["operator"], ctx.team):
+        if can_read_scorecard(user, row["status"], call["operator"], team):
             cards.append((row, sc, disputes_of(db, row["id"])))
     return {
         "call": call,
