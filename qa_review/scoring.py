@@ -8,7 +8,7 @@ human (``review``), which makes the scorecard provisional.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from . import matching, metrics
 from .checklists import Checklist, Condition, ForbiddenCheck, Item, ManualCheck, MetricCheck, PhraseCheck
@@ -94,7 +94,6 @@ class _Context:
     metrics: dict[str, metrics.MetricValue]
     threshold: float
     review_below: float
-    cache: dict = field(default_factory=dict)
 
 
 def score(transcript: Transcript, checklist: Checklist, *, written: bool) -> Scorecard:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from . import accounts, library
-from .matching import norm, stem
+from .matching import norm, phrase_words, stem
 from .redaction import redact
 from .permissions import OPERATOR, User, can_read_call
 
@@ -24,7 +24,8 @@ _QUOTED = re.compile(r'"([^"]+)"')
 
 
 def stems(text: str) -> list[str]:
-    return [stem(n) for n in (norm(w) for w in _WORD.findall(text)) if n]
+    """The same words and stems that checklist matching compares."""
+    return [stem(w) for w in phrase_words(text)]
 
 
 def index_call(db: Database, call_id: str) -> None:
