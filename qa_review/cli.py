@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import accounts, asr_models, kpi_service, library, review, search, services
+from . import accounts, asr_models, kpi_service, library, review, search, services, store
 from .bonus_rules import load_file as load_rules
 from .permissions import ADMIN, ROLES, User
 from .checklists import load_file as load_checklist
@@ -119,7 +119,7 @@ def ingest(obj: _Ctx, path: Path, manifest: Path | None, then_score: bool):
         report = services.ingest(obj.db, path, obj.settings, manifest=manifest, progress=tick)
     for where, existing in report.duplicates:
         click.echo(f"skipped (already ingested as {existing}): {where}")
-    written = [c for c in report.added if services.call_detail(obj.db, c)["transcript"] is not None]
+    written = [c for c in report.added if store.get_call(obj.db, c)["kind"] == "written"]
     score_failures = []
     if then_score and written:
         scored = services.score_calls(obj.db, obj.settings, call_ids=written)
