@@ -89,24 +89,148 @@ def probe(path: Path) -> AudioInfo:
     return AudioInfo(channels=channels, sample_rate=rate, duration_s=decoded, codec=codec)
 
 
+def _decoded(path: Path, rate: int, start_s: float = 0.0):
+    """Planar float32 blocks (channels x samples) at ``rate``, from ``start_s`` on.
+
+    A generator, so a caller holds one block at a time: memory does not grow
+    with the recording's length. Starting later seeks in the container
+    instead of decoding everything before it.
+    """
+    resampler = av.AudioResampler(format="fltp", layout=None, rate=rate)
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.audio[0]
+        skip = 0
+        if start_s > 0:
+            container.seek(int(start_s / stream.time_base), stream=stream, backward=True, any_frame=False)
+        first = True
+        for frame in container.decode(stream):
+            if first and start_s > 0:
+                # a seek lands on a frame at or before start_s: drop the lead-in
+                begin = float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
+                skip = max(0, int(round((start_s - begin) * rate)))
+            first = False
+            for out in resampler.resample(frame):
+                block = out.to_ndarray()
+                if skip:
+                    cut = min(skip, block.shape[1])
+                    block, skip = block[:, cut:], skip - cut
+                if block.shape[1]:
+                    yield block
+        for out in resampler.resample(None):
+            block = out.to_ndarray()
+            if skip:
+                block = block[:, min(skip, block.shape[1]):]
+            if block.shape[1]:
+                yield block
+
+
 def decode_channels(path: Path, sampling_rate: int = ASR_SAMPLE_RATE) -> list[np.ndarray]:
-    """Float32 mono arrays at ``sampling_rate``: one per channel, left first."""
+    """Float32 mono arrays at ``sampling_rate``: one per channel, left first.
+
+    Holds the whole recording: for short clips and tests; long calls go
+    through ``iter_windows``.
+    """
     try:
-        resampler = av.AudioResampler(format="fltp", layout=None, rate=sampling_rate)
-        chunks: list[np.ndarray] = []
-        with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.audio[0]
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+        chunks = list(_decoded(Path(path), sampling_rate))
     except (av.FFmpegError, OSError, ValueError, IndexError) as e:
         raise AudioError(f"{path}: cannot decode the recording ({e})") from e
     if not chunks:
         raise AudioError(f"{path}: the file holds no audio samples")
     planar = np.concatenate(chunks, axis=1).astype(np.float32)
     return [planar[i] for i in range(planar.shape[0])]
+
+
+def decode_range(path: Path, start: float, end: float, rate: int = ASR_SAMPLE_RATE) -> list[np.ndarray]:
+    """Channels of ``path`` from ``start`` to ``end`` seconds, decoding only that stretch."""
+    want = max(0, int(round((end - start) * rate)))
+    got: list[np.ndarray] = []
+    n = 0
+    try:
+        for block in _decoded(Path(path), rate, max(0.0, start)):
+            got.append(block[:, : want - n])
+            n += got[-1].shape[1]
+            if n >= want:
+                break
+    except (av.FFmpegError, OSError, ValueError, IndexError) as e:
+        raise AudioError(f"{path}: cannot decode the recording ({e})") from e
+    if not got or n == 0:
+        raise AudioError(f"{path}: the clip {start:.1f}-{end:.1f} s is outside the recording")
+    planar = np.concatenate(got, axis=1).astype(np.float32)
+    return [planar[i] for i in range(planar.shape[0])]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of a recording to transcribe on its own.
+
+    ``channels`` cover [offset_s, offset_s + length) and include ``overlap``
+    of context on each side; words belong to this window when their middle
+    lies in [keep_from, keep_to) (absolute seconds), so the overlap's words
+    are counted once.
+    """
+
+    offset_s: float
+    channels: list
+    keep_from: float
+    keep_to: float
+
+    @property
+    def length_s(self) -> float:
+        return len(self.channels[0]) / ASR_SAMPLE_RATE
+
+
+def _quietest(block: np.ndarray, rate: int, lo: int, hi: int) -> int:
+    """Sample index in [lo, hi) at the middle of the quietest 100 ms on every channel."""
+    n = rate // 10
+    seg = block[:, lo:hi]
+    frames = seg.shape[1] // n
+    if frames < 1:
+        return hi
+    e = np.max(np.mean(seg[:, : frames * n].reshape(seg.shape[0], frames, n) ** 2, axis=2), axis=0)
+    return lo + int(np.argmin(e)) * n + n // 2
+
+
+def iter_windows(path: Path, rate: int = ASR_SAMPLE_RATE, window_s: float = 240.0,
+                 search_s: float = 20.0, overlap_s: float = 1.0):
+    """Windows of about ``window_s``, cut at the quietest moment near each boundary.
+
+    Cutting where both channels are quiet keeps utterances whole; the small
+    overlap gives the recognizer context at the edges. Only one window and
+    the lookahead it needs are decoded at a time.
+    """
+    size = max(rate, int(window_s * rate))
+    search, ov = min(int(search_s * rate), size // 2), int(overlap_s * rate)
+    buf: np.ndarray | None = None
+    pending: list[np.ndarray] = []
+    pending_n = 0
+    start = 0  # absolute sample index of buf[:, 0]
+    keep = 0  # absolute sample where the next window's own part begins
+    try:
+        for block in _decoded(Path(path), rate):
+            pending.append(block)
+            pending_n += block.shape[1]
+            have = (0 if buf is None else buf.shape[1]) + pending_n
+            if have - (keep - start) < size + search:
+                continue
+            buf = np.concatenate(([buf] if buf is not None else []) + pending, axis=1)
+            pending, pending_n = [], 0
+            while buf.shape[1] - (keep - start) >= size + search:
+                rel = keep - start
+                cut = _quietest(buf, rate, rel + size - search, rel + size + search)
+                a, b = max(0, rel - ov), min(buf.shape[1], cut + ov)
+                yield Window((start + a) / rate, [c.copy() for c in buf[:, a:b]],
+                             keep / rate, (start + cut) / rate)
+                keep = start + cut
+                drop = max(0, keep - start - ov)
+                buf, start = buf[:, drop:], start + drop
+    except (av.FFmpegError, OSError, ValueError, IndexError) as e:
+        raise AudioError(f"{path}: cannot decode the recording ({e})") from e
+    if pending:
+        buf = np.concatenate(([buf] if buf is not None else []) + pending, axis=1)
+    if buf is None:
+        raise AudioError(f"{path}: the file holds no audio samples")
+    rel = max(0, keep - start - ov)
+    yield Window((start + rel) / rate, [c.copy() for c in buf[:, rel:]], keep / rate, float("inf"))
 
 
 def write_clip(channels: list[np.ndarray], rate: int, out: Path, bitrate: int = 32000) -> Path:
@@ -138,15 +262,14 @@ def write_clip(channels: list[np.ndarray], rate: int, out: Path, bitrate: int = 
 def cut(path: Path, start: float, end: float, bleeps: list[tuple[float, float]] = (),
         rate: int = ASR_SAMPLE_RATE) -> list[np.ndarray]:
     """Channels of ``path`` from ``start`` to ``end`` s, with a 1 kHz tone over each bleep span."""
-    channels = decode_channels(path, rate)
-    a, b = max(0, int(start * rate)), min(len(channels[0]), int(end * rate))
-    if b <= a:
-        raise AudioError(f"{path}: the clip {start:.1f}-{end:.1f} s is outside the recording")
-    out = [c[a:b].copy() for c in channels]
-    t = np.arange(b - a) / rate
+    if end <= start:
+        raise AudioError(f"{path}: the clip {start:.1f}-{end:.1f} s is empty")
+    out = decode_range(path, start, end, rate)
+    n = len(out[0])
+    t = np.arange(n) / rate
     tone = (0.2 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     for s, e in bleeps:
-        i, j = max(0, int((s - start) * rate)), min(b - a, int((e - start) * rate))
+        i, j = max(0, int((s - start) * rate)), min(n, int((e - start) * rate))
         if j > i:
             for c in out:
                 c[i:j] = tone[i:j]

@@ -301,6 +301,24 @@ def m008_training_library(db: Database) -> None:
         pk=("collection_id", "audience"))
 
 
+@migrations()
+def m009_asr_coverage_and_vocabulary(db: Database) -> None:
+    # How much of each speaker's speech was recognized, and where it was not.
+    db["transcripts"].add_column("coverage", str)  # JSON {speaker: {speech_s, covered_s, restored_s}}
+    db["transcripts"].add_column("unheard", str)  # JSON [[speaker, start, end], ...]
+    # A line a reviewer added where the recognizer heard nothing.
+    db["segments"].add_column("added_by", str)
+    # The name an operator gives on the phone ("Анна"), for greeting checks
+    # and the recognizer's vocabulary.
+    db["users"].add_column("spoken_name", str)
+    # One flag mechanism for calls a person should look at (low ASR
+    # coverage now; recording faults later).
+    db["call_flags"].create(
+        {"call_id": str, "code": str, "detail": str, "created_at": str},
+        pk=("call_id", "code"),
+    )
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 

@@ -63,6 +63,26 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of one speaker's detected speech the recognizer turned into words.
+
+    ``speech_s`` is what an energy detector found on the speaker's channel
+    (the other side's echo excluded); ``covered_s`` the part of it near a
+    recognized word; ``restored_s`` what the speech-loss guard recovered by
+    transcribing a missed stretch again without the VAD.
+    """
+
+    speaker: str
+    speech_s: float
+    covered_s: float
+    restored_s: float = 0.0
+
+    @property
+    def coverage(self) -> float:
+        return self.covered_s / self.speech_s if self.speech_s > 0 else 1.0
+
+
+@dataclass(frozen=True)
 class Transcript:
     """Who said what, when, for one call or conversation.
 
@@ -77,6 +97,14 @@ class Transcript:
     duration_s: float = 0.0
     language: str = "ru"
     source: str = "asr"  # asr | written
+    coverage: tuple[Coverage, ...] = ()
+    # Stretches where a speaker's channel holds speech but no word was
+    # recognized even after the guard's second pass: a checklist must not
+    # conclude "not said" there.
+    unheard: tuple[Interval, ...] = ()
+
+    def coverage_of(self, speaker: str) -> Coverage | None:
+        return next((c for c in self.coverage if c.speaker == speaker), None)
 
     def text_of(self, speaker: str) -> str:
         return " ".join(s.text for s in self.segments if s.speaker == speaker)

@@ -144,6 +144,15 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
     if isinstance(check, PhraseCheck):
         state, ev = _phrases(check, ctx)
         verdict = {"found": PASS, "borderline": REVIEW, "missing": FAIL}[state]
+        gap = _unheard_in(check, ctx) if state == "missing" else None
+        if gap is not None:
+            # The recognizer heard nothing where this speaker was talking: "not
+            # said" is not established, so a person listens instead.
+            verdict = REVIEW
+            ev = [Evidence(
+                "note", f"{gap.speaker} speech at {gap.start:.1f}-{gap.end:.1f} s was not recognized; listen there",
+                speaker=gap.speaker, start=gap.start, end=gap.end, code="unheard_speech",
+            )] + ev
         evidence.extend(ev)
     elif isinstance(check, ForbiddenCheck):
         state, ev = _phrases(check, ctx)
@@ -189,21 +198,39 @@ def _describe_condition(c: Condition) -> str:
     return f"{c.speaker} did not say " + " / ".join(f"«{p}»" for p in c.phrases)
 
 
-def _window(spec, ctx: _Context) -> list[matching.Token]:
+def _fits(spec, speaker: str, start: float, end: float, duration: float) -> bool:
+    """Whether something said by ``speaker`` from ``start`` to ``end`` is where ``spec`` looks."""
     wanted = {"any": None, "operator": "operator", "client": "client"}[spec.speaker]
+    if wanted and speaker not in (wanted, MIXED):
+        return False
+    if spec.within_first_s is not None and start > spec.within_first_s:
+        return False
+    return spec.within_last_s is None or end >= duration - spec.within_last_s
+
+
+def _window(spec, ctx: _Context) -> list[matching.Token]:
     dur = ctx.transcript.duration_s
-    out = []
-    for t in ctx.tokens:
-        if wanted and t.speaker not in (wanted, MIXED):
-            continue
-        if spec.within_first_s is not None and t.start > spec.within_first_s:
-            continue
-        if spec.within_last_s is not None and t.end < dur - spec.within_last_s:
-            continue
-        if spec.within_first_turns is not None and t.turn >= spec.within_first_turns:
-            continue
-        out.append(t)
-    return out
+    return [
+        t for t in ctx.tokens
+        if _fits(spec, t.speaker, t.start, t.end, dur)
+        and (spec.within_first_turns is None or t.turn < spec.within_first_turns)
+    ]
+
+
+def _unheard_in(spec, ctx: _Context):
+    """The first unrecognized stretch of speech that could hold what ``spec`` looks for."""
+    t = ctx.transcript
+    turns_end = None
+    if spec.within_first_turns is not None:
+        # the first N turns end where the Nth recognized turn ends; with fewer
+        # turns recognized, any unheard stretch may be one of them
+        mine = [s for s in t.segments if _fits(spec, s.speaker, 0.0, 0.0, 0.0)]
+        if len(mine) >= spec.within_first_turns:
+            turns_end = mine[spec.within_first_turns - 1].end
+    for u in t.unheard:
+        if _fits(spec, u.speaker, u.start, u.end, t.duration_s) and (turns_end is None or u.start <= turns_end):
+            return u
+    return None
 
 
 def _where(spec) -> str:

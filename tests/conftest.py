@@ -41,7 +41,7 @@ class FakeTranscriber:
         self.fail_after = fail_after
         self.error = error or RuntimeError("boom")
 
-    def transcribe(self, audio: np.ndarray):
+    def transcribe(self, audio: np.ndarray, *, vad: bool = True, hotwords: str | None = None):
         if self.fail_after is not None and self.calls >= self.fail_after:
             raise self.error
         self.calls += 1

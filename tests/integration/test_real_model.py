@@ -150,3 +150,57 @@ def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
     assert a.pairs == 138
     assert a.rate >= 0.90, a.disagreements
     assert a.critical_wrong_fail == []
+
+
+@pytest.fixture(scope="module")
+def quiet_reply_call(tmp_path_factory):
+    """demo-01 with the client's "Да, удобно." turned down to -35 dBFS in numpy."""
+    import wave
+
+    import numpy as np
+
+    from qa_review.audio import decode_channels
+
+    ref = reference("demo-01-booking")
+    line = next(s for s in ref["segments"] if s["text"].startswith("Да, удобно"))
+    op, cl = decode_channels(DEMO / "calls" / "demo-01-booking.ogg", 16000)
+    a, b = int((line["start"] - 0.1) * 16000), int((line["end"] + 0.1) * 16000)
+    part = cl[a:b]
+    cl = cl.copy()
+    cl[a:b] = part * (10 ** (-35 / 20) / float(np.sqrt(np.mean(part * part))))
+    path = tmp_path_factory.mktemp("quiet") / "quiet.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(np.stack([op, cl], axis=1), -1, 1) * 32767).astype(np.int16).tobytes())
+    return path, line
+
+
+def test_the_guard_restores_a_quiet_reply_the_vad_drops(quiet_reply_call, base_model_path):
+    """A strict VAD (0.9) acts out the late-opening one of issue #9: it drops the
+    quiet reply; the guard's second pass without the VAD brings it back."""
+    from dataclasses import replace
+
+    from qa_review.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call
+
+    path, line = quiet_reply_call
+    strict = replace(AsrOptions(), vad_threshold=0.9)
+    results = {}
+    for guard in (False, True):
+        tr = FasterWhisperTranscriber(str(base_model_path), options=replace(strict, guard=guard))
+        results[guard] = transcribe_call("q", path, tr, ("operator", "client"))
+
+    def reply(t):
+        return " ".join(w.text for s in t.segments if s.speaker == "client" for w in s.words
+                        if line["start"] - 0.5 <= w.start <= line["end"] + 0.5).lower()
+
+    without, with_guard = results[False], results[True]
+    assert "удобно" not in reply(without)
+    assert any(u.speaker == "client" and u.start <= line["end"] and u.end >= line["start"]
+               for u in without.unheard)
+    assert "удобно" in reply(with_guard)
+    assert with_guard.coverage_of("client").restored_s > 0.5
+    assert with_guard.coverage_of("client").coverage > without.coverage_of("client").coverage
+    assert not any(u.speaker == "client" and u.start <= line["end"] and u.end >= line["start"]
+                   for u in with_guard.unheard)

@@ -194,3 +194,31 @@ sections:
     neither = transcript(seg("client", 0.5, "сколько стоит"), seg("operator", 3.0, "до свидания"))
     na = score(neither, c, written=False).item("confirm")
     assert na.verdict == NA and len(na.evidence) == 2
+
+
+# --- speech the recognizer did not hear -----------------------------------------
+
+def _with_unheard(t, *spans):
+    from dataclasses import replace
+
+    return replace(t, unheard=tuple(Interval(sp, s, e) for sp, s, e in spans))
+
+
+def test_a_phrase_missing_where_the_operator_spoke_unheard_goes_to_review():
+    t = _with_unheard(transcript(seg("client", 3.0, "хочу записаться"), seg("operator", 6.0, "вам удобно")),
+                      ("operator", 0.5, 2.5))
+    item = score(t, CHECKLIST, written=False).item("greet")
+    assert item.verdict == REVIEW
+    note = item.evidence[0]
+    assert note.code == "unheard_speech" and (note.start, note.end) == (0.5, 2.5) and note.speaker == "operator"
+
+
+@pytest.mark.parametrize("span", [("client", 0.5, 2.5), ("operator", 20.0, 22.0)])
+def test_unheard_speech_of_the_other_speaker_or_outside_the_window_changes_nothing(span):
+    t = _with_unheard(transcript(seg("client", 3.0, "хочу записаться"), seg("operator", 6.0, "вам удобно")), span)
+    assert score(t, CHECKLIST, written=False).item("greet").verdict == FAIL
+
+
+def test_unheard_speech_never_overturns_a_found_phrase():
+    t = _with_unheard(GOOD, ("operator", 1.0, 2.0))
+    assert score(t, CHECKLIST, written=False).item("greet").verdict == PASS
