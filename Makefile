@@ -21,18 +21,20 @@ model: setup
 	$(BIN)/qa-review models install base
 
 demo-data: model
-	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
-	$(BIN)/qa-review --db $(DB) ingest demo/chats
-	$(BIN)/qa-review --db $(DB) transcribe
-	@# demo accounts (password = "demo-" + user name); never use these in production
+	@# demo accounts first (password = "demo-" + user name; never use these in production):
+	@# calls are scored as they are transcribed, and greetings are checked against the
+	@# operators' spoken names
 	@for u in "admin admin" "svetlana supervisor --team registry" "trainer trainer" \
-	          "anna operator --team registry --operator-id anna.smirnova" \
-	          "ivan operator --team registry --operator-id ivan.petrov" \
-	          "petr operator --team registry --operator-id petr.volkov" \
-	          "olga operator --team registry --operator-id olga.sokolova"; do \
+	          "anna operator --team registry --operator-id anna.smirnova --spoken-name Анна" \
+	          "ivan operator --team registry --operator-id ivan.petrov --spoken-name Иван" \
+	          "petr operator --team registry --operator-id petr.volkov --spoken-name Пётр" \
+	          "olga operator --team registry --operator-id olga.sokolova --spoken-name Ольга"; do \
 	  set -- $$u; name=$$1; role=$$2; shift 2; \
 	  $(BIN)/qa-review --db $(DB) users add $$name --role $$role $$@ --password demo-$$name --exist-ok; \
 	done
+	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
+	$(BIN)/qa-review --db $(DB) ingest demo/chats
+	$(BIN)/qa-review --db $(DB) transcribe
 	$(BIN)/python scripts/demo_reviews.py $(DB)
 
 demo: demo-data

@@ -111,6 +111,20 @@ with left:
     else:
         if asr and asr.get("model"):
             st.caption(tr("call.asr", model=asr["model"], seconds=round(asr["processing_s"] or 0, 1)))
+        if asr and asr.get("coverage"):
+            st.caption(tr("call.coverage") + " · ".join(
+                f"{tr(f'speaker.{sp}')} {v['covered_s'] / v['speech_s']:.0%}" if v["speech_s"] else f"{tr(f'speaker.{sp}')} —"
+                for sp, v in asr["coverage"].items()))
+        for flag in (asr or {}).get("flags", []):
+            st.warning(tr(f"flag.{flag['code']}", detail=flag["detail"]))
+        if transcript.unheard:
+            with st.expander(tr("call.unheard", n=len(transcript.unheard)), expanded=is_reviewer):
+                for k, u in enumerate(transcript.unheard):
+                    c_play, c_what = st.columns([2.2, 8.8], vertical_alignment="center")
+                    if is_audio:
+                        c_play.button(f"▶ {clock(u.start)}", key=f"unheard-{k}", on_click=seek, args=(u.start,))
+                    c_what.write(tr("call.unheard_span", speaker=tr(f"speaker.{u.speaker}"),
+                                    start=clock(u.start), end=clock(u.end)))
         colour = {"operator": "blue", "client": "orange", "mixed": "violet"}
         mark = st.session_state.get(mark_key)
         for i, seg in enumerate(transcript.segments):
@@ -130,6 +144,22 @@ with left:
                     text = st.text_area(tr("review.new_text"), key=f"correct-text-{call_id}")
                     if st.form_submit_button(tr("review.save")):
                         if attempt(lambda: review.correct_segment(conn, user, call_id, line, text), tr("review.saved")):
+                            st.rerun()
+            with st.expander(tr("review.add_line"), expanded=bool(transcript.unheard)):
+                st.caption(tr("review.add_line_help"))
+                first = transcript.unheard[0] if transcript.unheard else None
+                with st.form(f"add-line-{call_id}"):
+                    speakers = ["operator", "client"] if any(s.speaker != "mixed" for s in transcript.segments) else ["mixed"]
+                    who = st.selectbox(tr("review.line_speaker"), speakers, format_func=lambda sp: tr(f"speaker.{sp}"),
+                                       index=speakers.index(first.speaker) if first and first.speaker in speakers else 0)
+                    c1, c2 = st.columns(2)
+                    t0 = c1.number_input(tr("review.line_start"), min_value=0.0, step=0.1,
+                                         value=float(first.start) if first else 0.0)
+                    t1 = c2.number_input(tr("review.line_end"), min_value=0.0, step=0.1,
+                                         value=float(first.end) if first else 1.0)
+                    said = st.text_area(tr("review.new_text"), key=f"add-text-{call_id}")
+                    if st.form_submit_button(tr("review.save")):
+                        if attempt(lambda: review.add_line(conn, user, call_id, who, t0, t1, said), tr("review.saved")):
                             st.rerun()
 
 with right:

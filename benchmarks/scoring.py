@@ -30,6 +30,9 @@ from qa_review.db import open_db  # noqa: E402
 from qa_review.domain import Interval, Segment, Transcript, Word  # noqa: E402
 from qa_review.scoring import score  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "demo"))
+from scripts import SPOKEN_NAMES  # noqa: E402
+
 DEMO = ROOT / "demo"
 
 
@@ -86,7 +89,8 @@ def main() -> None:
                 if t is None:
                     sys.exit(f"{call_id} is not transcribed in {db_path}: run `make demo-data` or pass --transcribe")
                 t0 = time.perf_counter()
-                sc = score(t, c, written=call["kind"] == "written")
+                sc = score(t, c, written=call["kind"] == "written",
+                           variables={"operator_name": SPOKEN_NAMES.get(call["operator"], "")})
                 times.append(time.perf_counter() - t0)
                 for item in sc.items:
                     if item.item_id in verdicts:

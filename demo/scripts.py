@@ -8,6 +8,10 @@ them; the reference transcripts come from these same lines.
 
 O, C = "operator", "client"
 
+# The names the demo operators give on the phone (their accounts' spoken
+# names in `make demo`): checklists' {operator_name}, the ASR vocabulary.
+SPOKEN_NAMES = {"anna.smirnova": "Анна", "ivan.petrov": "Иван", "petr.volkov": "Пётр", "olga.sokolova": "Ольга"}
+
 CALLS = [
     {
         "call_id": "demo-01-booking",

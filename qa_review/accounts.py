@@ -21,6 +21,7 @@ def _user(row: dict) -> User:
     return User(
         username=row["username"], role=row["role"], display_name=row["display_name"] or "",
         team=row["team"] or None, operator_id=row["operator_id"] or None,
+        spoken_name=row.get("spoken_name") or None,
     )
 
 
@@ -38,6 +39,7 @@ def add_user(
     display_name: str = "",
     team: str | None = None,
     operator_id: str | None = None,
+    spoken_name: str | None = None,
 ) -> User:
     """Create a user. Only an admin may, except the very first user (an admin)."""
     first = count(db) == 0
@@ -64,9 +66,31 @@ def add_user(
     db["users"].insert({
         "username": username, "display_name": display_name, "role": role, "team": team,
         "operator_id": operator_id, "password_hash": _hasher.hash(password), "active": 1,
-        "created_at": now_iso(),
+        "created_at": now_iso(), "spoken_name": _spoken(spoken_name),
     })
     return get(db, username)
+
+
+def _spoken(name: str | None) -> str | None:
+    name = " ".join((name or "").split())
+    if name and not re.search(r"\w", name):
+        raise QAReviewError(f"spoken name {name!r} has no letters", code="spoken_name_invalid", name=name)
+    return name or None
+
+
+def set_spoken_name(db: Database, actor: User, username: str, spoken_name: str | None) -> User:
+    """The name a user gives on the phone: checklists' {operator_name}, the ASR vocabulary."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("only an admin can edit users")
+    get(db, username)
+    db["users"].update(username, {"spoken_name": _spoken(spoken_name)})
+    return get(db, username)
+
+
+def spoken_names(db: Database) -> dict[str, str]:
+    """{operator_id: spoken name} of active operators who have one."""
+    return {r["operator_id"]: r["spoken_name"] for r in db["users"].rows_where(
+        "operator_id is not null and spoken_name is not null and active = 1")}
 
 
 def get(db: Database, username: str) -> User:

@@ -47,6 +47,25 @@ class Matching(_Strict):
         return self
 
 
+# Call variables a phrase may name, resolved per call: the operator's spoken
+# name from their account, the clinic's name from the site's ASR profile.
+# One checklist then serves every operator ("меня зовут {operator_name}").
+VARIABLES = ("operator_name", "clinic")
+_VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+def variables_in(phrase: str) -> list[str]:
+    return _VARIABLE.findall(phrase)
+
+
+def resolve(phrase: str, values: dict[str, str]) -> str | None:
+    """The phrase with its variables filled in; None if one has no value for this call."""
+    missing = [n for n in variables_in(phrase) if not values.get(n)]
+    if missing:
+        return None
+    return _VARIABLE.sub(lambda m: values[m.group(1)], phrase)
+
+
 class _Phrases(_Strict):
     speaker: SPEAKER = "operator"
     any: tuple[str, ...] | None = None
@@ -65,6 +84,11 @@ class _Phrases(_Strict):
             for p in v:
                 if not re.search(r"\w", p):
                     raise ValueError(f"phrase {p!r} has no words")
+                for name in variables_in(p):
+                    if name not in VARIABLES:
+                        raise ValueError(
+                            f"phrase {p!r}: unknown call variable {{{name}}}; "
+                            f"known: {', '.join('{' + v + '}' for v in VARIABLES)}")
         return v
 
     @model_validator(mode="after")

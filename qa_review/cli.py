@@ -24,7 +24,7 @@ from .checklists import load_file as load_checklist
 from .config import REPO_ROOT, from_env, parse_channel_roles, parse_language
 from .db import open_db
 from .errors import QAReviewError
-from .transcribe import AsrOptions, FasterWhisperTranscriber
+from .transcribe import FasterWhisperTranscriber
 
 
 class _Ctx:
@@ -154,13 +154,12 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
         s = replace(s, language=parse_language(language))
     if channels:
         s = s.with_(channel_roles=parse_channel_roles(channels))
-    spec = model or s.model
-    path = asr_models.resolve(spec, s.models_dir)
+    setup = services.asr_setup(s, model=model)
 
     def make():
-        click.echo(f"loading model {spec} ({path})", err=True)
+        click.echo(f"loading model {setup.model} ({setup.model_path})", err=True)
         return FasterWhisperTranscriber(
-            path, options=AsrOptions(language=s.language), workers=workers, model_name=spec
+            setup.model_path, options=setup.options, workers=workers, model_name=setup.model
         )
 
     bar = None
@@ -175,7 +174,8 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
             tqdm.write(f"FAILED {error}", file=sys.stderr)
 
     report = services.transcribe_pending(
-        obj.db, s, make, call_ids=list(call_ids) or None, progress=progress, workers=workers
+        obj.db, s, make, call_ids=list(call_ids) or None, progress=progress, workers=workers,
+        profile=setup.profile,
     )
     if bar:
         bar.close()
@@ -243,6 +243,80 @@ def models_install(obj: _Ctx, name, force):
     qa-review models install base
     """
     asr_models.install(name, obj.settings.models_dir, force=force, say=lambda m: click.echo(m, err=True))
+
+
+@cli.group()
+def asr():
+    """Measure and tune transcription on this clinic's own calls.
+
+    \b
+    qa-review asr evaluate --since 2026-11-01
+    qa-review asr tune            # writes asr-profile.candidate.yaml
+    qa-review asr tune --apply    # and makes it the active profile
+    """
+
+
+def _print_table(title: str, rows: list[dict]) -> None:
+    click.echo(f"\n{title:<24} {'calls':>6} {'lines':>6} {'words':>7} {'WER':>7}")
+    for r in rows:
+        w = "-" if r["wer"] is None else f"{r['wer']:.3f}"
+        click.echo(f"{str(r['key'])[:24]:<24} {r['calls']:>6} {r['lines']:>6} {r['words']:>7} {w:>7}")
+
+
+@asr.command("evaluate")
+@click.option("--since", default=None, help="Only calls from this date on (YYYY-MM-DD, the clinic's clock).")
+@click.pass_obj
+def asr_evaluate(obj: _Ctx, since):
+    """WER of the recognizer on the calls reviewers corrected.
+
+    \b
+    qa-review asr evaluate
+    qa-review asr evaluate --since 2026-11-01
+
+    Corrected lines, untouched lines of the same calls and lines reviewers
+    added (speech the recognizer missed) are the reference.
+    """
+    tables = services.asr_evaluate(obj.db, since)
+    if not tables["speaker"]:
+        click.echo("no corrected calls yet: correct transcripts on the call page, then run this again")
+        return
+    for by, title in (("speaker", "speaker"), ("operator", "operator"), ("queue", "queue"), ("model", "model")):
+        _print_table(title, tables[by])
+
+
+@asr.command("tune")
+@click.option("--since", default=None, help="Only calls from this date on (YYYY-MM-DD).")
+@click.option("--max-calls", default=50, show_default=True, type=click.IntRange(1, 10000),
+              help="The most recent corrected calls to try each profile on.")
+@click.option("--apply", "apply_", is_flag=True, help="Make the best profile the active one (the old one is kept as .bak).")
+@click.pass_obj
+def asr_tune(obj: _Ctx, since, max_calls, apply_):
+    """Try a small grid of ASR profiles on corrected calls; keep the best.
+
+    \b
+    qa-review asr tune
+    qa-review asr tune --max-calls 20 --apply
+
+    Each profile transcribes the corrected calls' audio again and is measured
+    against the reviewers' text; the best is written beside the active
+    profile as *.candidate.yaml with its WER and the current one's.
+    """
+    setup = services.asr_setup(obj.settings)
+    tr = FasterWhisperTranscriber(setup.model_path, options=setup.options, model_name=setup.model)
+    with _ticker("asr tune", "call") as tick:
+        report = services.asr_tune(obj.db, obj.settings, tr, since=since, max_calls=max_calls,
+                                   apply=apply_, progress=tick)
+    click.echo(f"{report.calls} corrected call(s), {report.words} reference words")
+    click.echo(f"{'profile':<20} {'WER':>7}  by speaker")
+    for r in sorted(report.results, key=lambda r: r.wer):
+        speakers = ", ".join(f"{sp} {w:.3f}" for sp, w in sorted(r.by_speaker.items()))
+        click.echo(f"{r.name:<20} {r.wer:>7.3f}  {speakers}")
+    best, cur = report.best, report.current
+    click.echo(f"best: {best.name} (WER {best.wer:.3f}, current {cur.wer:.3f}); candidate: {report.candidate}")
+    if report.applied:
+        click.echo(f"applied: {obj.settings.asr_profile} now holds '{best.name}'")
+    elif apply_:
+        click.echo("the current profile is already the best; nothing changed")
 
 
 @cli.group()
@@ -368,11 +442,13 @@ def users():
 @click.option("--team", default=None, help="Team name; a supervisor without a team oversees all teams.")
 @click.option("--operator-id", default=None, help="For operators: their id in call metadata.")
 @click.option("--display-name", default="", help="Name shown in the app.")
+@click.option("--spoken-name", default=None,
+              help="For operators: the name they give on the phone (Анна); checklists' {operator_name}.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="QA_REVIEW_PASSWORD",
               help="Asked for when not given (env QA_REVIEW_PASSWORD).")
 @click.option("--exist-ok", is_flag=True, help="Do nothing if the user exists (for scripts).")
 @click.pass_obj
-def users_add(obj: _Ctx, username, role, team, operator_id, display_name, password, exist_ok):
+def users_add(obj: _Ctx, username, role, team, operator_id, display_name, spoken_name, password, exist_ok):
     """Add a user.
 
     \b
@@ -383,7 +459,7 @@ def users_add(obj: _Ctx, username, role, team, operator_id, display_name, passwo
         return
     actor = None if accounts.count(obj.db) == 0 else SYSTEM
     u = accounts.add_user(obj.db, actor, username, password, role, display_name=display_name,
-                          team=team, operator_id=operator_id)
+                          team=team, operator_id=operator_id, spoken_name=spoken_name)
     click.echo(f"added {u.username} ({u.role}{', team ' + u.team if u.team else ''})")
 
 
@@ -396,7 +472,24 @@ def users_list(obj: _Ctx):
     qa-review users list
     """
     for u in accounts.list_users(obj.db, SYSTEM):
-        click.echo(f"{u.username:<20} {u.role:<11} {u.team or '-':<12} {u.operator_id or '-':<20} {u.display_name}")
+        click.echo(f"{u.username:<20} {u.role:<11} {u.team or '-':<12} {u.operator_id or '-':<20} "
+                   f"{u.spoken_name or '-':<12} {u.display_name}")
+
+
+@users.command("edit")
+@click.argument("username")
+@click.option("--spoken-name", default=None, help="The name they give on the phone; '' removes it.")
+@click.pass_obj
+def users_edit(obj: _Ctx, username, spoken_name):
+    """Change a user's details.
+
+    \b
+    qa-review users edit anna --spoken-name Анна
+    """
+    if spoken_name is None:
+        raise click.UsageError("nothing to change: give --spoken-name")
+    u = accounts.set_spoken_name(obj.db, SYSTEM, username, spoken_name)
+    click.echo(f"{u.username}: spoken name {u.spoken_name or '(none)'}")
 
 
 @users.command("passwd")

@@ -33,9 +33,11 @@ class Settings:
     checklists_dir: Path = REPO_ROOT / "checklists"
     # Which party each stereo channel carries: (left, right).
     channel_roles: tuple[str, str] = (OPERATOR, CLIENT)
-    language: str | None = "ru"  # None: let Whisper detect it
+    # ASR: the site's profile file, and overrides of it (None: the profile's)
+    asr_profile: Path = Path("asr-profile.yaml")
+    language: str | None = None  # "auto": let Whisper detect it
     timezone: str = "Europe/Moscow"  # for naive timestamps in metadata
-    model: str = "base"
+    model: str | None = None
     dispute_window_days: int = 5  # operators may dispute this long after finalization
 
     @property
@@ -62,9 +64,9 @@ def parse_channel_roles(value: str) -> tuple[str, str]:
     return parts  # type: ignore[return-value]
 
 
-def parse_language(value: str) -> str | None:
+def parse_language(value: str) -> str:
     value = value.strip().lower()
-    return None if value in ("", "auto") else value
+    return "auto" if value in ("", "auto") else value
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -92,6 +94,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                 f"QA_REVIEW_DISPUTE_DAYS={env['QA_REVIEW_DISPUTE_DAYS']!r}: expected a whole number of days, 0 or more"
             )
         s = replace(s, dispute_window_days=days)
+    if "QA_REVIEW_ASR_PROFILE" in env:
+        s = replace(s, asr_profile=Path(env["QA_REVIEW_ASR_PROFILE"]))
     if "QA_REVIEW_MODEL" in env:
         s = replace(s, model=env["QA_REVIEW_MODEL"])
     _ = s.tz  # fail early on a bad zone

@@ -93,3 +93,7 @@ class NotFound(QAReviewError):
 
 class RulesError(QAReviewError):
     """A bonus rules file is missing, not valid YAML, or breaks the format."""
+
+
+class ProfileError(ConfigError):
+    """The site's ASR profile (asr-profile.yaml) is unreadable or invalid."""

@@ -318,7 +318,7 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
     the clinic's month; aggregating in SQLite keeps a year of a large centre
     (over a million scorecards) out of memory.
     """
-    from .wer import wer
+    from .wer import corpus_wer
 
     _may_see_kpis(user)
     teams = accounts.teams_by_operator(db)
@@ -367,16 +367,9 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
            where s.original_text is not null""", db.conn)
     wer_rows = []
     for model, grp in corrected.groupby("model"):
-        errors = words = 0
-        for r in grp.itertuples():
-            try:
-                res = wer(r.text, r.original_text)
-            except ValueError:
-                continue
-            errors += res.substitutions + res.deletions + res.insertions
-            words += res.reference_words
-        if words:
-            wer_rows.append({"model": model, "corrected_lines": len(grp), "wer": round(errors / words, 3)})
+        total = corpus_wer(zip(grp["text"], grp["original_text"]))
+        if total.words:
+            wer_rows.append({"model": model, "corrected_lines": len(grp), "wer": round(total.wer, 3)})
     return {
         "trend_operator": trend_op, "trend_team": trend_team, "fail_rate": fail_rate,
         "distribution": distribution, "agreement": agreement,

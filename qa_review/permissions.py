@@ -24,6 +24,7 @@ class User:
     display_name: str = ""
     team: str | None = None
     operator_id: str | None = None
+    spoken_name: str | None = None  # the name they give on the phone ("Анна")
 
     @property
     def name(self) -> str:

@@ -257,6 +257,34 @@ def correct_segment(db: Database, user: User, call_id: str, index: int, text: st
         _audit(db, user, "transcript", None, call_id=call_id, target=f"line {index}", old=seg["text"], new=text, now=now)
 
 
+def add_line(db: Database, user: User, call_id: str, speaker: str, start: float, end: float, text: str,
+             now: datetime | None = None) -> int:
+    """Add a line the recognizer missed (speech the VAD dropped never reaches a
+    correction of existing lines); it counts as a reference for ASR accuracy,
+    with no recognized words. Returns the new line's index."""
+    call = store.get_call(db, call_id)
+    team = accounts.operator_team(db, call["operator"])
+    if not can_review(user, team):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not correct the transcript of call {call_id}")
+    text = " ".join((text or "").split())
+    if not text:
+        raise QAReviewError("the new line has no text", code="line_empty")
+    if speaker not in ("operator", "client", "mixed"):
+        raise QAReviewError(f"speaker {speaker!r}: expected operator, client or mixed", code="line_speaker")
+    duration = call["duration_s"] or float("inf")
+    if not (0 <= start < end <= duration + 0.5):
+        raise QAReviewError(f"call {call_id}: the line's time {start:.1f}-{end:.1f} s is not inside the call "
+                            f"(0-{duration:.1f} s)", code="line_time", start=f"{start:.1f}", end=f"{end:.1f}")
+    if store.get_transcript(db, call_id) is None:
+        raise NotFound(f"call {call_id} has no transcript yet")
+    with db.atomic():
+        index = store.insert_segment(db, call_id, speaker, start, end, text, added_by=user.username)
+        index_call(db, call_id)
+        _audit(db, user, "transcript", None, call_id=call_id, target=f"line {index} added",
+               old=None, new=f"{speaker} {start:.1f}-{end:.1f}: {text}", now=now)
+    return index
+
+
 # --- disputes -----------------------------------------------------------------
 
 def open_disputes(db: Database, user: User, scorecard_id: int, reasons: dict[str, str], *,

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from . import matching, metrics
-from .checklists import Checklist, Condition, ForbiddenCheck, Item, ManualCheck, MetricCheck, PhraseCheck
+from .checklists import (
+    Checklist, Condition, ForbiddenCheck, Item, ManualCheck, MetricCheck, PhraseCheck, resolve, variables_in,
+)
 from .domain import MIXED, Transcript
 
 PASS, FAIL, NA, REVIEW = "pass", "fail", "na", "review"
@@ -94,9 +96,12 @@ class _Context:
     metrics: dict[str, metrics.MetricValue]
     threshold: float
     review_below: float
+    variables: dict[str, str]
 
 
-def score(transcript: Transcript, checklist: Checklist, *, written: bool) -> Scorecard:
+def score(transcript: Transcript, checklist: Checklist, *, written: bool,
+          variables: dict[str, str] | None = None) -> Scorecard:
+    """``variables`` fill the phrases' call variables ({operator_name}, {clinic})."""
     tokens = matching.tokenize(transcript)
     ctx = _Context(
         transcript=transcript,
@@ -105,6 +110,7 @@ def score(transcript: Transcript, checklist: Checklist, *, written: bool) -> Sco
         metrics=metrics.compute(transcript, written),
         threshold=checklist.matching.threshold,
         review_below=checklist.matching.review_below,
+        variables=dict(variables or {}),
     )
     results = tuple(_item(section.id, item, ctx) for section, item in checklist.items())
     s, provisional, critical, passed = total(results, checklist.pass_mark)
@@ -131,8 +137,8 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
         met = [ev for _, state, ev in results if state == "found"]
         if met:
             condition = _label(met[0], "applies because ")
-        elif any(state == "borderline" for _, state, _ in results):
-            unsure = [e for _, state, ev in results if state == "borderline" for e in ev]
+        elif any(state in ("borderline", "unresolved") for _, state, _ in results):
+            unsure = [e for _, state, ev in results if state in ("borderline", "unresolved") for e in ev]
             return _result(section_id, item, REVIEW, _label(unsure, "applies because "))
         else:
             notes = [
@@ -143,7 +149,7 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
             return _result(section_id, item, NA, notes)
     if isinstance(check, PhraseCheck):
         state, ev = _phrases(check, ctx)
-        verdict = {"found": PASS, "borderline": REVIEW, "missing": FAIL}[state]
+        verdict = {"found": PASS, "borderline": REVIEW, "missing": FAIL, "unresolved": REVIEW}[state]
         gap = _unheard_in(check, ctx) if state == "missing" else None
         if gap is not None:
             # The recognizer heard nothing where this speaker was talking: "not
@@ -156,7 +162,7 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
         evidence.extend(ev)
     elif isinstance(check, ForbiddenCheck):
         state, ev = _phrases(check, ctx)
-        verdict = {"found": FAIL, "borderline": REVIEW, "missing": PASS}[state]
+        verdict = {"found": FAIL, "borderline": REVIEW, "missing": PASS, "unresolved": REVIEW}[state]
         if state == "found" and ctx.mono:
             # mono: who said it is unknown, so a person decides
             verdict = REVIEW
@@ -250,7 +256,15 @@ def _phrases(spec, ctx: _Context) -> tuple[str, list[Evidence]]:
     review_below = min(ctx.review_below, threshold)
     tokens = _window(spec, ctx)
     states, evidence = [], []
-    for phrase in spec.phrases:
+    for template in spec.phrases:
+        phrase = resolve(template, ctx.variables)
+        if phrase is None:
+            states.append("unresolved")
+            names = ", ".join("{" + n + "}" for n in variables_in(template) if not ctx.variables.get(n))
+            evidence.append(Evidence(
+                "unresolved", f"«{template}»: {names} is not known for this call; a person decides",
+                phrase=template, code="unresolved_variable"))
+            continue
         matches = matching.find(phrase, tokens)
         best = matches[0] if matches else None
         if best and best.similarity >= threshold:
@@ -271,9 +285,11 @@ def _phrases(spec, ctx: _Context) -> tuple[str, list[Evidence]]:
             start=round(best.start, 2), end=round(best.end, 2), similarity=best.similarity,
         ))
     if spec.need_all:
-        state = "found" if all(s == "found" for s in states) else "missing" if "missing" in states else "borderline"
+        state = ("found" if all(s == "found" for s in states) else "missing" if "missing" in states
+                 else "unresolved" if "unresolved" in states else "borderline")
     else:
-        state = "found" if "found" in states else "borderline" if "borderline" in states else "missing"
+        state = ("found" if "found" in states else "borderline" if "borderline" in states
+                 else "unresolved" if "unresolved" in states else "missing")
     if state != "missing" and not spec.need_all:
         evidence = [e for e in evidence if e.kind == state]  # what decided it
     return state, evidence

@@ -17,13 +17,14 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from . import store
+from . import accounts, asr_models, asr_profile, store
+from .asr_profile import AsrProfile
 from .config import Settings
 from .errors import CallNotFound, QAReviewError
 from .ingest import IngestReport, Progress
 from .scoring import Scorecard
 from .ingest import ingest as _ingest
-from .transcribe import Transcriber, transcribe_call
+from .transcribe import AsrOptions, Transcriber, transcribe_call
 
 
 def ingest(
@@ -35,6 +36,25 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     return _ingest(db, Path(path), settings, manifest=manifest, progress=progress)
+
+
+@dataclass(frozen=True)
+class AsrSetup:
+    profile: AsrProfile
+    options: AsrOptions
+    model: str  # what the user named
+    model_path: str  # what faster-whisper loads
+
+
+def asr_setup(settings: Settings, *, model: str | None = None, language: str | None = None) -> AsrSetup:
+    """The site's ASR profile with the overrides applied: option > environment > profile file.
+
+    A bad profile or an unknown or missing model fails here, before any call is tried.
+    """
+    profile = asr_profile.load(settings.asr_profile)
+    spec = model or settings.model or profile.model
+    options = profile.options(language=language or settings.language)
+    return AsrSetup(profile, options, spec, asr_models.resolve(spec, settings.models_dir))
 
 
 @dataclass
@@ -67,6 +87,7 @@ def transcribe_pending(
     call_ids: list[str] | None = None,
     progress: TranscribeProgress | None = None,
     workers: int = 1,
+    profile: AsrProfile | None = None,
 ) -> TranscribeReport:
     """Transcribe every audio call without a transcript (or those in ``call_ids``).
 
@@ -83,11 +104,14 @@ def transcribe_pending(
         return report
     transcriber = make_transcriber()
     started = time.perf_counter()
+    profile = profile or asr_profile.load(settings.asr_profile)
+    names = accounts.spoken_names(db)
 
     def work(call: dict):
         t0 = time.perf_counter()
         tr = transcribe_call(
-            call["call_id"], Path(call["source_path"]), transcriber, settings.channel_roles
+            call["call_id"], Path(call["source_path"]), transcriber, settings.channel_roles,
+            hotwords=profile.hotwords(names.get(call["operator"])),
         )
         return tr, time.perf_counter() - t0
 
@@ -250,6 +274,8 @@ def score_calls(
     else:
         calls = store.list_calls(db, status=store.TRANSCRIBED)
 
+    profile = asr_profile.load(settings.asr_profile)
+    names = accounts.spoken_names(db)
     for n, call in enumerate(calls, 1):
         cid = call["call_id"]
         if progress:
@@ -268,7 +294,8 @@ def score_calls(
                 report.skipped.append((cid, c.id))
                 continue
             try:
-                sc = score_transcript(transcript, c, written=call["kind"] == "written")
+                sc = score_transcript(transcript, c, written=call["kind"] == "written",
+                                      variables=profile.variables(names.get(call["operator"])))
             except Exception as e:  # one call's failure must not stop the batch
                 report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
                 continue
@@ -324,3 +351,146 @@ def checklists(settings: Settings):
     from .checklists import load_dir
 
     return load_dir(settings.checklists_dir)
+
+
+# --- ASR accuracy from reviewers' corrections ------------------------------------------
+
+def asr_evaluate(db: Database, since: str | None = None) -> dict[str, list[dict]]:
+    """WER of the recognizer on the calls reviewers corrected, by speaker, operator and queue.
+
+    Each table's rows: {key, calls, lines, words, wer}. Lines a reviewer
+    added count as words the recognizer missed.
+    """
+    from .wer import corpus_wer
+
+    lines = store.reviewed_lines(db, since)
+    out: dict[str, list[dict]] = {}
+    for by in ("speaker", "operator", "queue", "model"):
+        groups: dict[str, list[dict]] = {}
+        for r in lines:
+            groups.setdefault(r[by] or "-", []).append(r)
+        rows = []
+        for key, grp in sorted(groups.items()):
+            total = corpus_wer((r["text"], r["asr_text"]) for r in grp)
+            rows.append({"key": key, "calls": len({r["call_id"] for r in grp}), "lines": total.lines,
+                         "words": total.words, "wer": None if total.wer is None else round(total.wer, 3)})
+        out[by] = rows
+    return out
+
+
+@dataclass
+class TuneResult:
+    name: str
+    profile: AsrProfile
+    errors: int
+    words: int
+    by_speaker: dict[str, float]
+
+    @property
+    def wer(self) -> float:
+        return self.errors / self.words if self.words else 0.0
+
+
+@dataclass
+class TuneReport:
+    calls: int
+    words: int
+    results: list[TuneResult]
+    candidate: Path | None = None
+    applied: bool = False
+
+    @property
+    def best(self) -> TuneResult:
+        return min(self.results, key=lambda r: (round(r.wer, 4), r.name != "current"))
+
+    @property
+    def current(self) -> TuneResult:
+        return next(r for r in self.results if r.name == "current")
+
+
+def tune_grid(profile: AsrProfile) -> dict[str, AsrProfile]:
+    """A small grid around the site's profile: the VAD, the guard, the vocabulary."""
+    def with_(**parts):
+        return profile.model_copy(update=parts)
+
+    grid = {
+        "current": profile,
+        "vad-sensitive": with_(vad=profile.vad.model_copy(update={"threshold": 0.3, "min_silence_ms": 500})),
+        "vad-short-silence": with_(vad=profile.vad.model_copy(update={"min_silence_ms": 500})),
+        "no-vad": with_(vad=profile.vad.model_copy(update={"enabled": False})),
+        "guard-off": with_(guard=profile.guard.model_copy(update={"enabled": not profile.guard.enabled})),
+    }
+    if profile.vocabulary.use:
+        grid["no-vocabulary"] = with_(vocabulary=profile.vocabulary.model_copy(update={"use": False}))
+    return grid
+
+
+def asr_tune(
+    db: Database,
+    settings: Settings,
+    transcriber: Transcriber,
+    *,
+    since: str | None = None,
+    max_calls: int = 50,
+    apply: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> TuneReport:
+    """Try the grid on the audio of reviewer-corrected calls; write the best as a candidate.
+
+    The candidate goes beside the active profile (``*.candidate.yaml``) with
+    its measured WER against the current one; ``apply`` makes it active
+    (the old profile is kept as ``*.bak``). ``transcriber`` is used with each
+    profile's options in turn, so the model is loaded once.
+    """
+    from .wer import wer
+
+    current = asr_profile.load(settings.asr_profile)
+    names = accounts.spoken_names(db)
+    calls: dict[str, list[dict]] = {}
+    for r in store.reviewed_lines(db, since):
+        if Path(r["source_path"]).exists():
+            calls.setdefault(r["call_id"], []).append(r)
+    picked = list(calls.items())[-max_calls:]
+    if not picked:
+        raise QAReviewError(
+            "no corrected call with its recording: correct transcripts on the call page "
+            "(or add the lines the recognizer missed) and run this again", code="tune_no_calls")
+    results = []
+    for name, profile in tune_grid(current).items():
+        transcriber.options = profile.options(language=settings.language)
+        errors = words = 0
+        per: dict[str, list[int]] = {}
+        for n, (cid, lines) in enumerate(picked, 1):
+            if progress:
+                progress(f"{name}: [{n}/{len(picked)}] {cid}")
+            call = store.get_call(db, cid)
+            t = transcribe_call(cid, Path(call["source_path"]), transcriber, settings.channel_roles,
+                                hotwords=profile.hotwords(names.get(call["operator"])))
+            for sp in sorted({r["speaker"] for r in lines}):
+                ref = " ".join(r["text"] for r in lines if r["speaker"] == sp)
+                try:
+                    res = wer(ref, t.text_of(sp))
+                except ValueError:
+                    continue
+                e = res.substitutions + res.deletions + res.insertions
+                errors, words = errors + e, words + res.reference_words
+                acc = per.setdefault(sp, [0, 0])
+                acc[0], acc[1] = acc[0] + e, acc[1] + res.reference_words
+        results.append(TuneResult(name, profile, errors, words,
+                                  {sp: round(e / w, 3) for sp, (e, w) in per.items() if w}))
+    report = TuneReport(len(picked), results[0].words, results)
+    best, cur = report.best, report.current
+    target = Path(settings.asr_profile)
+    report.candidate = target.with_name(target.stem + ".candidate.yaml")
+    asr_profile.write(best.profile, report.candidate, comment=(
+        f"qa-review asr tune: '{best.name}' measured on {report.calls} corrected call(s), "
+        f"{report.words} reference words\n"
+        f"WER {best.wer:.3f} against {cur.wer:.3f} for the current profile ({target})\n"
+        f"apply with: qa-review asr tune --apply (or copy this file to {target})"))
+    if apply and best.name != "current":
+        if target.exists():
+            target.replace(target.with_name(target.name + ".bak"))
+        asr_profile.write(best.profile, target, comment=f"applied by qa-review asr tune: {best.name}, "
+                          f"WER {best.wer:.3f} (was {cur.wer:.3f})")
+        report.applied = True
+    return report

@@ -244,6 +244,49 @@ def _delete_transcript(db: Database, call_id: str) -> None:
         db.execute(f"delete from [{table}] where call_id = ?", [call_id])
 
 
+def insert_segment(db: Database, call_id: str, speaker: str, start: float, end: float, text: str, *,
+                   added_by: str) -> int:
+    """Put a reviewer's line among the others by time; the call's unheard
+    stretches it covers are no longer unheard. Returns its index."""
+    rows = list(db["segments"].rows_where("call_id = ?", [call_id], order_by="idx"))
+    index = sum(1 for r in rows if (r["start"], r["idx"]) <= (start, float("inf")))
+    with db.atomic():
+        for r in reversed(rows[index:]):
+            db["segments"].update(r["id"], {"idx": r["idx"] + 1})
+        db["segments"].insert({
+            "call_id": call_id, "idx": index, "speaker": speaker, "start": round(start, 3),
+            "end": round(end, 3), "text": text, "words": "[]", "original_text": "", "added_by": added_by,
+        })
+        info = list(db["transcripts"].rows_where("call_id = ?", [call_id], limit=1))[0]
+        unheard = [u for u in json.loads(info.get("unheard") or "[]")
+                   if not (u[0] in (speaker, "mixed") and u[1] < end and u[2] > start)]
+        db["transcripts"].update(call_id, {"unheard": json.dumps(unheard)})
+    return index
+
+
+def reviewed_lines(db: Database, since: str | None = None) -> list[dict]:
+    """Every line of the calls a reviewer corrected or added a line to.
+
+    A reviewer who fixed some lines read the call, so its untouched lines are
+    references too: ``text`` is what was said, ``asr_text`` what the
+    recognizer wrote ('' for a line it never heard). ``since``: ISO date of
+    the call.
+    """
+    sql = """
+        select s.call_id, s.idx, s.speaker, s.start, s.end, s.text,
+               case when s.added_by is not null then '' else coalesce(s.original_text, s.text) end as asr_text,
+               s.added_by, c.operator, c.queue, c.started_at, c.source_path, t.model, t.settings
+        from segments s
+        join calls c on c.call_id = s.call_id
+        join transcripts t on t.call_id = s.call_id
+        where s.call_id in (select call_id from segments
+                            where original_text is not null or added_by is not null)
+          and c.kind = 'audio' and (? is null or c.started_at >= ?)
+        order by c.started_at, s.call_id, s.idx
+    """
+    return list(db.query(sql, [since, since]))
+
+
 def mark_failed(db: Database, call_id: str, reason: str) -> None:
     db["calls"].update(call_id, {"status": FAILED, "error": reason})
 

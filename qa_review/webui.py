@@ -97,6 +97,10 @@ def evidence_text(ev) -> str:
         return tr("ev.metric", name=name, value=value, limit=ev.limit or "") + span
     if ev.code == "manual" and ev.text != "decided by a reviewer":
         return ev.text  # the checklist's own hint, in its own language
+    if ev.code == "unheard_speech":
+        return tr("ev.unheard_speech", speaker=speaker, start=clock(ev.start), end=clock(ev.end))
+    if ev.code == "unresolved_variable":
+        return tr("ev.unresolved_variable", phrase=f"«{ev.phrase}»")
     if ev.code in ("condition_not_met", "forbidden_absent", "mono_speaker", "manual"):
         phrases = " / ".join(f"«{p.strip()}»" for p in (ev.phrase or "").split("/"))
         return tr(f"ev.{ev.code}", speaker=speaker, phrase=phrases)

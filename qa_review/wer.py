@@ -71,3 +71,32 @@ def wer(reference: str, hypothesis: str) -> WerResult:
         insertions=out.insertions,
         reference_words=out.hits + out.substitutions + out.deletions,
     )
+
+
+@dataclass(frozen=True)
+class CorpusWer:
+    errors: int
+    words: int
+    lines: int
+
+    @property
+    def wer(self) -> float | None:
+        return self.errors / self.words if self.words else None
+
+
+def corpus_wer(pairs) -> CorpusWer:
+    """WER over many (reference, hypothesis) pairs: errors summed over reference words.
+
+    A reference with no words (a line a reviewer emptied) is skipped; an
+    empty hypothesis (a line the recognizer never heard) is all deletions.
+    """
+    errors = words = lines = 0
+    for ref, hyp in pairs:
+        try:
+            r = wer(ref, hyp or "")
+        except ValueError:
+            continue
+        errors += r.substitutions + r.deletions + r.insertions
+        words += r.reference_words
+        lines += 1
+    return CorpusWer(errors, words, lines)

@@ -23,12 +23,28 @@ def reference(call_id):
     return json.loads((DEMO / "reference" / f"{call_id}.json").read_text(encoding="utf-8"))
 
 
+def _demo_operators(db):
+    """The demo's operator accounts with the names they give on the phone."""
+    import importlib.util
+
+    from qa_review import accounts
+
+    spec = importlib.util.spec_from_file_location("demo_scripts", DEMO / "scripts.py")
+    scripts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scripts)
+    admin = accounts.add_user(db, None, "admin", "password-1", "admin")
+    for operator_id, name in scripts.SPOKEN_NAMES.items():
+        accounts.add_user(db, admin, operator_id.split(".")[0], "password-1", "operator",
+                          operator_id=operator_id, spoken_name=name)
+
+
 @pytest.fixture(scope="module")
 def transcribed(tmp_path_factory, real_transcriber):
     """Every demo call and chat ingested and transcribed with the real model."""
     tmp = tmp_path_factory.mktemp("real")
     settings = Settings(db_path=tmp / "qa.db", models_dir=MODELS)
     db = open_db(settings.db_path)
+    _demo_operators(db)
     report = services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
     assert report.errors == [] and len(report.added) == 10
     services.ingest(db, DEMO / "chats", settings)

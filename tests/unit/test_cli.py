@@ -109,7 +109,7 @@ def test_checklist_validate_reports_each_file(tmp_path):
     good = REPO_ROOT / "checklists" / "clinic-inbound.yaml"
     result = CliRunner().invoke(cli, ["checklist", "validate", str(good), str(bad)])
     assert result.exit_code == 1
-    assert "clinic-inbound.yaml: ok (clinic-inbound v1" in result.output
+    assert "clinic-inbound.yaml: ok (clinic-inbound v2" in result.output
     assert "bad.yaml:8: sections[s].items[x].check.kind: unknown kind 'nope'" in result.output
     assert "1 of 2 checklist(s) invalid" in result.output
 

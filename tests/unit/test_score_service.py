@@ -124,3 +124,27 @@ def test_export_scores_has_one_row_per_item_with_stable_columns(env):
     assert greet["verdict"] == "pass" and greet["evidence_speaker"] == "operator"
     data = json.loads(services.export_scores(db, "json"))
     assert data[0]["evidence"] and isinstance(data[0]["evidence"], list)
+
+
+def test_operator_name_comes_from_the_account_and_clinic_from_the_profile(env, tmp_path):
+    from qa_review import accounts
+    from qa_review.permissions import User
+
+    db, settings, checklists = env
+    (checklists / "named.yaml").write_text(
+        "id: named\ntitle: N\nversion: 1\napplies_to: {channel: [chat]}\nsections:\n  - id: s\n    items:\n"
+        "      - id: intro\n        check: {kind: phrase, any: [\"{operator_name}\"]}\n"
+        "      - id: clinic\n        check: {kind: phrase, any: [\"{clinic}\"]}\n", encoding="utf-8")
+    admin = accounts.add_user(db, None, "admin", "password-1", "admin")
+    accounts.add_user(db, admin, "anna", "password-1", "operator", operator_id="anna")
+    report = services.score_calls(db, settings, checklist="named")
+    sc = services.scorecards(db, "chat-1")[0][1]
+    assert {i.item_id: i.verdict for i in sc.items} == {"intro": "review", "clinic": "review"}
+
+    accounts.set_spoken_name(db, User("admin", "admin"), "anna", "Анна")
+    (tmp_path / "asr-profile.yaml").write_text("vocabulary: {clinic: Здоровье}\n", encoding="utf-8")
+    settings = settings.with_(asr_profile=tmp_path / "asr-profile.yaml")
+    services.score_calls(db, settings, checklist="named", rescore=True)
+    sc = services.scorecards(db, "chat-1")[0][1]
+    assert {i.item_id: i.verdict for i in sc.items} == {"intro": "pass", "clinic": "pass"}
+    assert report.failed == []

@@ -222,3 +222,48 @@ def test_unheard_speech_of_the_other_speaker_or_outside_the_window_changes_nothi
 def test_unheard_speech_never_overturns_a_found_phrase():
     t = _with_unheard(GOOD, ("operator", 1.0, 2.0))
     assert score(t, CHECKLIST, written=False).item("greet").verdict == PASS
+
+
+# --- call variables ----------------------------------------------------------------
+
+NAMED = parse("""
+id: named
+title: N
+version: 1
+sections:
+  - id: s
+    items:
+      - id: intro
+        check: {kind: phrase, within_first_s: 10, any: ["меня зовут", "{operator_name}"]}
+      - id: clinic
+        check: {kind: phrase, within_first_s: 10, all: ["{clinic}"]}
+""").checklist
+HELLO = transcript(seg("operator", 0.5, "Клиника Здоровье Ольга здравствуйте"))
+
+
+def test_variables_are_filled_per_call():
+    sc = score(HELLO, NAMED, written=False, variables={"operator_name": "Ольга", "clinic": "Клиника Здоровье"})
+    assert sc.item("intro").verdict == PASS and sc.item("intro").evidence[0].phrase == "Ольга"
+    assert sc.item("clinic").verdict == PASS
+    other = score(HELLO, NAMED, written=False, variables={"operator_name": "Анна", "clinic": "Клиника Здоровье"})
+    assert other.item("intro").verdict == FAIL  # a different operator's name is not theirs
+
+
+def test_an_unknown_variable_sends_the_item_to_review_not_to_fail():
+    sc = score(HELLO, NAMED, written=False, variables={})
+    for item_id in ("intro", "clinic"):
+        item = sc.item(item_id)
+        assert item.verdict == REVIEW
+        assert any(e.code == "unresolved_variable" for e in item.evidence)
+    # another phrase of an `any` list that is found still decides
+    said = transcript(seg("operator", 0.5, "здравствуйте меня зовут Ольга"))
+    assert score(said, NAMED, written=False, variables={}).item("intro").verdict == PASS
+
+
+def test_a_checklist_naming_an_unknown_variable_is_refused_with_its_line():
+    from qa_review.errors import ChecklistError
+
+    text = "id: x\ntitle: X\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: i\n" \
+           "        check: {kind: phrase, any: [\"{operator}\"]}\n"
+    with pytest.raises(ChecklistError, match=r"x.yaml:8: .*unknown call variable \{operator\}"):
+        parse(text, "x.yaml")
