@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,69 @@ def load_registry(models_dir: Path) -> dict[str, RegistryModel]:
     return out
 
 
+LOCAL_REGISTRY = "local.yaml"  # models a clinic brought (untracked, beside registry.yaml)
+
+
+def load_local(models_dir: Path) -> dict[str, dict]:
+    path = Path(models_dir) / LOCAL_REGISTRY
+    if not path.exists():
+        return {}
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ModelError(f"{path}: invalid YAML ({e}); fix or delete it and install the models again") from e
+
+
+def install_from(
+    name: str,
+    source: Path,
+    models_dir: Path,
+    *,
+    check: Callable[[Path], None],
+    force: bool = False,
+    say: Say = print,
+) -> Path:
+    """Copy a CTranslate2 Whisper folder (small, medium, large-v3-turbo...) into
+    models/NAME and register it locally, once it is complete and ``check``
+    loads it. The copy keeps working when the source is moved."""
+    source = Path(source).expanduser()
+    models_dir = Path(models_dir)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
+        raise ModelError(f"model name {name!r}: use lower-case letters, digits, '.', '_' and '-'")
+    if name in load_registry(models_dir):
+        raise ModelError(f"{name!r} is a registry model; choose another name for your own")
+    if not source.is_dir():
+        raise ModelError(f"{source}: no such folder; give the folder that holds model.bin")
+    missing = [f for f in REQUIRED_FILES if not (source / f).is_file()]
+    if missing:
+        raise ModelError(
+            f"{source}: not a complete CTranslate2 Whisper model: missing {', '.join(missing)}. "
+            "Convert it with ct2-transformers-converter (--copy_files tokenizer.json preprocessor_config.json)"
+        )
+    target = models_dir / name
+    if target.exists() and not force:
+        raise ModelError(f"{target} exists; pass --force to replace it")
+    try:
+        check(source)
+    except Exception as e:
+        raise ModelError(f"{source}: the model does not load ({e})") from e
+    with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=models_dir) as tmp:
+        staging = Path(tmp) / "model"
+        say(f"{name}: copying {source}")
+        shutil.copytree(source, staging)
+        (staging / MARKER).write_text(json.dumps({"name": name, "source": str(source.resolve())}, indent=2))
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    local = load_local(models_dir)
+    local[name] = {"source": str(source.resolve()), "path": name}
+    (models_dir / LOCAL_REGISTRY).write_text(
+        "# models installed with `qa-review models install NAME --from DIR` (not tracked)\n"
+        + yaml.safe_dump(local, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    say(f"{name}: installed in {target}; use it with --model {name} or `model: {name}` in asr-profile.yaml")
+    return target
+
+
 def installed_path(models_dir: Path, name: str) -> Path | None:
     target = Path(models_dir) / name
     if (target / MARKER).exists() and all((target / f).exists() for f in REQUIRED_FILES):
@@ -98,6 +162,13 @@ def resolve(spec: str, models_dir: Path) -> str:
             )
         return str(p)
     registry = load_registry(models_dir)
+    if spec in load_local(models_dir):
+        found = installed_path(models_dir, spec)
+        if found is None:
+            raise ModelNotInstalled(
+                f"model {spec!r} is registered in {models_dir / LOCAL_REGISTRY} but its folder is "
+                f"incomplete; run: qa-review models install {spec} --from DIR --force")
+        return str(found)
     if spec in registry:
         found = installed_path(models_dir, spec)
         if found is None:
@@ -118,7 +189,11 @@ def resolve(spec: str, models_dir: Path) -> str:
 
 
 def list_models(models_dir: Path) -> list[dict]:
-    rows = []
+    rows = [
+        {"name": name, "installed": bool(installed_path(models_dir, name)),
+         "path": str(installed_path(models_dir, name) or ""), "description": f"local, from {spec.get('source')}"}
+        for name, spec in load_local(models_dir).items()
+    ]
     for name, m in load_registry(models_dir).items():
         path = installed_path(models_dir, name)
         rows.append(

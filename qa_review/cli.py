@@ -234,15 +234,29 @@ def models_list(obj: _Ctx):
 
 @models.command("install")
 @click.argument("name")
+@click.option("--from", "source", default=None, type=click.Path(path_type=Path),
+              help="A CTranslate2 Whisper folder of your own (small, medium, large-v3-turbo...).")
 @click.option("--force", is_flag=True, help="Reinstall even if present.")
 @click.pass_obj
-def models_install(obj: _Ctx, name, force):
-    """Install a registry model into models/NAME, checking its sha256.
+def models_install(obj: _Ctx, name, source, force):
+    """Install a registry model into models/NAME (sha256 checked), or your own folder.
 
     \b
     qa-review models install base
+    qa-review models install large-v3-turbo --from /srv/whisper-large-v3-turbo-ct2
+
+    A folder of your own is checked (complete, loads) and copied into
+    models/NAME, registered in models/local.yaml (not tracked by git).
     """
-    asr_models.install(name, obj.settings.models_dir, force=force, say=lambda m: click.echo(m, err=True))
+    say = lambda m: click.echo(m, err=True)  # noqa: E731
+    if source is None:
+        asr_models.install(name, obj.settings.models_dir, force=force, say=say)
+        return
+
+    def loads(path: Path) -> None:
+        FasterWhisperTranscriber(str(path), model_name=name)
+
+    asr_models.install_from(name, source, obj.settings.models_dir, check=loads, force=force, say=say)
 
 
 @cli.group()
