@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DB     ?= demo/work/demo.db
 PORT   ?= 8501
 
-.PHONY: setup model demo demo-data test test-quick chromium clean
+.PHONY: setup model demo demo-data test test-quick chromium bench-tools clean
 
 $(BIN)/qa-review: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Synthesizers and codecs for benchmarks/conditions.py (not needed by the tests).
+bench-tools:
+	@command -v text2wave >/dev/null && command -v espeak-ng >/dev/null && command -v sox >/dev/null \
+	  && command -v ffmpeg >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    festival festvox-ru espeak-ng sox libsox-fmt-all ffmpeg >/dev/null; }
 
 test: model chromium
 	$(BIN)/python -m pytest

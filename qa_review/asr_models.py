@@ -80,18 +80,35 @@ def load_local(models_dir: Path) -> dict[str, dict]:
         raise ModelError(f"{path}: invalid YAML ({e}); fix or delete it and install the models again") from e
 
 
+FASTER_WHISPER, ONNX_ASR = "faster-whisper", "onnx-asr"
+
+
+def engine_of(path: str | Path) -> tuple[str, str | None]:
+    """(engine, onnx-asr model type) of an installed or given model folder."""
+    marker = Path(path) / MARKER
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        return info.get("engine", FASTER_WHISPER), info.get("type")
+    return FASTER_WHISPER, None
+
+
 def install_from(
     name: str,
     source: Path,
     models_dir: Path,
     *,
-    check: Callable[[Path], None],
+    check: Callable[[Path, str, str | None], None],
+    model_type: str | None = None,
     force: bool = False,
     say: Say = print,
 ) -> Path:
-    """Copy a CTranslate2 Whisper folder (small, medium, large-v3-turbo...) into
-    models/NAME and register it locally, once it is complete and ``check``
-    loads it. The copy keeps working when the source is moved."""
+    """Copy a model folder into models/NAME and register it locally, once it
+    is complete and ``check(folder, engine, model_type)`` loads it. The copy
+    keeps working when the source is moved.
+
+    A CTranslate2 Whisper folder (small, medium, large-v3-turbo...) runs on
+    faster-whisper; a folder of .onnx files (GigaAM, T-one, NeMo) on
+    onnx-asr, which needs ``model_type`` (its name for the architecture)."""
     source = Path(source).expanduser()
     models_dir = Path(models_dir)
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
@@ -100,7 +117,13 @@ def install_from(
         raise ModelError(f"{name!r} is a registry model; choose another name for your own")
     if not source.is_dir():
         raise ModelError(f"{source}: no such folder; give the folder that holds model.bin")
-    missing = [f for f in REQUIRED_FILES if not (source / f).is_file()]
+    onnx = not (source / "model.bin").exists() and any(source.glob("*.onnx"))
+    engine = ONNX_ASR if onnx else FASTER_WHISPER
+    if onnx and not model_type:
+        raise ModelError(
+            f"{source}: an ONNX model folder; give its architecture with --type, onnx-asr's name for it "
+            "(gigaam-v3-ctc, gigaam-v3-rnnt, t-one-ctc, nemo-fastconformer-ru-ctc, nemo-conformer-ctc, ...)")
+    missing = [] if onnx else [f for f in REQUIRED_FILES if not (source / f).is_file()]
     if missing:
         raise ModelError(
             f"{source}: not a complete CTranslate2 Whisper model: missing {', '.join(missing)}. "
@@ -110,19 +133,21 @@ def install_from(
     if target.exists() and not force:
         raise ModelError(f"{target} exists; pass --force to replace it")
     try:
-        check(source)
+        check(source, engine, model_type)
     except Exception as e:
         raise ModelError(f"{source}: the model does not load ({e})") from e
     with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=models_dir) as tmp:
         staging = Path(tmp) / "model"
         say(f"{name}: copying {source}")
         shutil.copytree(source, staging)
-        (staging / MARKER).write_text(json.dumps({"name": name, "source": str(source.resolve())}, indent=2))
+        (staging / MARKER).write_text(json.dumps(
+            {"name": name, "source": str(source.resolve()), "engine": engine, "type": model_type}, indent=2))
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
     local = load_local(models_dir)
-    local[name] = {"source": str(source.resolve()), "path": name}
+    local[name] = {"source": str(source.resolve()), "path": name, "engine": engine,
+                   **({"type": model_type} if model_type else {})}
     (models_dir / LOCAL_REGISTRY).write_text(
         "# models installed with `qa-review models install NAME --from DIR` (not tracked)\n"
         + yaml.safe_dump(local, allow_unicode=True, sort_keys=True), encoding="utf-8")
@@ -132,7 +157,11 @@ def install_from(
 
 def installed_path(models_dir: Path, name: str) -> Path | None:
     target = Path(models_dir) / name
-    if (target / MARKER).exists() and all((target / f).exists() for f in REQUIRED_FILES):
+    if not (target / MARKER).exists():
+        return None
+    if engine_of(target)[0] == ONNX_ASR:
+        return target if any(target.glob("*.onnx")) else None
+    if all((target / f).exists() for f in REQUIRED_FILES):
         return target
     return None
 

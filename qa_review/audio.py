@@ -179,7 +179,7 @@ class Window:
         return len(self.channels[0]) / ASR_SAMPLE_RATE
 
 
-def _quietest(block: np.ndarray, rate: int, lo: int, hi: int) -> int:
+def quietest(block: np.ndarray, rate: int, lo: int, hi: int) -> int:
     """Sample index in [lo, hi) at the middle of the quietest 100 ms on every channel."""
     n = rate // 10
     seg = block[:, lo:hi]
@@ -216,7 +216,7 @@ def iter_windows(path: Path, rate: int = ASR_SAMPLE_RATE, window_s: float = 240.
             pending, pending_n = [], 0
             while buf.shape[1] - (keep - start) >= size + search:
                 rel = keep - start
-                cut = _quietest(buf, rate, rel + size - search, rel + size + search)
+                cut = quietest(buf, rate, rel + size - search, rel + size + search)
                 a, b = max(0, rel - ov), min(buf.shape[1], cut + ov)
                 yield Window((start + a) / rate, [c.copy() for c in buf[:, a:b]],
                              keep / rate, (start + cut) / rate)

@@ -24,7 +24,7 @@ from .checklists import load_file as load_checklist
 from .config import REPO_ROOT, from_env, parse_channel_roles, parse_language
 from .db import open_db
 from .errors import QAReviewError
-from .transcribe import FasterWhisperTranscriber
+from .engines import check_loads, make_transcriber
 
 
 class _Ctx:
@@ -158,9 +158,7 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
 
     def make():
         click.echo(f"loading model {setup.model} ({setup.model_path})", err=True)
-        return FasterWhisperTranscriber(
-            setup.model_path, options=setup.options, workers=workers, model_name=setup.model
-        )
+        return make_transcriber(setup.model_path, setup.options, workers=workers, model_name=setup.model)
 
     bar = None
 
@@ -235,15 +233,18 @@ def models_list(obj: _Ctx):
 @models.command("install")
 @click.argument("name")
 @click.option("--from", "source", default=None, type=click.Path(path_type=Path),
-              help="A CTranslate2 Whisper folder of your own (small, medium, large-v3-turbo...).")
+              help="A model folder of your own: CTranslate2 Whisper, or ONNX (with --type).")
+@click.option("--type", "model_type", default=None,
+              help="For an ONNX folder: onnx-asr's model type (gigaam-v3-ctc, t-one-ctc, nemo-conformer-ctc...).")
 @click.option("--force", is_flag=True, help="Reinstall even if present.")
 @click.pass_obj
-def models_install(obj: _Ctx, name, source, force):
+def models_install(obj: _Ctx, name, source, model_type, force):
     """Install a registry model into models/NAME (sha256 checked), or your own folder.
 
     \b
     qa-review models install base
     qa-review models install large-v3-turbo --from /srv/whisper-large-v3-turbo-ct2
+    qa-review models install gigaam --from /srv/gigaam-v3-onnx --type gigaam-v3-ctc
 
     A folder of your own is checked (complete, loads) and copied into
     models/NAME, registered in models/local.yaml (not tracked by git).
@@ -252,11 +253,8 @@ def models_install(obj: _Ctx, name, source, force):
     if source is None:
         asr_models.install(name, obj.settings.models_dir, force=force, say=say)
         return
-
-    def loads(path: Path) -> None:
-        FasterWhisperTranscriber(str(path), model_name=name)
-
-    asr_models.install_from(name, source, obj.settings.models_dir, check=loads, force=force, say=say)
+    asr_models.install_from(name, source, obj.settings.models_dir, check=check_loads, model_type=model_type,
+                            force=force, say=say)
 
 
 @cli.group()
@@ -316,7 +314,7 @@ def asr_tune(obj: _Ctx, since, max_calls, apply_):
     profile as *.candidate.yaml with its WER and the current one's.
     """
     setup = services.asr_setup(obj.settings)
-    tr = FasterWhisperTranscriber(setup.model_path, options=setup.options, model_name=setup.model)
+    tr = make_transcriber(setup.model_path, setup.options, model_name=setup.model)
     with _ticker("asr tune", "call") as tick:
         report = services.asr_tune(obj.db, obj.settings, tr, since=since, max_calls=max_calls,
                                    apply=apply_, progress=tick)

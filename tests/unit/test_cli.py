@@ -71,7 +71,7 @@ def test_transcribe_missing_model_names_the_install_command(run, tmp_path):
 def test_transcribe_and_export(run, tmp_path, monkeypatch):
     from tests.conftest import FakeTranscriber
 
-    monkeypatch.setattr(cli_module, "FasterWhisperTranscriber", lambda *a, **k: FakeTranscriber())
+    monkeypatch.setattr(cli_module, "make_transcriber", lambda *a, **k: FakeTranscriber())
     monkeypatch.setattr(cli_module.asr_models, "resolve", lambda spec, d: "/fake")
     write_wav(tmp_path / "in" / "a.wav", seconds=2.0)
     write_wav(tmp_path / "in" / "b.wav", seconds=2.0, freqs=(300.0, 350.0))
