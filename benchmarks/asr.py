@@ -40,11 +40,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from qa_review.asr_models import resolve  # noqa: E402
+from qa_review.asr_models import engine_of, resolve  # noqa: E402
+from qa_review.asr_profile import AsrProfile, Vocabulary  # noqa: E402
 from qa_review.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call  # noqa: E402
 from qa_review.wer import wer  # noqa: E402
 
 import conditions  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "demo"))
+from scripts import CALLS, SPOKEN_NAMES  # noqa: E402
+
+# What the demo clinic would list in its asr-profile.yaml: its name, its
+# doctors and services; each call adds its operator's spoken name.
+SITE = AsrProfile(vocabulary=Vocabulary(
+    clinic="Клиника Здоровье",
+    terms=("Соколова", "Волков", "Орлова", "Лебедев", "терапевт", "кардиолог", "УЗИ"),
+))
+OPERATOR_OF = {c["call_id"]: c["operator"] for c in CALLS}
 
 SHIPPED = AsrOptions()
 # The settings shipped before this benchmark existed (chosen on the demo corpus).
@@ -66,7 +78,9 @@ CONFIGS = {
                                         vad_speech_pad_ms=800, guard=True),
     "greedy+guard": replace(SHIPPED, beam_size=1),
     "batched": replace(SHIPPED, batch_size=8),
+    "previous+guard+vocab": replace(PREVIOUS, guard=True),
 }
+VOCAB = {"previous+guard+vocab"}  # these get the site's vocabulary as hotwords
 
 CACHE = conditions.CACHE
 CORPUS = CACHE / "robust"
@@ -118,9 +132,9 @@ def speech_kept(ref_segments: list[dict], words: list) -> tuple[float, float]:
     return total, kept
 
 
-def evaluate_item(tr, cond: str, cid: str, path: Path, ref: dict) -> dict:
+def evaluate_item(tr, cond: str, cid: str, path: Path, ref: dict, hotwords: str | None = None) -> dict:
     t0 = time.perf_counter()
-    t = transcribe_call(cid, path, tr, ("operator", "client"))
+    t = transcribe_call(cid, path, tr, ("operator", "client"), hotwords=hotwords)
     took = time.perf_counter() - t0
     speakers = ["mixed"] if ref.get("mono") and cond == "demo" else ["operator", "client"]
     out = {"condition": cond, "call_id": cid, "asr_s": took, "audio_s": t.duration_s, "speakers": {}}
@@ -137,10 +151,11 @@ def evaluate_item(tr, cond: str, cid: str, path: Path, ref: dict) -> dict:
     return out
 
 
-def _worker(model: str, opts: AsrOptions, threads: int, todo, results_dir: str, queue) -> None:
-    tr = FasterWhisperTranscriber(model, options=opts, model_name="bench", cpu_threads=threads)
+def _worker(model: str, opts: AsrOptions, threads: int, todo, results_dir: str, queue, vocab: bool = False) -> None:
+    tr = make_bench_transcriber(model, opts, threads)
     for cond, cid, path, ref in todo:
-        res = evaluate_item(tr, cond, cid, Path(path), ref)
+        words = SITE.hotwords(SPOKEN_NAMES.get(OPERATOR_OF.get(cid, ""))) if vocab else None
+        res = evaluate_item(tr, cond, cid, Path(path), ref, hotwords=words)
         f = Path(results_dir) / cond / f"{cid}.json"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(res))
@@ -148,8 +163,17 @@ def _worker(model: str, opts: AsrOptions, threads: int, todo, results_dir: str, 
     queue.put(("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
+def make_bench_transcriber(model: str, opts: AsrOptions, threads: int = 0):
+    engine, model_type = engine_of(model)
+    if engine == "onnx-asr":
+        from qa_review.onnx_engine import OnnxAsrTranscriber
+
+        return OnnxAsrTranscriber(model, model_type or "", options=opts, model_name="bench")
+    return FasterWhisperTranscriber(model, options=opts, model_name="bench", cpu_threads=threads)
+
+
 def run_config(name: str, opts: AsrOptions, model: str, part: str, jobs: int) -> list[dict]:
-    results_dir = CACHE / "results" / config_key(opts, model)
+    results_dir = CACHE / "results" / (config_key(opts, model) + ("-vocab" if name in VOCAB else ""))
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "config.json").write_text(json.dumps({"name": name, "model": model, **opts.to_dict()}))
     its = corpus_items(part)
@@ -160,7 +184,7 @@ def run_config(name: str, opts: AsrOptions, model: str, part: str, jobs: int) ->
         threads = max(1, (os.cpu_count() or 1) // jobs)
         chunks = [todo[i::jobs] for i in range(jobs)]
         procs = [ctx.Process(target=_worker, args=(model, opts, threads, [(c, i, str(p), r) for c, i, p, r in ch],
-                                                   str(results_dir), q)) for ch in chunks if ch]
+                                                   str(results_dir), q, name in VOCAB)) for ch in chunks if ch]
         for p in procs:
             p.start()
         done, ended = 0, 0
@@ -230,10 +254,11 @@ def speed(names: list[str], model: str) -> None:
     its = [it for it in corpus_items("held_out") if it[0] == "clean"]
     print(f"\n== speed: {len(its)} held-out clean calls, {os.cpu_count()} cores, {platform.processor() or platform.machine()} ==")
     for name in names:
-        tr = FasterWhisperTranscriber(model, options=CONFIGS[name], model_name="bench")
+        tr = make_bench_transcriber(model, CONFIGS[name])
         asr = audio = 0.0
         for cond, cid, path, ref in its:
-            r = evaluate_item(tr, cond, cid, path, ref)
+            words = SITE.hotwords(SPOKEN_NAMES.get(OPERATOR_OF.get(cid, ""))) if name in VOCAB else None
+            r = evaluate_item(tr, cond, cid, path, ref, hotwords=words)
             asr += r["asr_s"]
             audio += r["audio_s"]
         per_call = asr / len(its)
@@ -275,7 +300,9 @@ def main() -> None:
     ap.add_argument("--minutes", type=int, default=60)
     args = ap.parse_args()
     model = resolve(args.model, ROOT / "models")
-    print(f"model {args.model} ({model}); {os.cpu_count()} CPU cores")
+    engine, model_type = engine_of(model)
+    print(f"model {args.model} ({model}); engine {engine}{' ' + model_type if model_type else ''}; "
+          f"{os.cpu_count()} CPU cores")
     if args.part == "memory":
         memory(args.minutes, model)
         return

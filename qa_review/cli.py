@@ -764,7 +764,10 @@ def serve(obj: _Ctx, port, host):
         "--client.toolbarMode", "minimal",
     ]
     click.echo(f"qa-review app: http://{host}:{port}", err=True)
-    sys.exit(subprocess.call(cmd, env=env))
+    sys.stderr.flush()
+    # Become Streamlit rather than wait for it: a signal to `serve` (Ctrl-C,
+    # systemd, a test's terminate()) then stops the app itself.
+    os.execve(sys.executable, cmd, env)
 
 
 def main() -> None:

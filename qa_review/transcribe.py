@@ -17,7 +17,7 @@ from . import speech
 from .audio import ASR_SAMPLE_RATE, iter_windows
 from .domain import MIXED, Coverage, Interval, Segment, Transcript, Word
 from .errors import AudioError, ModelError, TranscriptionError
-from .turns import clean_channel, drop_crosstalk, merge_channels
+from .turns import clean_channel, drop_crosstalk, is_hallucination, merge_channels
 
 
 @dataclass(frozen=True)
@@ -228,18 +228,24 @@ def _guard(
         pos += (len(clip) + len(silence)) / rate
     joined = np.concatenate(pieces)
     extra, _ = transcriber.transcribe(joined, vad=False, hotwords=hotwords)
+    restored: list[Segment] = []
     found: list[Word] = []
     for seg in extra:
+        if is_hallucination(seg.text):  # Whisper's subtitle phrases over noise
+            continue
+        mine = []
         for w in seg.words:
             mid = (w.start + w.end) / 2
             for p0, p1, a, gs, ge in table:
                 if p0 <= mid < p1 and gs - GUARD_PAD_S / 2 <= a + mid - p0 < ge + GUARD_PAD_S / 2:
-                    found.append(Word(a + w.start - p0, a + w.end - p0, w.text, w.probability))
+                    if w.probability >= o.guard_min_probability:
+                        mine.append(Word(a + w.start - p0, a + w.end - p0, w.text, w.probability))
                     break
-    found = [w for w in found if w.probability >= o.guard_min_probability]
+        if mine:
+            restored.append(Segment("", mine[0].start, mine[-1].end, seg.text, tuple(mine)))
+            found += mine
     if not found:
         return segs, detected, gaps, 0.0
-    restored = [Segment("", found[0].start, found[-1].end, "", tuple(found))]
     merged = segs + restored
     spans = word_spans + [(w.start, w.end) for w in found]
     still = speech.missed(detected, spans, o.guard_min_gap_s)

@@ -1,5 +1,6 @@
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -60,8 +61,13 @@ def serve():
 
     yield start
     for proc in procs:
-        proc.terminate()
+        # the server runs in a session of its own: stop the whole group, so
+        # nothing it started outlives the test
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        except ProcessLookupError:
+            pass
