@@ -345,3 +345,37 @@ def test_calls_list_shows_scores_operators_only_final_ones(scored_db):
     assert sup.loc["chat-b", "Оценка"] == "автооценка" and sup.loc["chat-b", "Балл"] is not None
     op = run_app(user=ANNA).dataframe[0].value.set_index("ID")
     assert op.loc["chat-b", "Оценка"] == ""  # not final yet: the operator does not see it
+
+
+def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_line(app_db):
+    import json as _json
+
+    # the recognizer missed the client at 1.0-2.5 s: what the guard could not restore
+    app_db["transcripts"].update("call-a", {
+        "coverage": _json.dumps({"operator": {"speech_s": 3.0, "covered_s": 2.9, "restored_s": 0.0},
+                                 "client": {"speech_s": 3.0, "covered_s": 1.5, "restored_s": 0.0}}),
+        "unheard": _json.dumps([["client", 1.0, 2.5]])})
+    app_db["call_flags"].insert({"call_id": "call-a", "code": "low_coverage",
+                                 "detail": "client: 50% of 3 s of speech recognized", "created_at": "x"})
+    at = run_app(user=SUP, call_id="call-a")
+    at.switch_page("app_pages/call.py").run()
+    assert not at.exception
+    assert any("Распознано речи" in c.value and "Клиент 50%" in c.value for c in at.caption)
+    assert any("Распознана не вся речь" in w.value for w in at.warning)
+    assert any("0:01–0:02" in m.value or "0:01" in m.value for m in at.markdown)
+    form_text = next(t for t in at.text_area if t.key == "add-text-call-a")
+    form_text.input("Да, удобно")
+    at.number_input[0].set_value(1.0)
+    at.number_input[1].set_value(2.5)
+    save = [b for b in at.button if b.label == "Сохранить"]
+    save[-1].click().run()
+    assert not at.exception
+    segments = [r["text"] for r in app_db["segments"].rows_where("call_id = ?", ["call-a"], order_by="idx")]
+    assert "Да, удобно" in segments
+
+
+def test_an_operator_is_not_offered_to_add_lines(app_db):
+    at = run_app(user=ANNA, call_id="call-a")
+    at.switch_page("app_pages/call.py").run()
+    assert not at.exception
+    assert not [t for t in at.text_area if t.key == "add-text-call-a"]
