@@ -4,7 +4,7 @@
     model: base                # registry name, faster-whisper name or a folder
     language: ru
     beam_size: 5
-    vad: {enabled: true, threshold: 0.5, min_silence_ms: 2000, speech_pad_ms: 400}
+    vad: {enabled: true, threshold: 0.3, min_silence_ms: 500, speech_pad_ms: 400}
     guard: {enabled: true, min_gap_s: 0.7}
     vocabulary:
       clinic: Клиника Здоровье  # also the {clinic} checklist variable

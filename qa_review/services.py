@@ -413,16 +413,30 @@ def tune_grid(profile: AsrProfile) -> dict[str, AsrProfile]:
     def with_(**parts):
         return profile.model_copy(update=parts)
 
+    vad = profile.vad
     grid = {
         "current": profile,
-        "vad-sensitive": with_(vad=profile.vad.model_copy(update={"threshold": 0.3, "min_silence_ms": 500})),
-        "vad-short-silence": with_(vad=profile.vad.model_copy(update={"min_silence_ms": 500})),
-        "no-vad": with_(vad=profile.vad.model_copy(update={"enabled": False})),
-        "guard-off": with_(guard=profile.guard.model_copy(update={"enabled": not profile.guard.enabled})),
+        "vad-more-sensitive": with_(vad=vad.model_copy(update={
+            "enabled": True, "threshold": round(max(0.1, vad.threshold - 0.15), 2),
+            "min_silence_ms": min(vad.min_silence_ms, 300)})),
+        "vad-less-sensitive": with_(vad=vad.model_copy(update={
+            "enabled": True, "threshold": round(min(0.9, vad.threshold + 0.2), 2),
+            "min_silence_ms": max(vad.min_silence_ms, 2000)})),
+        "no-vad": with_(vad=vad.model_copy(update={"enabled": False})),
+        "guard-on" if not profile.guard.enabled else "guard-off":
+            with_(guard=profile.guard.model_copy(update={"enabled": not profile.guard.enabled})),
     }
-    if profile.vocabulary.use:
-        grid["no-vocabulary"] = with_(vocabulary=profile.vocabulary.model_copy(update={"use": False}))
-    return grid
+    v = profile.vocabulary
+    if v.use:
+        grid["no-vocabulary"] = with_(vocabulary=v.model_copy(update={"use": False}))
+    elif v.clinic or v.terms or v.operator_name:
+        # off by default (it hurt base on our corpus); a clinic's calls may differ
+        grid["vocabulary"] = with_(vocabulary=v.model_copy(update={"use": True}))
+    unique: dict[str, AsrProfile] = {}
+    for name, p in grid.items():  # a variant equal to one before it is tried once
+        if p not in unique.values():
+            unique[name] = p
+    return unique
 
 
 def asr_tune(

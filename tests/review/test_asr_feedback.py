@@ -26,7 +26,7 @@ class SaysYes:
     model_name = "says-yes"
 
     def __init__(self):
-        self.options = replace(AsrOptions(), guard=False)
+        self.options = replace(AsrOptions(), guard=False, vad_threshold=0.5, vad_min_silence_ms=2000)
 
     def transcribe(self, audio, *, vad=True, hotwords=None):
         strict = vad and self.options.vad_filter and self.options.vad_threshold >= 0.4
@@ -60,7 +60,9 @@ def audio_world(world, tmp_path):
                                  ["call-1.wav", "call-1", "anna.smirnova", "2026-11-05T10:00:00+03:00", "inbound"]])
     services.ingest(world.db, folder, world.settings, manifest=tmp_path / "manifest.csv")
     world.settings = world.settings.with_(asr_profile=tmp_path / "asr-profile.yaml")
-    asr_profile.write(asr_profile.parse("guard: {enabled: false}"), world.settings.asr_profile)
+    # a strict VAD and no guard: the profile a clinic might have come with
+    asr_profile.write(asr_profile.parse("vad: {threshold: 0.5, min_silence_ms: 2000}\nguard: {enabled: false}"),
+                      world.settings.asr_profile)
     report = services.transcribe_pending(world.db, world.settings, SaysYes)
     assert report.done == ["call-1"]
     return world
