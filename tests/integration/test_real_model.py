@@ -75,11 +75,20 @@ def test_turns_are_timed_like_the_reference(transcribed):
 
 
 def test_word_error_rate_per_speaker_is_usable(transcribed):
-    t = store.get_transcript(transcribed[0], "demo-01-booking")
-    ref = reference("demo-01-booking")["segments"]
-    for speaker in ("operator", "client"):
-        r = wer(" ".join(s["text"] for s in ref if s["speaker"] == speaker), t.text_of(speaker))
-        assert r.wer <= 0.35, f"{speaker}: WER {r.wer:.2f}"
+    """Summed over the stereo demo calls: one call's 20-word reply is too few words to judge."""
+    from qa_review.wer import corpus_wer
+
+    pairs = {"operator": [], "client": []}
+    for ref_file in sorted((DEMO / "reference").glob("*.json")):
+        ref = json.loads(ref_file.read_text(encoding="utf-8"))
+        if ref["mono"]:
+            continue
+        t = store.get_transcript(transcribed[0], ref["call_id"])
+        for speaker, acc in pairs.items():
+            acc.append((" ".join(s["text"] for s in ref["segments"] if s["speaker"] == speaker), t.text_of(speaker)))
+    for speaker, acc in pairs.items():
+        total = corpus_wer(acc)
+        assert total.words > 150 and total.wer <= 0.30, f"{speaker}: WER {total.wer:.3f} on {total.words} words"
 
 
 def test_mono_call_is_one_mixed_speaker(transcribed):
