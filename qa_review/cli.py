@@ -410,6 +410,10 @@ def show(obj: _Ctx, call_id, as_json):
         click.echo(json.dumps({
             "call": call,
             "segments": [s.to_dict() for s in t.segments] if t else None,
+            "coverage": {c.speaker: {"speech_s": c.speech_s, "covered_s": c.covered_s, "restored_s": c.restored_s}
+                         for c in t.coverage} if t else None,
+            "unheard": [[u.speaker, u.start, u.end] for u in t.unheard] if t else None,
+            "flags": (detail["asr"] or {}).get("flags", []),
             "scorecards": [
                 {**{k: row[k] for k in ("checklist_id", "checklist_version", "status", "revision")},
                  "score": sc.score, "provisional": sc.provisional, "critical_failed": sc.critical_failed,
@@ -425,6 +429,15 @@ def show(obj: _Ctx, call_id, as_json):
     if t:
         for s in t.segments:
             click.echo(f"  {s.start:7.1f}  {s.speaker:<8} {s.text}")
+        if t.coverage:
+            click.echo("  speech recognized: " + ", ".join(
+                f"{c.speaker} {c.coverage:.0%} of {c.speech_s:.0f} s" + (f" ({c.restored_s:.1f} s by the guard)"
+                                                                        if c.restored_s else "")
+                for c in t.coverage))
+        for u in t.unheard:
+            click.echo(f"  UNHEARD  {u.speaker} {u.start:.1f}-{u.end:.1f} s: speech with no recognized word")
+        for f in (detail["asr"] or {}).get("flags", []):
+            click.echo(f"  FLAG     {f['code']}: {f['detail']}")
     for _row, sc in cards:
         flags = [f for f, on in (("provisional", sc.provisional), ("CRITICAL FAIL", sc.critical_failed)) if on]
         value = "-" if sc.score is None else f"{sc.score:.1f}"

@@ -196,3 +196,26 @@ def test_every_metric_has_a_name_in_the_catalogue():
     from qa_review.i18n import catalogue
 
     assert [m for m in METRICS if f"metric.{m}" not in catalogue()] == []
+
+
+def test_show_reports_coverage_and_unheard_speech(tmp_path):
+    from click.testing import CliRunner
+
+    from qa_review import store
+    from qa_review.cli import cli
+    from qa_review.db import open_db
+    from qa_review.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
+    from datetime import datetime, timezone
+
+    db_path = tmp_path / "qa.db"
+    db = open_db(db_path)
+    store.add_call(db, CallMeta("c1", "anna", datetime(2026, 11, 2, tzinfo=timezone.utc)), kind="audio",
+                   source_path="/x.wav", sha256="x")
+    store.save_transcript(db, Transcript("c1", (Segment("operator", 0.5, 0.9, "алло", (Word(0.5, 0.9, " алло"),)),),
+                                         duration_s=10, coverage=(Coverage("client", 10.0, 5.0, 1.5),),
+                                         unheard=(Interval("client", 4.0, 8.0),)),
+                          model="m", settings={}, processing_s=1)
+    out = CliRunner().invoke(cli, ["--db", str(db_path), "show", "c1"]).output
+    assert "speech recognized: client 50% of 10 s (1.5 s by the guard)" in out
+    assert "UNHEARD  client 4.0-8.0 s" in out
+    assert "FLAG     low_coverage: client: 50%" in out
