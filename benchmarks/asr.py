@@ -315,15 +315,26 @@ def memory(minutes: int, model: str) -> None:
     import subprocess
     import tempfile
 
+    import wave
+
+    import numpy as np
+
+    from qa_review.audio import decode_channels
+
     with tempfile.TemporaryDirectory() as tmp:
-        parts = [str(p) for p in sorted((DEMO / "calls").glob("demo-0*.*"))]
-        one = Path(tmp) / "one.wav"
-        subprocess.run(["sox", *[x for p in parts for x in ("-v", "1", p)], "-r", "8000", "-c", "2", str(one)],
-                       check=True, capture_output=True)
-        long = Path(tmp) / "long.mp3"
-        reps = int(minutes * 60 / float(subprocess.check_output(["soxi", "-D", str(one)]))) + 1
-        subprocess.run(["sox", *([str(one)] * reps), "-C", "32", str(long), "trim", "0", str(minutes * 60)],
-                       check=True, capture_output=True)
+        # the stereo demo calls back to back at 8 kHz, repeated to the length
+        calls = [np.stack(decode_channels(p, 8000)) for p in sorted((DEMO / "calls").glob("demo-0*.*"))]
+        one = np.concatenate([c for c in calls if c.shape[0] == 2], axis=1)
+        reps = int(minutes * 60 * 8000 / one.shape[1]) + 1
+        pcm = (np.clip(np.tile(one, reps)[:, : minutes * 60 * 8000], -1, 1) * 32767).astype(np.int16)
+        wav, long = Path(tmp) / "long.wav", Path(tmp) / "long.mp3"
+        with wave.open(str(wav), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(pcm.T.tobytes())
+        del pcm, one, calls
+        subprocess.run(["sox", str(wav), "-C", "32", str(long)], check=True, capture_output=True)
         code = (
             "import resource,sys,time;sys.path.insert(0,%r);"
             "from qa_review.transcribe import FasterWhisperTranscriber,transcribe_call;"

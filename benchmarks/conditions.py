@@ -300,10 +300,13 @@ def _codec_roundtrip(src: Path, codec: str, tmp: Path) -> Path:
         return out
     ext, args = CODEC_ARGS[codec]
     enc = tmp / f"enc.{ext}"
-    if codec == "gsm":  # GSM 06.10 is mono only: one stream per channel
+    # GSM 06.10 is mono only; Opus at 8 kbit/s folds a stereo stream into
+    # one channel (both sides then decode identical, and the call reads as
+    # mono). Each telephone leg is its own mono stream anyway.
+    if codec in ("gsm", "opus8"):
         parts = []
         for i in (0, 1):
-            e, b = tmp / f"g{i}.wav", tmp / f"gb{i}.wav"
+            e, b = tmp / f"g{i}.{ext}", tmp / f"gb{i}.wav"
             _run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-af", f"pan=mono|c0=c{i}",
                   *args, str(e)])
             _run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(e), "-c:a", "pcm_s16le", "-ar", "8000", str(b)])

@@ -59,7 +59,7 @@ def detect(own: np.ndarray, rate: int, other: np.ndarray | None = None) -> list[
     for a, b in zip(idx[::2], idx[1::2]):
         spans.append((a * FRAME_S, b * FRAME_S))
     spans = merge_spans(spans, BRIDGE_S)
-    return [(round(s, 3), round(e, 3)) for s, e in spans if e - s >= MIN_SPEECH_S]
+    return [(round(float(s), 3), round(float(e), 3)) for s, e in spans if e - s >= MIN_SPEECH_S]
 
 
 def intersect_length(a: list[Span], b: list[Span]) -> float:
@@ -101,3 +101,19 @@ def missed(speech: list[Span], word_spans: list[Span], min_s: float) -> list[Spa
     """Stretches of detected speech of at least ``min_s`` with no recognized word."""
     gaps = merge_spans(subtract(speech, heard(word_spans)), bridge=0.15)
     return [(round(s, 3), round(e, 3)) for s, e in gaps if e - s >= min_s]
+
+
+def snap(start: float, end: float, spans: list[Span], longer_than: float = 1.0) -> tuple[float, float]:
+    """A word's span trimmed to the channel's detected speech inside it.
+
+    Whisper's alignment stretches the first word after a silence back over
+    it ("Марии" timed 13.3-17.6 s for speech starting at 17.2 s); an
+    overlap with the other side that never happened then reads as an
+    interruption. Ordinary words (up to ``longer_than``) are left alone.
+    """
+    if end - start <= longer_than:
+        return start, end
+    inside = [(max(s, start), min(e, end)) for s, e in spans if s < end and e > start]
+    if not inside:
+        return start, end
+    return float(inside[0][0]), float(max(inside[-1][1], inside[0][0] + 0.05))

@@ -195,6 +195,16 @@ def _shift(segs: list[Segment], by: float, keep_from: float, keep_to: float) -> 
     return out
 
 
+def _snapped(segs: list[Segment], detected: list[tuple[float, float]]) -> list[Segment]:
+    """Words stretched over silence by the aligner trimmed to the speech inside them."""
+    out = []
+    for s in segs:
+        words = tuple(Word(*speech.snap(w.start, w.end, detected), w.text, w.probability) for w in s.words)
+        out.append(replace(s, words=words, start=words[0].start if words else s.start,
+                           end=words[-1].end if words else s.end))
+    return out
+
+
 GUARD_PAD_S = 0.4  # context around a missed stretch, so its first word is whole
 GUARD_GAP_S = 1.0  # silence between missed stretches when they are sent together
 
@@ -294,6 +304,7 @@ def transcribe_call(
                     if other is not None:
                         segs = drop_crosstalk(segs, audio, other, ASR_SAMPLE_RATE)
                     segs, found, still, got = _guard(transcriber, audio, other, segs, hotwords)
+                    segs = _snapped(segs, found)
                     if other is not None:
                         segs = drop_crosstalk(segs, audio, other, ASR_SAMPLE_RATE)
                 except AudioError:

@@ -66,3 +66,16 @@ def test_intersect_and_subtract_are_consistent():
     outside = sum(e - s for s, e in speech.subtract(a, b))
     assert inside == pytest.approx(3.0)  # 1-2, 3-4 and 6-7
     assert inside + outside == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize(
+    "word, spans, expected",
+    [
+        ((13.34, 17.58), [(10.0, 11.0), (17.16, 17.9)], (17.16, 17.58)),  # stretched back over silence
+        ((2.0, 2.6), [(5.0, 6.0)], (2.0, 2.6)),  # an ordinary word is left alone
+        ((1.0, 4.0), [], (1.0, 4.0)),  # no speech found: nothing to snap to
+        ((1.0, 4.0), [(0.5, 1.5), (3.5, 6.0)], (1.0, 4.0)),  # speech at both ends: it may be real
+    ],
+)
+def test_snap_trims_words_the_aligner_stretched_over_silence(word, spans, expected):
+    assert speech.snap(*word, spans) == pytest.approx(expected)
