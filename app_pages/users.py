@@ -18,7 +18,8 @@ except QAReviewError as e:
 st.dataframe(
     [{tr("login.username"): u.username, tr("users.display_name"): u.display_name,
       tr("users.role"): tr(f"role.{u.role}"), tr("users.team"): u.team or "",
-      tr("users.operator_id"): u.operator_id or ""} for u in people],
+      tr("users.operator_id"): u.operator_id or "", tr("users.spoken_name"): u.spoken_name or ""}
+     for u in people],
     hide_index=True,
 )
 with st.form("add_user"):
@@ -30,12 +31,29 @@ with st.form("add_user"):
     display = c2.text_input(tr("users.display_name"))
     team = c1.text_input(tr("users.team"))
     operator_id = c2.text_input(tr("users.operator_id"))
+    spoken = c1.text_input(tr("users.spoken_name"), help=tr("users.spoken_name_help"))
     if st.form_submit_button(tr("users.add")):
         try:
             accounts.add_user(conn, user, username.strip().lower(), password, role, display_name=display,
-                              team=team.strip() or None, operator_id=operator_id.strip() or None)
+                              team=team.strip() or None, operator_id=operator_id.strip() or None,
+                              spoken_name=spoken.strip() or None)
         except QAReviewError as e:
             st.error(error_text(e))
         else:
             st.success(tr("users.added", name=username))
             st.rerun()
+
+operators = [u for u in people if u.operator_id]
+if operators:
+    with st.form("spoken_name"):
+        st.subheader(tr("users.edit_spoken_name"))
+        c1, c2 = st.columns(2)
+        who = c1.selectbox(tr("login.username"), [u.username for u in operators])
+        name = c2.text_input(tr("users.spoken_name"), help=tr("users.spoken_name_help"))
+        if st.form_submit_button(tr("review.save")):
+            try:
+                accounts.set_spoken_name(conn, user, who, name)
+            except QAReviewError as e:
+                st.error(error_text(e))
+            else:
+                st.rerun()

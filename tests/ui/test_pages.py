@@ -245,6 +245,19 @@ def test_admin_manages_users(app_db):
     assert set(at.dataframe[0].value["Логин"]) == {"admin", "sup", "anna", "petr"}
 
 
+def test_admin_sets_an_operators_spoken_name(app_db):
+    at = run_app(user=User("admin", "admin"))
+    at.switch_page("app_pages/users.py").run()
+    form = [t for t in at.text_input if t.label == "Имя в разговоре"]
+    next(s for s in at.selectbox if s.label == "Логин").set_value("anna")
+    form[-1].input("Анна")
+    [b for b in at.button if b.label == "Сохранить"][-1].click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.loc[table["Логин"] == "anna", "Имя в разговоре"].iloc[0] == "Анна"
+    assert accounts.spoken_names(app_db) == {"anna": "Анна"}
+
+
 @pytest.fixture
 def final_db(scored_db):
     (row, _, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
