@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from qa_review import speech  # noqa: E402
 from qa_review.asr_models import engine_of, resolve  # noqa: E402
 from qa_review.asr_profile import AsrProfile, Vocabulary  # noqa: E402
 from qa_review.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call  # noqa: E402
@@ -118,21 +119,9 @@ def corpus_items(part: str) -> list[tuple[str, str, Path, dict]]:
 
 def speech_kept(ref_segments: list[dict], words: list) -> tuple[float, float]:
     """(reference speech seconds, seconds of it within 0.5 s of a recognized word)."""
-    spans = sorted((w.start - 0.5, w.end + 0.5) for w in words)
-    total = kept = 0.0
-    for s in ref_segments:
-        a, b = s["start"], s["end"]
-        total += b - a
-        for ws, we in spans:
-            if we <= a:
-                continue
-            if ws >= b:
-                break
-            lo, hi = max(a, ws), min(b, we)
-            if hi > lo:
-                kept += hi - lo
-                a = hi
-    return total, kept
+    spans = [(s["start"], s["end"]) for s in ref_segments]
+    heard = speech.heard([(w.start, w.end) for w in words], pad=0.5)
+    return sum(e - s for s, e in spans), speech.intersect_length(spans, heard)
 
 
 def evaluate_item(tr, cond: str, cid: str, path: Path, ref: dict, hotwords: str | None = None) -> dict:

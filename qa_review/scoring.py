@@ -204,10 +204,14 @@ def _describe_condition(c: Condition) -> str:
     return f"{c.speaker} did not say " + " / ".join(f"«{p}»" for p in c.phrases)
 
 
+def _speaks(spec, speaker: str) -> bool:
+    """Whether ``speaker`` is who ``spec`` listens to (a mono recording's voice may be anyone)."""
+    return spec.speaker == "any" or speaker in (spec.speaker, MIXED)
+
+
 def _fits(spec, speaker: str, start: float, end: float, duration: float) -> bool:
     """Whether something said by ``speaker`` from ``start`` to ``end`` is where ``spec`` looks."""
-    wanted = {"any": None, "operator": "operator", "client": "client"}[spec.speaker]
-    if wanted and speaker not in (wanted, MIXED):
+    if not _speaks(spec, speaker):
         return False
     if spec.within_first_s is not None and start > spec.within_first_s:
         return False
@@ -230,7 +234,7 @@ def _unheard_in(spec, ctx: _Context):
     if spec.within_first_turns is not None:
         # the first N turns end where the Nth recognized turn ends; with fewer
         # turns recognized, any unheard stretch may be one of them
-        mine = [s for s in t.segments if _fits(spec, s.speaker, 0.0, 0.0, 0.0)]
+        mine = [s for s in t.segments if _speaks(spec, s.speaker)]
         if len(mine) >= spec.within_first_turns:
             turns_end = mine[spec.within_first_turns - 1].end
     for u in t.unheard:

@@ -456,7 +456,7 @@ def asr_tune(
     (the old profile is kept as ``*.bak``). ``transcriber`` is used with each
     profile's options in turn, so the model is loaded once.
     """
-    from .wer import wer
+    from .wer import corpus_wer
 
     current = asr_profile.load(settings.asr_profile)
     names = accounts.spoken_names(db)
@@ -472,8 +472,7 @@ def asr_tune(
     results = []
     for name, profile in tune_grid(current).items():
         transcriber.options = profile.options(language=settings.language)
-        errors = words = 0
-        per: dict[str, list[int]] = {}
+        pairs: dict[str, list[tuple[str, str]]] = {}  # speaker -> (reference, hypothesis) per call
         for n, (cid, lines) in enumerate(picked, 1):
             if progress:
                 progress(f"{name}: [{n}/{len(picked)}] {cid}")
@@ -482,16 +481,11 @@ def asr_tune(
                                 hotwords=profile.hotwords(names.get(call["operator"])))
             for sp in sorted({r["speaker"] for r in lines}):
                 ref = " ".join(r["text"] for r in lines if r["speaker"] == sp)
-                try:
-                    res = wer(ref, t.text_of(sp))
-                except ValueError:
-                    continue
-                e = res.substitutions + res.deletions + res.insertions
-                errors, words = errors + e, words + res.reference_words
-                acc = per.setdefault(sp, [0, 0])
-                acc[0], acc[1] = acc[0] + e, acc[1] + res.reference_words
-        results.append(TuneResult(name, profile, errors, words,
-                                  {sp: round(e / w, 3) for sp, (e, w) in per.items() if w}))
+                pairs.setdefault(sp, []).append((ref, t.text_of(sp)))
+        per = {sp: corpus_wer(p) for sp, p in pairs.items()}
+        results.append(TuneResult(name, profile, sum(w.errors for w in per.values()),
+                                  sum(w.words for w in per.values()),
+                                  {sp: round(w.wer, 3) for sp, w in per.items() if w.words}))
     report = TuneReport(len(picked), results[0].words, results)
     best, cur = report.best, report.current
     target = Path(settings.asr_profile)

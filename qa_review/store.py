@@ -249,7 +249,7 @@ def insert_segment(db: Database, call_id: str, speaker: str, start: float, end: 
     """Put a reviewer's line among the others by time; the call's unheard
     stretches it covers are no longer unheard. Returns its index."""
     rows = list(db["segments"].rows_where("call_id = ?", [call_id], order_by="idx"))
-    index = sum(1 for r in rows if (r["start"], r["idx"]) <= (start, float("inf")))
+    index = sum(1 for r in rows if r["start"] <= start)  # after the lines that start no later
     with db.atomic():
         for r in reversed(rows[index:]):
             db["segments"].update(r["id"], {"idx": r["idx"] + 1})

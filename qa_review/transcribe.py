@@ -228,9 +228,9 @@ def _guard(
     rate = ASR_SAMPLE_RATE
     detected = speech.detect(audio, rate, other)
     word_spans = [(w.start, w.end) for s in segs for w in s.words]
-    gaps = speech.missed(detected, word_spans, o.guard_min_gap_s) if o.guard else []
-    if not gaps:
-        return segs, detected, speech.missed(detected, word_spans, o.guard_min_gap_s), 0.0
+    gaps = speech.missed(detected, word_spans, o.guard_min_gap_s)
+    if not o.guard or not gaps:
+        return segs, detected, gaps, 0.0
     pieces, table, pos = [], [], 0.0
     silence = np.zeros(int(GUARD_GAP_S * rate), np.float32)
     for gs, ge in gaps:
