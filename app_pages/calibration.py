@@ -21,8 +21,9 @@ if user.role in ("supervisor", "admin"):
             reviewers = st.text_input(tr("cal.reviewers"))
             if st.form_submit_button(tr("cal.create")):
                 try:
-                    cal.create(conn, user, title, checklist_id, calls,
-                               [r.strip() for r in reviewers.split(",") if r.strip()])
+                    cal.create(
+                        conn, user, title, checklist_id, calls, [r.strip() for r in reviewers.split(",") if r.strip()]
+                    )
                 except QAReviewError as e:
                     st.error(error_text(e))
                 else:
@@ -50,8 +51,12 @@ for s in sessions:
                     for n, it in enumerate(items):
                         current = mine.get((call_id, it.id), "pass")
                         picks[(call_id, it.id)] = cols[n % 4].selectbox(
-                            it.title or it.id, ["pass", "fail", "na"], index=["pass", "fail", "na"].index(current),
-                            format_func=lambda v: tr(f"verdict.{v}"), key=f"r-{s['id']}-{call_id}-{it.id}")
+                            it.title or it.id,
+                            ["pass", "fail", "na"],
+                            index=["pass", "fail", "na"].index(current),
+                            format_func=lambda v: tr(f"verdict.{v}"),
+                            key=f"r-{s['id']}-{call_id}-{it.id}",
+                        )
                 if st.form_submit_button(tr("cal.save")):
                     for (call_id, item_id), v in picks.items():
                         cal.rate(conn, user, s["id"], call_id, item_id, v)

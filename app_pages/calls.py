@@ -26,7 +26,8 @@ pick_operator = c2.multiselect(tr("calls.filter_operator"), operators)
 pick_channel = c3.multiselect(tr("calls.filter_channel"), channels, format_func=lambda s: tr(f"channel.{s}"))
 
 shown = [
-    r for r in rows
+    r
+    for r in rows
     if (not pick_status or r["status"] in pick_status)
     and (not pick_operator or r["operator"] in pick_operator)
     and (not pick_channel or r["channel"] in pick_channel)
@@ -46,9 +47,7 @@ table = pd.DataFrame(
     }
 )
 st.caption(tr("calls.count", n=len(shown)) + " · " + tr("calls.open"))
-event = st.dataframe(
-    table, hide_index=True, on_select="rerun", selection_mode="single-row", key="calls_table"
-)
+event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="calls_table")
 if event.selection.rows:
     st.session_state["call_id"] = shown[event.selection.rows[0]]["call_id"]
     st.switch_page("app_pages/call.py")

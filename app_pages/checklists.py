@@ -18,15 +18,24 @@ for lc in good:
     c = lc.checklist
     items = list(c.items())
     with st.expander(f"**{c.title}** · `{c.id}`", expanded=False):
-        st.caption(tr("checklists.summary", version=c.version, sections=len(c.sections),
-                      items=len(items), pass_mark=c.pass_mark if c.pass_mark is not None else "—"))
+        st.caption(
+            tr(
+                "checklists.summary",
+                version=c.version,
+                sections=len(c.sections),
+                items=len(items),
+                pass_mark=c.pass_mark if c.pass_mark is not None else "—",
+            )
+        )
         st.dataframe(
-            pd.DataFrame({
-                tr("checklists.col_section"): [s.title or s.id for s, _ in items],
-                tr("checklists.col_item"): [i.title or i.id for _, i in items],
-                tr("checklists.col_kind"): [i.check.kind for _, i in items],
-                tr("checklists.col_weight"): [i.weight for _, i in items],
-                tr("checklists.col_critical"): ["✓" if i.critical else "" for _, i in items],
-            }),
+            pd.DataFrame(
+                {
+                    tr("checklists.col_section"): [s.title or s.id for s, _ in items],
+                    tr("checklists.col_item"): [i.title or i.id for _, i in items],
+                    tr("checklists.col_kind"): [i.check.kind for _, i in items],
+                    tr("checklists.col_weight"): [i.weight for _, i in items],
+                    tr("checklists.col_critical"): ["✓" if i.critical else "" for _, i in items],
+                }
+            ),
             hide_index=True,
         )

@@ -37,22 +37,54 @@ def chart(title, c):
 
 
 score = alt.Y("score:Q", title=tr("col.score"), scale=alt.Scale(domain=[0, 100]))
-chart(tr("dash.trend_operator"), alt.Chart(d["trend_operator"]).mark_line(point=True).encode(
-    x=alt.X("month:N", title=tr("kpi.month")), y=score, color=alt.Color("operator:N", title=tr("col.operator"))))
-chart(tr("dash.trend_team"), alt.Chart(d["trend_team"]).mark_line(point=True).encode(
-    x=alt.X("month:N", title=tr("kpi.month")), y=score, color=alt.Color("team:N", title=tr("users.team"))))
-chart(tr("dash.fail_rate"), alt.Chart(d["fail_rate"]).mark_bar().encode(
-    x=alt.X("fail_rate:Q", title="%", axis=alt.Axis(format="%")), y=alt.Y("title:N", sort="-x", title=None)))
-chart(tr("dash.distribution"), alt.Chart(d["distribution"]).mark_bar().encode(
-    x=alt.X("bin:O", title=tr("col.score")), y=alt.Y("calls:Q", title=None)))
-chart(tr("dash.agreement"), alt.Chart(d["agreement"]).mark_bar().encode(
-    x=alt.X("agreement:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
-    y=alt.Y("item_id:N", sort="x", title=None), tooltip=["item_id", "agreement", "scorecards"]))
+chart(
+    tr("dash.trend_operator"),
+    alt.Chart(d["trend_operator"])
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("month:N", title=tr("kpi.month")), y=score, color=alt.Color("operator:N", title=tr("col.operator"))
+    ),
+)
+chart(
+    tr("dash.trend_team"),
+    alt.Chart(d["trend_team"])
+    .mark_line(point=True)
+    .encode(x=alt.X("month:N", title=tr("kpi.month")), y=score, color=alt.Color("team:N", title=tr("users.team"))),
+)
+chart(
+    tr("dash.fail_rate"),
+    alt.Chart(d["fail_rate"])
+    .mark_bar()
+    .encode(x=alt.X("fail_rate:Q", title="%", axis=alt.Axis(format="%")), y=alt.Y("title:N", sort="-x", title=None)),
+)
+chart(
+    tr("dash.distribution"),
+    alt.Chart(d["distribution"])
+    .mark_bar()
+    .encode(x=alt.X("bin:O", title=tr("col.score")), y=alt.Y("calls:Q", title=None)),
+)
+chart(
+    tr("dash.agreement"),
+    alt.Chart(d["agreement"])
+    .mark_bar()
+    .encode(
+        x=alt.X("agreement:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+        y=alt.Y("item_id:N", sort="x", title=None),
+        tooltip=["item_id", "agreement", "scorecards"],
+    ),
+)
 st.subheader(tr("dash.wer"))
 if d["wer"].empty:
     st.caption(tr("dash.no_wer"))
 else:
     st.dataframe(headed(d["wer"]), hide_index=True)
-chart(tr("dash.coverage"), alt.Chart(d["coverage"]).mark_bar().encode(
-    x=alt.X("reviewed_share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
-    y=alt.Y("operator:N", title=None), tooltip=["operator", "calls", "reviewed"]))
+chart(
+    tr("dash.coverage"),
+    alt.Chart(d["coverage"])
+    .mark_bar()
+    .encode(
+        x=alt.X("reviewed_share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+        y=alt.Y("operator:N", title=None),
+        tooltip=["operator", "calls", "reviewed"],
+    ),
+)

@@ -21,7 +21,9 @@ now = datetime.now(timezone.utc)
 for d in open_:
     age = (now - datetime.fromisoformat(d["opened_at"])).days
     with st.container(border=True):
-        st.markdown(tr("dispute.age", call=d["call_id"], item=d["item_id"], opened=local_time(d["opened_at"]), days=age))
+        st.markdown(
+            tr("dispute.age", call=d["call_id"], item=d["item_id"], opened=local_time(d["opened_at"]), days=age)
+        )
         st.caption(tr("dispute.operator_reason", reason=d["reason"]))
         if st.button(tr("nav.call") + f" {d['call_id']}", key=f"open-{d['id']}"):
             st.session_state["call_id"] = d["call_id"]

@@ -22,8 +22,15 @@ if user.role == "supervisor":
         note = st.text_input(tr("goals.note"))
         if st.form_submit_button(tr("goals.save")):
             try:
-                coaching.set_goal(conn, user, operator.strip(), [i.strip() for i in items.split(",") if i.strip()],
-                                  target / 100, due, note)
+                coaching.set_goal(
+                    conn,
+                    user,
+                    operator.strip(),
+                    [i.strip() for i in items.split(",") if i.strip()],
+                    target / 100,
+                    due,
+                    note,
+                )
             except QAReviewError as e:
                 st.error(error_text(e))
             else:
@@ -35,7 +42,14 @@ colour = {"achieved": "green", "overdue": "red", "in_progress": "blue", "not_sta
 for g in goals:
     st.markdown(
         f":{colour[g['state']]}[{tr('goals.state.' + g['state'])}] · "
-        + tr("goals.line", operator=g["operator_id"], items=", ".join(g["items"]), target=round(g["target"] * 100),
-             due=g["due"], passed=g["passed"], decided=g["decided"])
+        + tr(
+            "goals.line",
+            operator=g["operator_id"],
+            items=", ".join(g["items"]),
+            target=round(g["target"] * 100),
+            due=g["due"],
+            passed=g["passed"],
+            decided=g["decided"],
+        )
         + (f" · {g['note']}" if g["note"] else "")
     )

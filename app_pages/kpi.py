@@ -29,9 +29,12 @@ if rep.may_change:
 def show(df):
     headers = RU_HEADERS if lang() == "ru" else {}
     st.dataframe(
-        df.rename(columns=headers), hide_index=True,
-        column_config={headers.get(c, c): st.column_config.NumberColumn(format="localized")
-                       for c in ("mean_final_score", "coefficient", "reviewed_share")},
+        df.rename(columns=headers),
+        hide_index=True,
+        column_config={
+            headers.get(c, c): st.column_config.NumberColumn(format="localized")
+            for c in ("mean_final_score", "coefficient", "reviewed_share")
+        },
     )
 
 
@@ -43,8 +46,12 @@ st.subheader(tr("kpi.teams"))
 show(rep.teams)
 c1, c2 = st.columns(2)
 c1.download_button(tr("kpi.download_csv"), kpi_service.export(rep, "csv"), f"kpi-{month}.csv", "text/csv")
-c2.download_button(tr("kpi.download_xlsx"), kpi_service.export(rep, "xlsx"), f"kpi-{month}.xlsx",
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+c2.download_button(
+    tr("kpi.download_xlsx"),
+    kpi_service.export(rep, "xlsx"),
+    f"kpi-{month}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 
 st.subheader(tr("kpi.coverage"))
 show(kpi_service.coverage(conn, user, month, cfg))

@@ -20,8 +20,12 @@ c3.caption(tr("my.to_next", next=stand["next"], points=stand["points_to_next"]) 
 st.caption(tr("my.reviewed", n=mine["reviewed"], min=mine["min_reviewed"]))
 st.subheader(tr("my.trend"))
 st.altair_chart(
-    alt.Chart(mine["trend"]).mark_line(point=True).encode(
-        x=alt.X("month:N", title=tr("kpi.month")), y=alt.Y("mean:Q", title=tr("col.score"), scale=alt.Scale(domain=[0, 100]))),
+    alt.Chart(mine["trend"])
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("month:N", title=tr("kpi.month")),
+        y=alt.Y("mean:Q", title=tr("col.score"), scale=alt.Scale(domain=[0, 100])),
+    ),
     use_container_width=True,
 )
 st.subheader(tr("my.failed"))

@@ -16,10 +16,17 @@ except QAReviewError as e:
     st.error(error_text(e))
     st.stop()
 st.dataframe(
-    [{tr("login.username"): u.username, tr("users.display_name"): u.display_name,
-      tr("users.role"): tr(f"role.{u.role}"), tr("users.team"): u.team or "",
-      tr("users.operator_id"): u.operator_id or "", tr("users.spoken_name"): u.spoken_name or ""}
-     for u in people],
+    [
+        {
+            tr("login.username"): u.username,
+            tr("users.display_name"): u.display_name,
+            tr("users.role"): tr(f"role.{u.role}"),
+            tr("users.team"): u.team or "",
+            tr("users.operator_id"): u.operator_id or "",
+            tr("users.spoken_name"): u.spoken_name or "",
+        }
+        for u in people
+    ],
     hide_index=True,
 )
 with st.form("add_user"):
@@ -34,9 +41,17 @@ with st.form("add_user"):
     spoken = c1.text_input(tr("users.spoken_name"), help=tr("users.spoken_name_help"))
     if st.form_submit_button(tr("users.add")):
         try:
-            accounts.add_user(conn, user, username.strip().lower(), password, role, display_name=display,
-                              team=team.strip() or None, operator_id=operator_id.strip() or None,
-                              spoken_name=spoken.strip() or None)
+            accounts.add_user(
+                conn,
+                user,
+                username.strip().lower(),
+                password,
+                role,
+                display_name=display,
+                team=team.strip() or None,
+                operator_id=operator_id.strip() or None,
+                spoken_name=spoken.strip() or None,
+            )
         except QAReviewError as e:
             st.error(error_text(e))
         else:

@@ -53,16 +53,19 @@ from scripts import CALLS, SPOKEN_NAMES  # noqa: E402
 
 # What the demo clinic would list in its asr-profile.yaml: its name, its
 # doctors and services; each call adds its operator's spoken name.
-SITE = AsrProfile(vocabulary=Vocabulary(
-    clinic="Клиника Здоровье",
-    terms=("Соколова", "Волков", "Орлова", "Лебедев", "терапевт", "кардиолог", "УЗИ"),
-))
+SITE = AsrProfile(
+    vocabulary=Vocabulary(
+        clinic="Клиника Здоровье",
+        terms=("Соколова", "Волков", "Орлова", "Лебедев", "терапевт", "кардиолог", "УЗИ"),
+    )
+)
 OPERATOR_OF = {c["call_id"]: c["operator"] for c in CALLS}
 
 SHIPPED = AsrOptions()
 # The settings shipped before this benchmark existed (chosen on the demo corpus).
-PREVIOUS = replace(SHIPPED, vad_threshold=0.5, vad_min_silence_ms=2000, vad_speech_pad_ms=400,
-                   guard=False, use_hotwords=False)
+PREVIOUS = replace(
+    SHIPPED, vad_threshold=0.5, vad_min_silence_ms=2000, vad_speech_pad_ms=400, guard=False, use_hotwords=False
+)
 CONFIGS = {
     "shipped": SHIPPED,
     "previous": PREVIOUS,
@@ -72,11 +75,13 @@ CONFIGS = {
     "vad.5-500": replace(SHIPPED, vad_threshold=0.5, vad_min_silence_ms=500, vad_speech_pad_ms=400, guard=False),
     "vad.3-500": replace(SHIPPED, vad_threshold=0.3, vad_min_silence_ms=500, vad_speech_pad_ms=400, guard=False),
     "vad.3-500+guard": replace(SHIPPED, vad_threshold=0.3, vad_min_silence_ms=500, vad_speech_pad_ms=400, guard=True),
-    "vad.2-300-pad600+guard": replace(SHIPPED, vad_threshold=0.2, vad_min_silence_ms=300, vad_speech_pad_ms=600,
-                                      guard=True),
+    "vad.2-300-pad600+guard": replace(
+        SHIPPED, vad_threshold=0.2, vad_min_silence_ms=300, vad_speech_pad_ms=600, guard=True
+    ),
     "vad.5-500+guard": replace(SHIPPED, vad_threshold=0.5, vad_min_silence_ms=500, vad_speech_pad_ms=400, guard=True),
-    "vad.35-1000-pad800+guard": replace(SHIPPED, vad_threshold=0.35, vad_min_silence_ms=1000,
-                                        vad_speech_pad_ms=800, guard=True),
+    "vad.35-1000-pad800+guard": replace(
+        SHIPPED, vad_threshold=0.35, vad_min_silence_ms=1000, vad_speech_pad_ms=800, guard=True
+    ),
     "greedy+guard": replace(SHIPPED, beam_size=1),
     "batched": replace(SHIPPED, batch_size=8),
     "previous+guard+vocab": replace(PREVIOUS, guard=True),
@@ -112,8 +117,10 @@ def corpus_items(part: str) -> list[tuple[str, str, Path, dict]]:
             continue
         out.append((cond, cid, wav, json.loads(ref.read_text(encoding="utf-8"))))
     if missing:
-        sys.exit(f"{len(missing)} recordings of the {part} part are not rendered; run "
-                 f"`.venv/bin/python benchmarks/conditions.py --part {part}` (needs `make bench-tools`)")
+        sys.exit(
+            f"{len(missing)} recordings of the {part} part are not rendered; run "
+            f"`.venv/bin/python benchmarks/conditions.py --part {part}` (needs `make bench-tools`)"
+        )
     return out
 
 
@@ -136,8 +143,11 @@ def evaluate_item(tr, cond: str, cid: str, path: Path, ref: dict, hotwords: str 
         words = [w for s in t.segments if s.speaker == sp for w in s.words]
         total, kept = speech_kept(segs, words)
         out["speakers"][sp] = {
-            "errors": r.substitutions + r.deletions + r.insertions, "words": r.reference_words,
-            "deletions": r.deletions, "speech_s": total, "kept_s": kept,
+            "errors": r.substitutions + r.deletions + r.insertions,
+            "words": r.reference_words,
+            "deletions": r.deletions,
+            "speech_s": total,
+            "kept_s": kept,
         }
     out["coverage"] = {c.speaker: c.coverage for c in t.coverage}
     return out
@@ -175,8 +185,22 @@ def run_config(name: str, opts: AsrOptions, model: str, part: str, jobs: int) ->
         q = ctx.Queue()
         threads = max(1, (os.cpu_count() or 1) // jobs)
         chunks = [todo[i::jobs] for i in range(jobs)]
-        procs = [ctx.Process(target=_worker, args=(model, opts, threads, [(c, i, str(p), r) for c, i, p, r in ch],
-                                                   str(results_dir), q, name in VOCAB)) for ch in chunks if ch]
+        procs = [
+            ctx.Process(
+                target=_worker,
+                args=(
+                    model,
+                    opts,
+                    threads,
+                    [(c, i, str(p), r) for c, i, p, r in ch],
+                    str(results_dir),
+                    q,
+                    name in VOCAB,
+                ),
+            )
+            for ch in chunks
+            if ch
+        ]
         for p in procs:
             p.start()
         done, ended = 0, 0
@@ -203,17 +227,25 @@ def summarize(results: list[dict]) -> dict:
                 acc[k] += v[k]
     rows = {}
     for cond, sps in by_cond.items():
-        rows[cond] = {sp: {"wer": v["errors"] / v["words"], "kept": v["kept_s"] / v["speech_s"]}
-                      for sp, v in sps.items()}
+        rows[cond] = {
+            sp: {"wer": v["errors"] / v["words"], "kept": v["kept_s"] / v["speech_s"]} for sp, v in sps.items()
+        }
     speakers = sorted({sp for r in rows.values() for sp in r})
     worst = {sp: max(r[sp]["wer"] for r in rows.values() if sp in r) for sp in speakers}
-    mean = {sp: sum(r[sp]["wer"] for r in rows.values() if sp in r) / sum(sp in r for r in rows.values())
-            for sp in speakers}
+    mean = {
+        sp: sum(r[sp]["wer"] for r in rows.values() if sp in r) / sum(sp in r for r in rows.values()) for sp in speakers
+    }
     min_kept = min(v["kept"] for r in rows.values() for v in r.values())
     asr_s = sum(r["asr_s"] for r in results)
     audio_s = sum(r["audio_s"] for r in results)
-    return {"rows": rows, "worst": worst, "mean": mean, "min_kept": min_kept,
-            "clean": rows.get("clean", rows.get("demo")), "rtf_1thread": asr_s / audio_s if audio_s else 0}
+    return {
+        "rows": rows,
+        "worst": worst,
+        "mean": mean,
+        "min_kept": min_kept,
+        "clean": rows.get("clean", rows.get("demo")),
+        "rtf_1thread": asr_s / audio_s if audio_s else 0,
+    }
 
 
 TIE = 0.03  # one standard error of a condition's WER on ~300 reference words: sqrt(0.4*0.6/300)
@@ -223,8 +255,11 @@ BEYOND = 0.6  # a condition every configuration leaves above this is beyond the 
 def beyond(summaries: dict[str, dict]) -> set[tuple[str, str]]:
     """(condition, speaker) pairs no configuration makes usable: no setting can be judged there."""
     pairs = {(c, sp) for s in summaries.values() for c, r in s["rows"].items() for sp in r}
-    return {(c, sp) for c, sp in pairs
-            if min(s["rows"][c][sp]["wer"] for s in summaries.values() if c in s["rows"]) > BEYOND}
+    return {
+        (c, sp)
+        for c, sp in pairs
+        if min(s["rows"][c][sp]["wer"] for s in summaries.values() if c in s["rows"]) > BEYOND
+    }
 
 
 def decidable_worst(s: dict, lost: set[tuple[str, str]]) -> float:
@@ -260,17 +295,23 @@ def print_part(part: str, names: list[str], model: str, jobs: int) -> None:
     ranked = choose(summaries)
     lost = beyond(summaries) if len(summaries) > 1 else set()
     if lost:
-        print("beyond every configuration (WER > %.1f), left out of the choice: %s"
-              % (BEYOND, ", ".join(f"{c}/{sp}" for c, sp in sorted(lost))))
-    print(f"{'config':<26} {'worst op':>8} {'worst cl':>8} {'mean op':>8} {'mean cl':>8} "
-          f"{'clean op':>8} {'clean cl':>8} {'min kept':>8} {'RTF/1thr':>8} {'decidable worst':>15}")
+        print(
+            "beyond every configuration (WER > %.1f), left out of the choice: %s"
+            % (BEYOND, ", ".join(f"{c}/{sp}" for c, sp in sorted(lost)))
+        )
+    print(
+        f"{'config':<26} {'worst op':>8} {'worst cl':>8} {'mean op':>8} {'mean cl':>8} "
+        f"{'clean op':>8} {'clean cl':>8} {'min kept':>8} {'RTF/1thr':>8} {'decidable worst':>15}"
+    )
     for name, s in ranked:
         w, m, c = s["worst"], s["mean"], s["clean"] or {}
-        print(f"{name:<26} {w.get('operator', w.get('mixed', 0)):>8.3f} {w.get('client', 0):>8.3f} "
-              f"{m.get('operator', m.get('mixed', 0)):>8.3f} {m.get('client', 0):>8.3f} "
-              f"{c.get('operator', c.get('mixed', {})).get('wer', 0):>8.3f} "
-              f"{c.get('client', {}).get('wer', 0):>8.3f} {s['min_kept']:>8.1%} {s['rtf_1thread']:>8.3f} "
-              f"{decidable_worst(s, lost):>15.3f}")
+        print(
+            f"{name:<26} {w.get('operator', w.get('mixed', 0)):>8.3f} {w.get('client', 0):>8.3f} "
+            f"{m.get('operator', m.get('mixed', 0)):>8.3f} {m.get('client', 0):>8.3f} "
+            f"{c.get('operator', c.get('mixed', {})).get('wer', 0):>8.3f} "
+            f"{c.get('client', {}).get('wer', 0):>8.3f} {s['min_kept']:>8.1%} {s['rtf_1thread']:>8.3f} "
+            f"{decidable_worst(s, lost):>15.3f}"
+        )
     if part != "tune" or len(names) == 1:
         for name in names:
             s = summaries[name]
@@ -279,14 +320,20 @@ def print_part(part: str, names: list[str], model: str, jobs: int) -> None:
             for cond, r in sorted(s["rows"].items()):
                 op, cl = r.get("operator", r.get("mixed")), r.get("client", {"wer": 0, "kept": 1})
                 print(f"{cond:<16} {op['wer']:>7.3f} {cl['wer']:>7.3f} {op['kept']:>8.1%} {cl['kept']:>8.1%}")
-    print(f"\nchosen on the tune half (worst decidable condition; ties within {TIE} by speech kept, "
-          f"then mean): {ranked[0][0]}" if part == "tune" else "")
+    print(
+        f"\nchosen on the tune half (worst decidable condition; ties within {TIE} by speech kept, "
+        f"then mean): {ranked[0][0]}"
+        if part == "tune"
+        else ""
+    )
 
 
 def speed(names: list[str], model: str) -> None:
     """Real-time factor with all cores in one process, on the held-out clean calls."""
     its = [it for it in corpus_items("held_out") if it[0] == "clean"]
-    print(f"\n== speed: {len(its)} held-out clean calls, {os.cpu_count()} cores, {platform.processor() or platform.machine()} ==")
+    print(
+        f"\n== speed: {len(its)} held-out clean calls, {os.cpu_count()} cores, {platform.processor() or platform.machine()} =="
+    )
     for name in names:
         tr = make_bench_transcriber(model, CONFIGS[name])
         asr = audio = 0.0
@@ -346,8 +393,10 @@ def main() -> None:
     args = ap.parse_args()
     model = resolve(args.model, ROOT / "models")
     engine, model_type = engine_of(model)
-    print(f"model {args.model} ({model}); engine {engine}{' ' + model_type if model_type else ''}; "
-          f"{os.cpu_count()} CPU cores")
+    print(
+        f"model {args.model} ({model}); engine {engine}{' ' + model_type if model_type else ''}; "
+        f"{os.cpu_count()} CPU cores"
+    )
     if args.part == "memory":
         memory(args.minutes, model)
         return

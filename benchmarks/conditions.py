@@ -74,16 +74,19 @@ class Condition:
 def _conditions() -> list[Condition]:
     c = [Condition("clean", "clean", {})]
     c += [Condition(f"level{d}", "level", {"level_db": d}) for d in (-35, -25, -15)]
-    c += [Condition("quiet-client", "level", {"level_db": -18, "client_db": -20}),
-          Condition("quiet-operator", "level", {"level_db": -18, "operator_db": -20})]
+    c += [
+        Condition("quiet-client", "level", {"level_db": -18, "client_db": -20}),
+        Condition("quiet-operator", "level", {"level_db": -18, "operator_db": -20}),
+    ]
     for kind in ("babble", "street", "hum"):
         c += [Condition(f"{kind}{snr}", "noise", {"noise": kind, "snr": snr}) for snr in (20, 10, 5)]
     c += [Condition(n, "codec", {"codec": n}) for n in ("alaw", "ulaw", "gsm", "opus8", "mp3-16", "amr")]
     c += [Condition(f"loss{p}", "loss", {"loss": p / 100}) for p in (2, 3, 4, 5)]
-    c += [Condition("echo20-short", "echo", {"echo_db": -20, "delay_ms": 40}),
-          Condition("echo20-long", "echo", {"echo_db": -20, "delay_ms": 180})]
-    c += [Condition("clip12", "clip", {"overdrive_db": 12}),
-          Condition("clip20", "clip", {"overdrive_db": 20})]
+    c += [
+        Condition("echo20-short", "echo", {"echo_db": -20, "delay_ms": 40}),
+        Condition("echo20-long", "echo", {"echo_db": -20, "delay_ms": 180}),
+    ]
+    c += [Condition("clip12", "clip", {"overdrive_db": 12}), Condition("clip20", "clip", {"overdrive_db": 20})]
     c += [Condition(f"voice-{v}", "voice", {"client_voice": v}) for v in ("espeak-m1", "espeak-m4")]
     return c
 
@@ -131,6 +134,7 @@ def voices_for(call_id: str, condition: str) -> tuple[str, str]:
 
 
 # --- speech --------------------------------------------------------------------
+
 
 def _read_wav(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path)) as w:
@@ -210,6 +214,7 @@ def render_dialogue(call: dict, voices: tuple[str, str], cache: Path) -> tuple[d
 
 # --- conditions ------------------------------------------------------------------
 
+
 def _band(x: np.ndarray, lo: float = 300, hi: float = 3400) -> np.ndarray:
     spec = np.fft.rfft(x)
     f = np.fft.rfftfreq(len(x), 1 / RATE)
@@ -266,8 +271,10 @@ def apply(cond: Condition, chans: dict, rng: np.random.Generator, cache: Path) -
     if "echo_db" in p:
         d = int(p["delay_ms"] * RATE / 1000)
         g = _db(p["echo_db"])
-        op, cl = (op + g * np.concatenate([np.zeros(d, np.float32), cl[:-d]]),
-                  cl + g * np.concatenate([np.zeros(d, np.float32), op[:-d]]))
+        op, cl = (
+            op + g * np.concatenate([np.zeros(d, np.float32), cl[:-d]]),
+            cl + g * np.concatenate([np.zeros(d, np.float32), op[:-d]]),
+        )
     if "overdrive_db" in p:
         g = _db(p["overdrive_db"]) * _db(-6 + 20)  # speech at -6 dBFS RMS, then driven into the rail
         op, cl = np.clip(op * g, -1, 1), np.clip(cl * g, -1, 1)
@@ -307,8 +314,7 @@ def _codec_roundtrip(src: Path, codec: str, tmp: Path) -> Path:
         parts = []
         for i in (0, 1):
             e, b = tmp / f"g{i}.{ext}", tmp / f"gb{i}.wav"
-            _run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-af", f"pan=mono|c0=c{i}",
-                  *args, str(e)])
+            _run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-af", f"pan=mono|c0=c{i}", *args, str(e)])
             _run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(e), "-c:a", "pcm_s16le", "-ar", "8000", str(b)])
             parts.append(str(b))
         _run(["sox", "-M", *parts, str(out)])
@@ -366,9 +372,14 @@ def render(out_dir: Path, which: list[tuple[str, str]] | None = None, say=print)
                 data, rate = _read_wav(line)
                 _write_wav(line, _packet_loss(list(data), rate, cond.params["loss"], rng), rate)
             line.replace(wav)
-        ref.write_text(json.dumps({"call_id": cid, "condition": cname, "voices": list(voices),
-                                   "mono": False, "segments": refs}, ensure_ascii=False, indent=1),
-                       encoding="utf-8")
+        ref.write_text(
+            json.dumps(
+                {"call_id": cid, "condition": cname, "voices": list(voices), "mono": False, "segments": refs},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
         say(f"[{n}/{len(todo)}] {cname}/{cid} ({voices[0]} / {voices[1]})")
     return out_dir
 

@@ -28,8 +28,13 @@ from qa_review.config import Settings  # noqa: E402
 from qa_review.db import open_db  # noqa: E402
 from qa_review.permissions import User  # noqa: E402
 
-ITEMS = [("greet", "Поздоровался", 2, 0), ("name", "Представился", 1, 0), ("slot", "Предложил время", 2, 0),
-         ("no_shift", "Не перекладывает", 1, 1), ("farewell", "Попрощался", 1, 0)]
+ITEMS = [
+    ("greet", "Поздоровался", 2, 0),
+    ("name", "Представился", 1, 0),
+    ("slot", "Предложил время", 2, 0),
+    ("no_shift", "Не перекладывает", 1, 1),
+    ("farewell", "Попрощался", 1, 0),
+]
 
 
 def generate(path: Path, operators: int, months: int, calls: int) -> None:
@@ -40,7 +45,8 @@ def generate(path: Path, operators: int, months: int, calls: int) -> None:
     conn.execute("BEGIN")
     conn.executemany(
         "insert into users (username, role, team, operator_id, password_hash, active) values (?, 'operator', ?, ?, 'x', 1)",
-        [(f"op{o}", f"team{o % 25}", f"op{o}") for o in range(operators)])
+        [(f"op{o}", f"team{o % 25}", f"op{o}") for o in range(operators)],
+    )
     sid = 0
     for m in range(months):
         month = f"2026-{m + 1:02d}" if m < 12 else f"2027-{m - 11:02d}"
@@ -59,19 +65,34 @@ def generate(path: Path, operators: int, months: int, calls: int) -> None:
                 call_rows.append((cid, "audio", "phone", f"op{o}", started, "[]", cid, 180.0, "transcribed"))
                 sc_rows.append((sid, cid, "clinic", 1, score, 0, int(critical), "final", 1, started, started, started))
                 for n, ((item, title, w, crit), v) in enumerate(zip(ITEMS, verdicts)):
-                    item_rows.append((sid, n, "s", item, title, "phrase", w, crit, v, v if rng.random() < 0.9 else "pass"))
+                    item_rows.append(
+                        (sid, n, "s", item, title, "phrase", w, crit, v, v if rng.random() < 0.9 else "pass")
+                    )
                 if rng.random() < 0.01:
-                    dispute_rows.append((sid, "greet", f"op{o}", "x", started, rng.choice(["upheld", "rejected", "open"]),
-                                         verdicts[0]))
-        conn.executemany("""insert into calls (call_id, kind, channel, operator, started_at, tags, content_sha256,
-                            duration_s, status) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""", call_rows)
-        conn.executemany("""insert into scorecards (id, call_id, checklist_id, checklist_version, score, provisional,
+                    dispute_rows.append(
+                        (sid, "greet", f"op{o}", "x", started, rng.choice(["upheld", "rejected", "open"]), verdicts[0])
+                    )
+        conn.executemany(
+            """insert into calls (call_id, kind, channel, operator, started_at, tags, content_sha256,
+                            duration_s, status) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            call_rows,
+        )
+        conn.executemany(
+            """insert into scorecards (id, call_id, checklist_id, checklist_version, score, provisional,
                             critical_failed, status, revision, created_at, updated_at, finalized_at)
-                            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", sc_rows)
-        conn.executemany("""insert into scorecard_items (scorecard_id, position, section_id, item_id, title, kind,
-                            weight, critical, verdict, auto_verdict) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", item_rows)
-        conn.executemany("""insert into disputes (scorecard_id, item_id, opened_by, reason, opened_at, status,
-                            verdict_before) values (?, ?, ?, ?, ?, ?, ?)""", dispute_rows)
+                            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            sc_rows,
+        )
+        conn.executemany(
+            """insert into scorecard_items (scorecard_id, position, section_id, item_id, title, kind,
+                            weight, critical, verdict, auto_verdict) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            item_rows,
+        )
+        conn.executemany(
+            """insert into disputes (scorecard_id, item_id, opened_by, reason, opened_at, status,
+                            verdict_before) values (?, ?, ?, ?, ?, ?, ?)""",
+            dispute_rows,
+        )
         print(f"  generated {month}: {len(sc_rows)} scorecards", file=sys.stderr)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
@@ -94,8 +115,10 @@ def main() -> None:
     admin = User("bench", "admin")
     month = "2026-06" if args.months >= 6 else "2026-01"
     n = db.execute("select count(*) from scorecards").fetchone()[0]
-    print(f"database: {n} scorecards, {db.execute('select count(*) from scorecard_items').fetchone()[0]} items, "
-          f"{path.stat().st_size / 2**20:.0f} MiB")
+    print(
+        f"database: {n} scorecards, {db.execute('select count(*) from scorecard_items').fetchone()[0]} items, "
+        f"{path.stat().st_size / 2**20:.0f} MiB"
+    )
 
     def timed(fn):
         best = float("inf")
@@ -109,14 +132,23 @@ def main() -> None:
     t_xlsx, _ = timed(lambda: kpi_service.export(rep, "xlsx"))
     t_dash, dash = timed(lambda: kpi_service.dashboard(db, admin, settings, last_months=3))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"month report {month}: {t_report:.2f} s for {len(rep.operators)} operators, "
-          f"{int(rep.operators['calls_reviewed'].sum())} scorecards (target < 2 s)")
+    print(
+        f"month report {month}: {t_report:.2f} s for {len(rep.operators)} operators, "
+        f"{int(rep.operators['calls_reviewed'].sum())} scorecards (target < 2 s)"
+    )
     print(f"excel export: {t_xlsx:.2f} s")
-    print(f"dashboard queries (last 3 months): {t_dash:.2f} s "
-          f"({sum(len(v) for v in dash.values())} rows to draw)")
+    print(f"dashboard queries (last 3 months): {t_dash:.2f} s ({sum(len(v) for v in dash.values())} rows to draw)")
     print(f"peak memory: {peak:.0f} MiB")
-    print(json.dumps({"report_s": round(t_report, 3), "xlsx_s": round(t_xlsx, 3), "dashboard_s": round(t_dash, 3),
-                      "peak_mib": round(peak)}))
+    print(
+        json.dumps(
+            {
+                "report_s": round(t_report, 3),
+                "xlsx_s": round(t_xlsx, 3),
+                "dashboard_s": round(t_dash, 3),
+                "peak_mib": round(peak),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

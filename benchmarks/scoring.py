@@ -48,8 +48,15 @@ def reference_transcript(call_id: str) -> Transcript | None:
         words = s["text"].split()
         step = (s["end"] - s["start"]) / len(words)
         speaker = "mixed" if ref["mono"] else s["speaker"]
-        segs.append(Segment(speaker, s["start"], s["end"], s["text"], tuple(
-            Word(s["start"] + i * step, s["start"] + (i + 1) * step, w) for i, w in enumerate(words))))
+        segs.append(
+            Segment(
+                speaker,
+                s["start"],
+                s["end"],
+                s["text"],
+                tuple(Word(s["start"] + i * step, s["start"] + (i + 1) * step, w) for i, w in enumerate(words)),
+            )
+        )
     acts = tuple(Interval(s.speaker, s.start, s.end) for s in segs)
     return Transcript(call_id, tuple(segs), acts, ref["duration_s"])
 
@@ -89,8 +96,12 @@ def main() -> None:
                 if t is None:
                     sys.exit(f"{call_id} is not transcribed in {db_path}: run `make demo-data` or pass --transcribe")
                 t0 = time.perf_counter()
-                sc = score(t, c, written=call["kind"] == "written",
-                           variables={"operator_name": SPOKEN_NAMES.get(call["operator"], "")})
+                sc = score(
+                    t,
+                    c,
+                    written=call["kind"] == "written",
+                    variables={"operator_name": SPOKEN_NAMES.get(call["operator"], "")},
+                )
                 times.append(time.perf_counter() - t0)
                 for item in sc.items:
                     if item.item_id in verdicts:
@@ -99,13 +110,20 @@ def main() -> None:
                     ref[(call_id, f"{checklist_id}/{item_id}")] = v
         a = compare(auto, ref, critical)
         print(f"== {source}: {a.pairs} (call, item) pairs, {len(times)} calls")
-        print(f"agreement {a.rate:.1%} (on items the machine decided: {a.decided_rate:.1%}; "
-              f"sent to review: {a.to_review})")
-        inbound = compare({k: v for k, v in auto.items() if k[1].startswith("clinic-inbound/")},
-                          {k: v for k, v in ref.items() if k[1].startswith("clinic-inbound/")}, critical)
+        print(
+            f"agreement {a.rate:.1%} (on items the machine decided: {a.decided_rate:.1%}; "
+            f"sent to review: {a.to_review})"
+        )
+        inbound = compare(
+            {k: v for k, v in auto.items() if k[1].startswith("clinic-inbound/")},
+            {k: v for k, v in ref.items() if k[1].startswith("clinic-inbound/")},
+            critical,
+        )
         print(f"clinic-inbound alone: agreement {inbound.rate:.1%}")
-        print(f"fail verdicts: precision {a.fail_precision:.2f}, recall {a.fail_recall:.2f}; "
-              f"critical items wrongly failed: {len(a.critical_wrong_fail)}")
+        print(
+            f"fail verdicts: precision {a.fail_precision:.2f}, recall {a.fail_recall:.2f}; "
+            f"critical items wrongly failed: {len(a.critical_wrong_fail)}"
+        )
         print(f"scoring time per call: mean {1000 * sum(times) / len(times):.1f} ms, max {1000 * max(times):.1f} ms")
         print("per item (agree/total):")
         for item, (ok, n) in sorted(a.per_item.items()):

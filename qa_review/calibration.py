@@ -73,7 +73,7 @@ def consensus(votes: dict[str, str]) -> str | None:
 
 @dataclass
 class Report:
-    items: list[dict]      # item, calls, percent_agreement, kappa, spread
+    items: list[dict]  # item, calls, percent_agreement, kappa, spread
     reviewers: list[dict]  # reviewer, rated, deviation (share differing from consensus)
 
 
@@ -91,12 +91,15 @@ def report(ratings: Ratings) -> Report:
             kappa = cohen_kappa([v[reviewers[0]] for v in both], [v[reviewers[1]] for v in both])
         else:
             kappa = fleiss_kappa(lists)
-        items.append({
-            "item": item, "calls": len(subjects),
-            "percent_agreement": percent_agreement(lists),
-            "kappa": kappa,
-            "spread": sum(len(set(v)) > 1 for v in lists),  # calls where reviewers disagreed
-        })
+        items.append(
+            {
+                "item": item,
+                "calls": len(subjects),
+                "percent_agreement": percent_agreement(lists),
+                "kappa": kappa,
+                "spread": sum(len(set(v)) > 1 for v in lists),  # calls where reviewers disagreed
+            }
+        )
     dev: dict[str, list[int]] = {}
     for votes in ratings.values():
         c = consensus(votes)
@@ -112,6 +115,7 @@ def report(ratings: Ratings) -> Report:
 
 # --- sessions (service) ------------------------------------------------------------
 
+
 def _session(db: Database, session_id: int) -> dict:
     rows = list(db["calibrations"].rows_where("id = ?", [session_id], limit=1))
     if not rows:
@@ -123,16 +127,26 @@ def _reviewers(db: Database, session_id: int) -> list[str]:
     return [r["username"] for r in db["calibration_reviewers"].rows_where("calibration_id = ?", [session_id])]
 
 
-def create(db: Database, user: User, title: str, checklist_id: str, call_ids: list[str],
-           reviewers: list[str]) -> int:
+def create(db: Database, user: User, title: str, checklist_id: str, call_ids: list[str], reviewers: list[str]) -> int:
     if user.role not in (SUPERVISOR, ADMIN):
         raise PermissionDenied(f"{user.username} ({user.role}) may not lead a calibration session")
     if not call_ids or len(reviewers) < 2:
         raise QAReviewError("a calibration needs at least one call and two reviewers")
     for cid in call_ids:
         store.get_call(db, cid)
-    sid = db["calibrations"].insert({"title": title, "checklist_id": checklist_id, "lead": user.username,
-                                     "created_at": store.now_iso(), "closed_at": None}).last_pk
+    sid = (
+        db["calibrations"]
+        .insert(
+            {
+                "title": title,
+                "checklist_id": checklist_id,
+                "lead": user.username,
+                "created_at": store.now_iso(),
+                "closed_at": None,
+            }
+        )
+        .last_pk
+    )
     db["calibration_calls"].insert_all({"calibration_id": sid, "call_id": c} for c in call_ids)
     db["calibration_reviewers"].insert_all({"calibration_id": sid, "username": r} for r in reviewers)
     return sid
@@ -142,8 +156,14 @@ def sessions_for(db: Database, user: User) -> list[dict]:
     out = []
     for s in db["calibrations"].rows_where(order_by="id desc"):
         if s["lead"] == user.username or user.username in _reviewers(db, s["id"]):
-            out.append({**s, "calls": [r["call_id"] for r in db["calibration_calls"].rows_where(
-                "calibration_id = ?", [s["id"]])]})
+            out.append(
+                {
+                    **s,
+                    "calls": [
+                        r["call_id"] for r in db["calibration_calls"].rows_where("calibration_id = ?", [s["id"]])
+                    ],
+                }
+            )
     return out
 
 
@@ -155,15 +175,27 @@ def rate(db: Database, user: User, session_id: int, call_id: str, item_id: str, 
         raise InvalidTransition(f"calibration {session_id} is closed")
     if verdict not in VERDICTS or verdict == "review":
         raise QAReviewError(f"verdict {verdict!r}: use pass, fail or na")
-    db["calibration_verdicts"].upsert({"calibration_id": session_id, "call_id": call_id, "item_id": item_id,
-                                       "reviewer": user.username, "verdict": verdict, "at": store.now_iso()},
-                                      pk=("calibration_id", "call_id", "item_id", "reviewer"))
+    db["calibration_verdicts"].upsert(
+        {
+            "calibration_id": session_id,
+            "call_id": call_id,
+            "item_id": item_id,
+            "reviewer": user.username,
+            "verdict": verdict,
+            "at": store.now_iso(),
+        },
+        pk=("calibration_id", "call_id", "item_id", "reviewer"),
+    )
 
 
 def my_verdicts(db: Database, user: User, session_id: int) -> dict[tuple[str, str], str]:
     """Blind scoring: a reviewer sees only their own verdicts."""
-    return {(r["call_id"], r["item_id"]): r["verdict"] for r in db["calibration_verdicts"].rows_where(
-        "calibration_id = ? and reviewer = ?", [session_id, user.username])}
+    return {
+        (r["call_id"], r["item_id"]): r["verdict"]
+        for r in db["calibration_verdicts"].rows_where(
+            "calibration_id = ? and reviewer = ?", [session_id, user.username]
+        )
+    }
 
 
 def ratings(db: Database, user: User, session_id: int) -> Ratings:
@@ -182,21 +214,29 @@ def agree(db: Database, user: User, session_id: int, verdicts: dict[tuple[str, s
     if user.username != s["lead"]:
         raise PermissionDenied("only the session's lead records the agreed verdicts")
     db["calibration_agreed"].upsert_all(
-        [{"calibration_id": session_id, "call_id": c, "item_id": i, "verdict": v, "at": store.now_iso()}
-         for (c, i), v in verdicts.items()], pk=("calibration_id", "call_id", "item_id"))
+        [
+            {"calibration_id": session_id, "call_id": c, "item_id": i, "verdict": v, "at": store.now_iso()}
+            for (c, i), v in verdicts.items()
+        ],
+        pk=("calibration_id", "call_id", "item_id"),
+    )
     db["calibrations"].update(session_id, {"closed_at": store.now_iso()})
 
 
 def automatic_vs_agreed(db: Database, session_id: int):
     """How the automatic verdicts compare with the agreed reference verdicts."""
     s = _session(db, session_id)
-    ref = {(r["call_id"], r["item_id"]): r["verdict"]
-           for r in db["calibration_agreed"].rows_where("calibration_id = ?", [session_id])}
+    ref = {
+        (r["call_id"], r["item_id"]): r["verdict"]
+        for r in db["calibration_agreed"].rows_where("calibration_id = ?", [session_id])
+    }
     auto = {}
-    for (call_id, item_id) in ref:
+    for call_id, item_id in ref:
         for row in db.query(
             """select i.auto_verdict from scorecard_items i join scorecards s on s.id = i.scorecard_id
                where s.call_id = ? and s.checklist_id = ? and i.item_id = ?
-               order by s.checklist_version desc limit 1""", [call_id, s["checklist_id"], item_id]):
+               order by s.checklist_version desc limit 1""",
+            [call_id, s["checklist_id"], item_id],
+        ):
             auto[(call_id, item_id)] = row["auto_verdict"]
     return compare(auto, ref)

@@ -21,8 +21,12 @@ ID_RE = r"^[a-z0-9_-]+$"
 SPEAKER = Literal["operator", "client", "any"]
 
 AUDIO_METRICS = (
-    "longest_silence_s", "silence_share", "operator_talk_share", "overtalk_s",
-    "interruptions", "operator_words_per_min",
+    "longest_silence_s",
+    "silence_share",
+    "operator_talk_share",
+    "overtalk_s",
+    "interruptions",
+    "operator_words_per_min",
 )
 WRITTEN_METRICS = ("longest_reply_wait_s",)
 METRICS = ("duration_s", "first_response_s") + AUDIO_METRICS + WRITTEN_METRICS
@@ -88,7 +92,8 @@ class _Phrases(_Strict):
                     if name not in VARIABLES:
                         raise ValueError(
                             f"phrase {p!r}: unknown call variable {{{name}}}; "
-                            f"known: {', '.join('{' + v + '}' for v in VARIABLES)}")
+                            f"known: {', '.join('{' + v + '}' for v in VARIABLES)}"
+                        )
         return v
 
     @model_validator(mode="after")
@@ -144,9 +149,7 @@ class ManualCheck(_Strict):
 
 
 CHECK_KINDS = ("phrase", "forbidden", "metric", "manual")
-Check = Annotated[
-    Union[PhraseCheck, ForbiddenCheck, MetricCheck, ManualCheck], Field(discriminator="kind")
-]
+Check = Annotated[Union[PhraseCheck, ForbiddenCheck, MetricCheck, ManualCheck], Field(discriminator="kind")]
 
 
 class Condition(_Phrases):
@@ -237,6 +240,7 @@ class LoadedChecklist(BaseModel):
 
 # --- parsing -------------------------------------------------------------------
 
+
 def _duplicate_ids(root: yaml.Node | None, source: str) -> list[str]:
     """Section and item ids used twice, each with the line of its second use."""
 
@@ -267,10 +271,12 @@ def _duplicate_ids(root: yaml.Node | None, source: str) -> list[str]:
 
 
 def parse(text: str, source: str = "<string>") -> LoadedChecklist:
-    node, data = compose(text, source, ChecklistError,
-                         "a checklist is a YAML mapping with id, title, version, sections")
-    checklist = validate(Checklist, node, data, source, ChecklistError,
-                         extra=_duplicate_ids(node, source), tags=CHECK_KINDS)
+    node, data = compose(
+        text, source, ChecklistError, "a checklist is a YAML mapping with id, title, version, sections"
+    )
+    checklist = validate(
+        Checklist, node, data, source, ChecklistError, extra=_duplicate_ids(node, source), tags=CHECK_KINDS
+    )
     return LoadedChecklist(checklist=checklist, source=source, text=text)
 
 

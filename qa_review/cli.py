@@ -98,9 +98,18 @@ def cli(ctx, db_path):
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--manifest", type=click.Path(path_type=Path), help="CSV: file, call_id, operator, started_at [, direction, phone, queue, tags].")
-@click.option("--score/--no-score", "then_score", default=True, show_default=True,
-              help="Score the written conversations just added (recordings are scored after transcription).")
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    help="CSV: file, call_id, operator, started_at [, direction, phone, queue, tags].",
+)
+@click.option(
+    "--score/--no-score",
+    "then_score",
+    default=True,
+    show_default=True,
+    help="Score the written conversations just added (recordings are scored after transcription).",
+)
 @click.pass_obj
 def ingest(obj: _Ctx, path: Path, manifest: Path | None, then_score: bool):
     """Add recordings and written conversations from a file or folder.
@@ -129,13 +138,32 @@ def ingest(obj: _Ctx, path: Path, manifest: Path | None, then_score: bool):
 
 
 @cli.command()
-@click.option("--model", default=None, help="Registry name (base), faster-whisper name, or model folder (env QA_REVIEW_MODEL).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Calls transcribed at once; the CPU cores are shared between them.")
-@click.option("--language", default=None, help="Language code, or 'auto' to detect (env QA_REVIEW_LANGUAGE; default ru).")
-@click.option("--channels", default=None, help="Stereo roles, left first: 'operator,client' (default) or 'client,operator' (env QA_REVIEW_CHANNELS).")
+@click.option(
+    "--model", default=None, help="Registry name (base), faster-whisper name, or model folder (env QA_REVIEW_MODEL)."
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Calls transcribed at once; the CPU cores are shared between them.",
+)
+@click.option(
+    "--language", default=None, help="Language code, or 'auto' to detect (env QA_REVIEW_LANGUAGE; default ru)."
+)
+@click.option(
+    "--channels",
+    default=None,
+    help="Stereo roles, left first: 'operator,client' (default) or 'client,operator' (env QA_REVIEW_CHANNELS).",
+)
 @click.option("--call", "call_ids", multiple=True, help="Only this call (repeatable).")
-@click.option("--score/--no-score", "then_score", default=True, show_default=True,
-              help="Score the calls just transcribed against the checklists that apply.")
+@click.option(
+    "--score/--no-score",
+    "then_score",
+    default=True,
+    show_default=True,
+    help="Score the calls just transcribed against the checklists that apply.",
+)
 @click.pass_obj
 def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_score):
     """Transcribe every call that has no transcript yet.
@@ -172,7 +200,12 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
             tqdm.write(f"FAILED {error}", file=sys.stderr)
 
     report = services.transcribe_pending(
-        obj.db, s, make, call_ids=list(call_ids) or None, progress=progress, workers=workers,
+        obj.db,
+        s,
+        make,
+        call_ids=list(call_ids) or None,
+        progress=progress,
+        workers=workers,
         profile=setup.profile,
     )
     if bar:
@@ -199,7 +232,9 @@ def calls_cmd(obj: _Ctx, status):
     rows = services.list_calls(obj.db, status=status)
     for c in rows:
         dur = f"{c['duration_s']:6.1f}s" if c["duration_s"] else "      -"
-        line = f"{c['call_id']:<28} {c['started_at'][:16]:<16} {c['channel']:<9} {c['operator']:<16} {dur} {c['status']}"
+        line = (
+            f"{c['call_id']:<28} {c['started_at'][:16]:<16} {c['channel']:<9} {c['operator']:<16} {dur} {c['status']}"
+        )
         if c["error"]:
             line += f"  ({c['error']})"
         click.echo(line)
@@ -227,15 +262,28 @@ def models_list(obj: _Ctx):
     for m in asr_models.list_models(obj.settings.models_dir):
         state = f"installed in {m['path']}" if m["installed"] else "not installed"
         click.echo(f"{m['name']:<8} {state} - {m['description']}")
-    click.echo("also accepted: faster-whisper names (" + ", ".join(asr_models.faster_whisper_names()) + ") and model folder paths")
+    click.echo(
+        "also accepted: faster-whisper names ("
+        + ", ".join(asr_models.faster_whisper_names())
+        + ") and model folder paths"
+    )
 
 
 @models.command("install")
 @click.argument("name")
-@click.option("--from", "source", default=None, type=click.Path(path_type=Path),
-              help="A model folder of your own: CTranslate2 Whisper, or ONNX (with --type).")
-@click.option("--type", "model_type", default=None,
-              help="For an ONNX folder: onnx-asr's model type (gigaam-v3-ctc, t-one-ctc, nemo-conformer-ctc...).")
+@click.option(
+    "--from",
+    "source",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="A model folder of your own: CTranslate2 Whisper, or ONNX (with --type).",
+)
+@click.option(
+    "--type",
+    "model_type",
+    default=None,
+    help="For an ONNX folder: onnx-asr's model type (gigaam-v3-ctc, t-one-ctc, nemo-conformer-ctc...).",
+)
 @click.option("--force", is_flag=True, help="Reinstall even if present.")
 @click.pass_obj
 def models_install(obj: _Ctx, name, source, model_type, force):
@@ -253,8 +301,9 @@ def models_install(obj: _Ctx, name, source, model_type, force):
     if source is None:
         asr_models.install(name, obj.settings.models_dir, force=force, say=say)
         return
-    asr_models.install_from(name, source, obj.settings.models_dir, check=check_loads, model_type=model_type,
-                            force=force, say=say)
+    asr_models.install_from(
+        name, source, obj.settings.models_dir, check=check_loads, model_type=model_type, force=force, say=say
+    )
 
 
 @cli.group()
@@ -298,9 +347,16 @@ def asr_evaluate(obj: _Ctx, since):
 
 @asr.command("tune")
 @click.option("--since", default=None, help="Only calls from this date on (YYYY-MM-DD).")
-@click.option("--max-calls", default=50, show_default=True, type=click.IntRange(1, 10000),
-              help="The most recent corrected calls to try each profile on.")
-@click.option("--apply", "apply_", is_flag=True, help="Make the best profile the active one (the old one is kept as .bak).")
+@click.option(
+    "--max-calls",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="The most recent corrected calls to try each profile on.",
+)
+@click.option(
+    "--apply", "apply_", is_flag=True, help="Make the best profile the active one (the old one is kept as .bak)."
+)
 @click.pass_obj
 def asr_tune(obj: _Ctx, since, max_calls, apply_):
     """Try a small grid of ASR profiles on corrected calls; keep the best.
@@ -316,8 +372,9 @@ def asr_tune(obj: _Ctx, since, max_calls, apply_):
     setup = services.asr_setup(obj.settings)
     tr = make_transcriber(setup.model_path, setup.options, model_name=setup.model)
     with _ticker("asr tune", "call") as tick:
-        report = services.asr_tune(obj.db, obj.settings, tr, since=since, max_calls=max_calls,
-                                   apply=apply_, progress=tick)
+        report = services.asr_tune(
+            obj.db, obj.settings, tr, since=since, max_calls=max_calls, apply=apply_, progress=tick
+        )
     click.echo(f"{report.calls} corrected call(s), {report.words} reference words")
     click.echo(f"{'profile':<20} {'WER':>7}  by speaker")
     for r in sorted(report.results, key=lambda r: r.wer):
@@ -364,10 +421,19 @@ def checklist_validate(files):
 
 
 @cli.command()
-@click.option("--checklist", "checklist_spec", default=None, help="Checklist id (in the checklists folder, env QA_REVIEW_CHECKLISTS) or a YAML file. Default: every checklist that applies to each call.")
+@click.option(
+    "--checklist",
+    "checklist_spec",
+    default=None,
+    help="Checklist id (in the checklists folder, env QA_REVIEW_CHECKLISTS) or a YAML file. Default: every checklist that applies to each call.",
+)
 @click.option("--call", "call_ids", multiple=True, help="Only this call (repeatable).")
 @click.option("--all", "all_calls", is_flag=True, help="Every transcribed call (the default when no --call is given).")
-@click.option("--rescore", is_flag=True, help="Score again calls already scored with the same checklist version (automatic scorecards only).")
+@click.option(
+    "--rescore",
+    is_flag=True,
+    help="Score again calls already scored with the same checklist version (automatic scorecards only).",
+)
 @click.pass_obj
 def score(obj: _Ctx, checklist_spec, call_ids, all_calls, rescore):
     """Score transcribed calls against checklists, with evidence for every verdict.
@@ -384,8 +450,12 @@ def score(obj: _Ctx, checklist_spec, call_ids, all_calls, rescore):
         raise click.UsageError("give --call or --all, not both")
     with _ticker("score", "call") as tick:
         report = services.score_calls(
-            obj.db, obj.settings, checklist=checklist_spec, call_ids=list(call_ids) or None,
-            rescore=rescore, progress=tick,
+            obj.db,
+            obj.settings,
+            checklist=checklist_spec,
+            call_ids=list(call_ids) or None,
+            rescore=rescore,
+            progress=tick,
         )
     for cid, checklist_id, value in report.scored:
         click.echo(f"{cid:<28} {checklist_id:<24} {'-' if value is None else f'{value:5.1f}'}")
@@ -407,33 +477,69 @@ def show(obj: _Ctx, call_id, as_json):
     cards = services.scorecards(obj.db, call_id)
     call, t = detail["call"], detail["transcript"]
     if as_json:
-        click.echo(json.dumps({
-            "call": call,
-            "segments": [s.to_dict() for s in t.segments] if t else None,
-            "coverage": {c.speaker: {"speech_s": c.speech_s, "covered_s": c.covered_s, "restored_s": c.restored_s}
-                         for c in t.coverage} if t else None,
-            "unheard": [[u.speaker, u.start, u.end] for u in t.unheard] if t else None,
-            "flags": (detail["asr"] or {}).get("flags", []),
-            "scorecards": [
-                {**{k: row[k] for k in ("checklist_id", "checklist_version", "status", "revision")},
-                 "score": sc.score, "provisional": sc.provisional, "critical_failed": sc.critical_failed,
-                 "passed": sc.passed,
-                 "items": [{**{k: getattr(i, k) for k in ("section_id", "item_id", "title", "kind", "weight", "critical", "verdict")},
-                            "evidence": [e.to_dict() for e in i.evidence]} for i in sc.items]}
-                for row, sc in cards
-            ],
-        }, ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(
+                {
+                    "call": call,
+                    "segments": [s.to_dict() for s in t.segments] if t else None,
+                    "coverage": {
+                        c.speaker: {"speech_s": c.speech_s, "covered_s": c.covered_s, "restored_s": c.restored_s}
+                        for c in t.coverage
+                    }
+                    if t
+                    else None,
+                    "unheard": [[u.speaker, u.start, u.end] for u in t.unheard] if t else None,
+                    "flags": (detail["asr"] or {}).get("flags", []),
+                    "scorecards": [
+                        {
+                            **{k: row[k] for k in ("checklist_id", "checklist_version", "status", "revision")},
+                            "score": sc.score,
+                            "provisional": sc.provisional,
+                            "critical_failed": sc.critical_failed,
+                            "passed": sc.passed,
+                            "items": [
+                                {
+                                    **{
+                                        k: getattr(i, k)
+                                        for k in (
+                                            "section_id",
+                                            "item_id",
+                                            "title",
+                                            "kind",
+                                            "weight",
+                                            "critical",
+                                            "verdict",
+                                        )
+                                    },
+                                    "evidence": [e.to_dict() for e in i.evidence],
+                                }
+                                for i in sc.items
+                            ],
+                        }
+                        for row, sc in cards
+                    ],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return
-    click.echo(f"{call['call_id']}  {call['operator']}  {call['started_at']}  {call['channel']}"
-               f"  {call['direction'] or ''}  {call['status']}")
+    click.echo(
+        f"{call['call_id']}  {call['operator']}  {call['started_at']}  {call['channel']}"
+        f"  {call['direction'] or ''}  {call['status']}"
+    )
     if t:
         for s in t.segments:
             click.echo(f"  {s.start:7.1f}  {s.speaker:<8} {s.text}")
         if t.coverage:
-            click.echo("  speech recognized: " + ", ".join(
-                f"{c.speaker} {c.coverage:.0%} of {c.speech_s:.0f} s" + (f" ({c.restored_s:.1f} s by the guard)"
-                                                                        if c.restored_s else "")
-                for c in t.coverage))
+            click.echo(
+                "  speech recognized: "
+                + ", ".join(
+                    f"{c.speaker} {c.coverage:.0%} of {c.speech_s:.0f} s"
+                    + (f" ({c.restored_s:.1f} s by the guard)" if c.restored_s else "")
+                    for c in t.coverage
+                )
+            )
         for u in t.unheard:
             click.echo(f"  UNHEARD  {u.speaker} {u.start:.1f}-{u.end:.1f} s: speech with no recognized word")
         for f in (detail["asr"] or {}).get("flags", []):
@@ -467,10 +573,19 @@ def users():
 @click.option("--team", default=None, help="Team name; a supervisor without a team oversees all teams.")
 @click.option("--operator-id", default=None, help="For operators: their id in call metadata.")
 @click.option("--display-name", default="", help="Name shown in the app.")
-@click.option("--spoken-name", default=None,
-              help="For operators: the name they give on the phone (Анна); checklists' {operator_name}.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="QA_REVIEW_PASSWORD",
-              help="Asked for when not given (env QA_REVIEW_PASSWORD).")
+@click.option(
+    "--spoken-name",
+    default=None,
+    help="For operators: the name they give on the phone (Анна); checklists' {operator_name}.",
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="QA_REVIEW_PASSWORD",
+    help="Asked for when not given (env QA_REVIEW_PASSWORD).",
+)
 @click.option("--exist-ok", is_flag=True, help="Do nothing if the user exists (for scripts).")
 @click.pass_obj
 def users_add(obj: _Ctx, username, role, team, operator_id, display_name, spoken_name, password, exist_ok):
@@ -483,8 +598,17 @@ def users_add(obj: _Ctx, username, role, team, operator_id, display_name, spoken
         click.echo(f"user {username} exists")
         return
     actor = None if accounts.count(obj.db) == 0 else SYSTEM
-    u = accounts.add_user(obj.db, actor, username, password, role, display_name=display_name,
-                          team=team, operator_id=operator_id, spoken_name=spoken_name)
+    u = accounts.add_user(
+        obj.db,
+        actor,
+        username,
+        password,
+        role,
+        display_name=display_name,
+        team=team,
+        operator_id=operator_id,
+        spoken_name=spoken_name,
+    )
     click.echo(f"added {u.username} ({u.role}{', team ' + u.team if u.team else ''})")
 
 
@@ -497,8 +621,10 @@ def users_list(obj: _Ctx):
     qa-review users list
     """
     for u in accounts.list_users(obj.db, SYSTEM):
-        click.echo(f"{u.username:<20} {u.role:<11} {u.team or '-':<12} {u.operator_id or '-':<20} "
-                   f"{u.spoken_name or '-':<12} {u.display_name}")
+        click.echo(
+            f"{u.username:<20} {u.role:<11} {u.team or '-':<12} {u.operator_id or '-':<20} "
+            f"{u.spoken_name or '-':<12} {u.display_name}"
+        )
 
 
 @users.command("edit")
@@ -535,8 +661,13 @@ def users_passwd(obj: _Ctx, username, password):
 @click.option("--month", required=True, help="YYYY-MM, in the clinic's time zone.")
 @click.option("--per-operator", default=5, show_default=True, type=click.IntRange(0, 1000))
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same sample.")
-@click.option("--top-up", "top_up", default=0, type=click.IntRange(0, 100),
-              help="Instead: this many more calls for each operator whose bonus band is not certain yet.")
+@click.option(
+    "--top-up",
+    "top_up",
+    default=0,
+    type=click.IntRange(0, 100),
+    help="Instead: this many more calls for each operator whose bonus band is not certain yet.",
+)
 @click.pass_obj
 def sample(obj: _Ctx, month, per_operator, seed, top_up):
     """Fill the month's review queues: targeted calls plus random ones per operator.
@@ -560,7 +691,13 @@ def sample(obj: _Ctx, month, per_operator, seed, top_up):
 @cli.command()
 @click.option("--month", required=True, help="YYYY-MM, in the clinic's time zone.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
-@click.option("--rules", "rules_path", type=click.Path(path_type=Path), default=None, help="Bonus rules YAML (default rules/monthly-bonus.yaml).")
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Bonus rules YAML (default rules/monthly-bonus.yaml).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file (required for xlsx).")
 @click.pass_obj
 def kpi(obj: _Ctx, month, fmt, rules_path, output):
@@ -575,8 +712,11 @@ def kpi(obj: _Ctx, month, fmt, rules_path, output):
     data = kpi_service.export(rep, fmt)
     if output:
         output.write_bytes(data)
-        click.echo(f"wrote {output} ({len(rep.operators)} operators, rules {rep.rules_id} v{rep.rules_version}"
-                   f"{'; figures may change: disputes still open' if rep.may_change else ''})", err=True)
+        click.echo(
+            f"wrote {output} ({len(rep.operators)} operators, rules {rep.rules_id} v{rep.rules_version}"
+            f"{'; figures may change: disputes still open' if rep.may_change else ''})",
+            err=True,
+        )
     else:
         click.echo(data.decode("utf-8-sig"), nl=False)
 
@@ -591,8 +731,7 @@ def kpi_import(obj: _Ctx, file):
     qa-review kpi-import mis-2026-11.csv    # columns: operator, period, booked_share, aht_s, ...
     """
     rep = kpi_service.import_inputs(obj.db, SYSTEM, file.read_text(encoding="utf-8"), str(file))
-    _conclude("kpi-import", f"{rep.rows} row(s) imported, {len(rep.errors)} rejected",
-              [("", e) for e in rep.errors])
+    _conclude("kpi-import", f"{rep.rows} row(s) imported, {len(rep.errors)} rejected", [("", e) for e in rep.errors])
 
 
 @cli.group()
@@ -646,8 +785,20 @@ def search_cmd(obj: _Ctx, query, operator, team, channel, tag, date_from, date_t
     """
     if verdict and not item_id:
         raise click.UsageError("--verdict needs --item")
-    hits = search.search(obj.db, SYSTEM, query, operator=operator, team=team, channel=channel, tag=tag,
-                         date_from=date_from, date_to=date_to, item_id=item_id, verdict=verdict, speaker=speaker)
+    hits = search.search(
+        obj.db,
+        SYSTEM,
+        query,
+        operator=operator,
+        team=team,
+        channel=channel,
+        tag=tag,
+        date_from=date_from,
+        date_to=date_to,
+        item_id=item_id,
+        verdict=verdict,
+        speaker=speaker,
+    )
     for h in hits:
         click.echo(f"{h.call_id:<24} {h.start:7.1f}s {h.speaker:<8} {h.operator:<16} {h.highlighted}")
     click.echo(f"{len(hits)} line(s)")
@@ -729,8 +880,9 @@ def export_audit(obj: _Ctx, fmt, output):
     import io
 
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["id", "at", "username", "action", "call_id", "scorecard_id",
-                                        "target", "old", "new", "reason"])
+    w = csv.DictWriter(
+        buf, fieldnames=["id", "at", "username", "action", "call_id", "scorecard_id", "target", "old", "new", "reason"]
+    )
     w.writeheader()
     w.writerows(rows)
     _write(buf.getvalue(), output)
@@ -739,7 +891,9 @@ def export_audit(obj: _Ctx, fmt, output):
 @export.command("transcripts")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--call", "call_id", default=None, help="Only this call.")
-@click.option("--redact", is_flag=True, help="Mask phones, e-mails, passport, SNILS, policy and card numbers, birth dates.")
+@click.option(
+    "--redact", is_flag=True, help="Mask phones, e-mails, passport, SNILS, policy and card numbers, birth dates."
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_obj
 def export_transcripts(obj: _Ctx, fmt, call_id, redact, output):
@@ -771,10 +925,21 @@ def serve(obj: _Ctx, port, host):
     """
     env = {**os.environ, "QA_REVIEW_DB": str(Path(obj.settings.db_path).resolve())}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-        "--server.port", str(port), "--server.address", host,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     click.echo(f"qa-review app: http://{host}:{port}", err=True)
     sys.stderr.flush()

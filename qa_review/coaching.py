@@ -43,8 +43,9 @@ def progress(verdicts: list[str], target: float, due: date, today: date) -> Prog
     return Progress(len(decided), passed, state)
 
 
-def set_goal(db: Database, user: User, operator_id: str, items: list[str], target: float, due: date,
-             note: str = "") -> int:
+def set_goal(
+    db: Database, user: User, operator_id: str, items: list[str], target: float, due: date, note: str = ""
+) -> int:
     team = accounts.operator_team(db, operator_id)
     if not can_review(user, team):
         raise PermissionDenied(f"{user.username} ({user.role}) may not set goals for {operator_id}")
@@ -54,10 +55,21 @@ def set_goal(db: Database, user: User, operator_id: str, items: list[str], targe
         raise QAReviewError(f"target pass rate {target}: give a share between 0 and 1 (e.g. 0.9)")
     if due <= date.today():
         raise QAReviewError(f"due date {due.isoformat()} is not in the future")
-    return db["goals"].insert({
-        "operator_id": operator_id, "items": json.dumps(items), "target": target, "due": due.isoformat(),
-        "note": note, "set_by": user.username, "created_at": store.now_iso(),
-    }).last_pk
+    return (
+        db["goals"]
+        .insert(
+            {
+                "operator_id": operator_id,
+                "items": json.dumps(items),
+                "target": target,
+                "due": due.isoformat(),
+                "note": note,
+                "set_by": user.username,
+                "created_at": store.now_iso(),
+            }
+        )
+        .last_pk
+    )
 
 
 def goals(db: Database, user: User, today: date | None = None) -> list[dict]:
@@ -72,12 +84,16 @@ def goals(db: Database, user: User, today: date | None = None) -> list[dict]:
             continue
         items = json.loads(g["items"])
         marks = ", ".join("?" * len(items))
-        verdicts = [r[0] for r in db.execute(
-            f"""select i.verdict from scorecard_items i join scorecards s on s.id = i.scorecard_id
+        verdicts = [
+            r[0]
+            for r in db.execute(
+                f"""select i.verdict from scorecard_items i join scorecards s on s.id = i.scorecard_id
                 join calls c on c.call_id = s.call_id
                 where c.operator = ? and s.status in ('final', 'disputed', 'resolved')
                 and s.finalized_at >= ? and i.item_id in ({marks})""",
-            [g["operator_id"], g["created_at"], *items]).fetchall()]
+                [g["operator_id"], g["created_at"], *items],
+            ).fetchall()
+        ]
         p = progress(verdicts, g["target"], date.fromisoformat(g["due"]), today)
         out.append({**g, "items": items, "decided": p.decided, "passed": p.passed, "rate": p.rate, "state": p.state})
     return out

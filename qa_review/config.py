@@ -46,8 +46,7 @@ class Settings:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as e:
             raise ConfigError(
-                f"QA_REVIEW_TZ={self.timezone!r} is not a known time zone; "
-                "use an IANA name such as Europe/Moscow"
+                f"QA_REVIEW_TZ={self.timezone!r} is not a known time zone; use an IANA name such as Europe/Moscow"
             ) from e
 
     def with_(self, **changes) -> "Settings":
@@ -58,8 +57,7 @@ def parse_channel_roles(value: str) -> tuple[str, str]:
     parts = tuple(p.strip().lower() for p in value.split(","))
     if sorted(parts) != sorted((OPERATOR, CLIENT)):
         raise ConfigError(
-            f"channel roles {value!r}: expected 'operator,client' or "
-            "'client,operator' (left channel first)"
+            f"channel roles {value!r}: expected 'operator,client' or 'client,operator' (left channel first)"
         )
     return parts  # type: ignore[return-value]
 

@@ -71,9 +71,7 @@ def parse_conversation(text: str, where: str, tz: ZoneInfo) -> tuple[CallMeta, T
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConversationError(
-            f"{where}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
-        ) from e
+        raise ConversationError(f"{where}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})") from e
     try:
         conv = Conversation.model_validate(data)
         fields = CallFields.model_validate(
@@ -109,4 +107,3 @@ def parse_conversation(text: str, where: str, tz: ZoneInfo) -> tuple[CallMeta, T
         source="written",
     )
     return meta, transcript
-

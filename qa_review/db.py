@@ -238,8 +238,16 @@ def m004_kpi_and_sampling(db: Database) -> None:
         pk=("operator", "period", "metric"),
     )
     db["kpi_reports"].create(
-        {"id": int, "month": str, "rules_id": str, "rules_version": int, "rules_sha256": str,
-         "created_by": str, "created_at": str, "report": str},
+        {
+            "id": int,
+            "month": str,
+            "rules_id": str,
+            "rules_version": int,
+            "rules_sha256": str,
+            "created_by": str,
+            "created_at": str,
+            "report": str,
+        },
         pk="id",
     )
     db["calls"].create_index(["started_at"])
@@ -265,8 +273,16 @@ def m006_transcript_search(db: Database) -> None:
 @migrations()
 def m007_coaching_and_calibration(db: Database) -> None:
     db["goals"].create(
-        {"id": int, "operator_id": str, "items": str, "target": float, "due": str, "note": str,
-         "set_by": str, "created_at": str},
+        {
+            "id": int,
+            "operator_id": str,
+            "items": str,
+            "target": float,
+            "due": str,
+            "note": str,
+            "set_by": str,
+            "created_at": str,
+        },
         pk="id",
     )
     db["goals"].create_index(["operator_id"])
@@ -289,16 +305,30 @@ def m007_coaching_and_calibration(db: Database) -> None:
 @migrations()
 def m008_training_library(db: Database) -> None:
     db["collections"].create(
-        {"id": int, "name": str, "description": str, "created_by": str, "created_at": str}, pk="id")
+        {"id": int, "name": str, "description": str, "created_by": str, "created_at": str}, pk="id"
+    )
     db["collections"].create_index(["name"], unique=True)
     db["clips"].create(
-        {"id": int, "collection_id": int, "call_id": str, "start": float, "end": float, "items": str,
-         "example": str, "note": str, "created_by": str, "created_at": str},
-        pk="id", foreign_keys=[("collection_id", "collections", "id"), ("call_id", "calls", "call_id")])
+        {
+            "id": int,
+            "collection_id": int,
+            "call_id": str,
+            "start": float,
+            "end": float,
+            "items": str,
+            "example": str,
+            "note": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("collection_id", "collections", "id"), ("call_id", "calls", "call_id")],
+    )
     db["clips"].create_index(["collection_id"])
     db["collection_shares"].create(
         {"collection_id": int, "audience": str},  # all | team:NAME | user:NAME
-        pk=("collection_id", "audience"))
+        pk=("collection_id", "audience"),
+    )
 
 
 @migrations()

@@ -7,8 +7,7 @@ from . import asr_models
 from .transcribe import AsrOptions, FasterWhisperTranscriber, Transcriber
 
 
-def make_transcriber(model_path: str, options: AsrOptions, *, workers: int = 1,
-                     model_name: str = "") -> Transcriber:
+def make_transcriber(model_path: str, options: AsrOptions, *, workers: int = 1, model_name: str = "") -> Transcriber:
     engine, model_type = asr_models.engine_of(model_path)
     if engine == asr_models.ONNX_ASR:
         from .onnx_engine import OnnxAsrTranscriber

@@ -38,10 +38,7 @@ class IngestReport:
         return not self.errors
 
     def summary(self) -> str:
-        return (
-            f"{len(self.added)} added, {len(self.duplicates)} already ingested, "
-            f"{len(self.errors)} failed"
-        )
+        return f"{len(self.added)} added, {len(self.duplicates)} already ingested, {len(self.errors)} failed"
 
 
 @dataclass(frozen=True)
@@ -135,11 +132,13 @@ def _items_from_folder(root: Path, fail) -> Iterator[_Item]:
                 continue  # a sidecar: read with its recording
             yield _Item(path=p, where=str(p))
         elif suffix == ".csv":
-            fail(str(p), f"{p}: a CSV in the folder is not read on its own; "
-                         f"pass it as --manifest {p}")
+            fail(str(p), f"{p}: a CSV in the folder is not read on its own; pass it as --manifest {p}")
         else:
-            fail(str(p), f"{p}: unsupported format {suffix or '(no extension)'}; expected "
-                         f"audio ({', '.join(sorted(AUDIO_SUFFIXES))}) or conversation .json")
+            fail(
+                str(p),
+                f"{p}: unsupported format {suffix or '(no extension)'}; expected "
+                f"audio ({', '.join(sorted(AUDIO_SUFFIXES))}) or conversation .json",
+            )
 
 
 def _ingest_one(db: Database, item: _Item, settings: Settings, report: IngestReport) -> None:
@@ -196,7 +195,7 @@ def _ingest_conversation(db: Database, item: _Item, settings: Settings, report: 
         data = None  # parse_conversation reports it with line and column
     if data is not None and not looks_like_conversation(data):
         raise IngestError(
-            f"{p}: a JSON file without \"messages\" and without a recording of the same "
+            f'{p}: a JSON file without "messages" and without a recording of the same '
             "name; expected a conversation or a sidecar next to its audio file"
         )
     meta, transcript = parse_conversation(text, str(p), settings.tz)

@@ -17,13 +17,31 @@ from .scoring import ItemResult, total
 
 PUBLISHED = ("final", "disputed", "resolved")
 OPERATOR_COLUMNS = (
-    "operator", "team", "calls_reviewed", "mean_final_score", "score_ci_low", "score_ci_high",
-    "band_certain", "critical_fails", "disputes_raised", "disputes_upheld", "open_disputes",
-    "top_failed_items", "coefficient", "may_change", "note",
+    "operator",
+    "team",
+    "calls_reviewed",
+    "mean_final_score",
+    "score_ci_low",
+    "score_ci_high",
+    "band_certain",
+    "critical_fails",
+    "disputes_raised",
+    "disputes_upheld",
+    "open_disputes",
+    "top_failed_items",
+    "coefficient",
+    "may_change",
+    "note",
 )
 TEAM_COLUMNS = (
-    "team", "operators", "calls_reviewed", "mean_final_score", "critical_fails", "disputes_raised",
-    "disputes_upheld", "open_disputes",
+    "team",
+    "operators",
+    "calls_reviewed",
+    "mean_final_score",
+    "critical_fails",
+    "disputes_raised",
+    "disputes_upheld",
+    "open_disputes",
 )
 
 
@@ -42,7 +60,9 @@ class Frames:
     scorecards: pd.DataFrame
     items: pd.DataFrame
     disputes: pd.DataFrame
-    inputs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["operator", "period", "metric", "value"]))
+    inputs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["operator", "period", "metric", "value"])
+    )
     teams: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -61,8 +81,12 @@ class Report:
         return [render_notes(self.note_codes.get(op, []), lang) for op in self.operators["operator"]]
 
     def meta(self) -> dict:
-        return {"month": self.month, "rules": self.rules_id, "rules_version": self.rules_version,
-                "may_change": self.may_change}
+        return {
+            "month": self.month,
+            "rules": self.rules_id,
+            "rules_version": self.rules_version,
+            "may_change": self.may_change,
+        }
 
 
 def render_notes(notes: list, lang: str) -> str:
@@ -87,38 +111,46 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
     by_sc_op = sc.set_index("scorecard_id")["operator"]
     fails = items[items["verdict"] == "fail"].assign(operator=lambda d: d["scorecard_id"].map(by_sc_op))
     top = (
-        fails.groupby(["operator", "title"]).size().rename("n").reset_index()
+        fails.groupby(["operator", "title"])
+        .size()
+        .rename("n")
+        .reset_index()
         .sort_values(["operator", "n", "title"], ascending=[True, False, True])
-        .groupby("operator").head(3)
+        .groupby("operator")
+        .head(3)
         .assign(label=lambda d: d["title"] + " (" + d["n"].astype(str) + ")")
-        .groupby("operator")["label"].agg("; ".join)
+        .groupby("operator")["label"]
+        .agg("; ".join)
     )
     d = disputes.assign(operator=lambda x: x["scorecard_id"].map(by_sc_op))
     raised = d.groupby("operator").size()
     upheld = d[d["status"] == "upheld"].groupby("operator").size()
     open_ = d[d["status"] == "open"].groupby("operator").size()
     g = sc.groupby("operator")
-    ops = pd.DataFrame({
-        "calls_reviewed": g.size(),
-        "mean_final_score": g["score"].mean().round(1),
-        "critical_fails": g["critical_failed"].sum().astype(int),
-    })
+    ops = pd.DataFrame(
+        {
+            "calls_reviewed": g.size(),
+            "mean_final_score": g["score"].mean().round(1),
+            "critical_fails": g["critical_failed"].sum().astype(int),
+        }
+    )
     ops["disputes_raised"] = raised.reindex(ops.index).fillna(0).astype(int)
     ops["disputes_upheld"] = upheld.reindex(ops.index).fillna(0).astype(int)
     ops["open_disputes"] = open_.reindex(ops.index).fillna(0).astype(int)
     ops["top_failed_items"] = top.reindex(ops.index).fillna("")
     ops = ops.reset_index()
     ops["team"] = ops["operator"].map(frames.teams).fillna("")
-    per_input = {
-        op: dict(zip(grp["metric"], grp["value"])) for op, grp in inputs.groupby("operator")
-    } if len(inputs) else {}
+    per_input = (
+        {op: dict(zip(grp["metric"], grp["value"])) for op, grp in inputs.groupby("operator")} if len(inputs) else {}
+    )
     scores_of = sc.dropna(subset=["score"]).groupby("operator")["score"].apply(list)
     coefs, notes, lows, highs, certain = [], [], [], [], []
     r = rules.rules
     for row in ops.itertuples():
         score = None if pd.isna(row.mean_final_score) else float(row.mean_final_score)
-        value, parts = coefficient(r, score, int(row.critical_fails), int(row.calls_reviewed),
-                                   per_input.get(row.operator))
+        value, parts = coefficient(
+            r, score, int(row.critical_fails), int(row.calls_reviewed), per_input.get(row.operator)
+        )
         iv = interval(scores_of.get(row.operator, []))
         sure = band_certain(r.quality.bands, iv)
         lows.append(iv.low if iv else None)
@@ -148,18 +180,19 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
     ops = ops.reindex(columns=OPERATOR_COLUMNS).sort_values(["team", "operator"]).reset_index(drop=True)
 
     tg = sc.assign(team=sc["operator"].map(frames.teams).fillna("")).groupby("team")
-    teams = pd.DataFrame({
-        "operators": tg["operator"].nunique(),
-        "calls_reviewed": tg.size(),
-        "mean_final_score": tg["score"].mean().round(1),
-        "critical_fails": tg["critical_failed"].sum().astype(int),
-    }).reset_index()
+    teams = pd.DataFrame(
+        {
+            "operators": tg["operator"].nunique(),
+            "calls_reviewed": tg.size(),
+            "mean_final_score": tg["score"].mean().round(1),
+            "critical_fails": tg["critical_failed"].sum().astype(int),
+        }
+    ).reset_index()
     for col in ("disputes_raised", "disputes_upheld", "open_disputes"):
         teams[col] = teams["team"].map(ops.groupby("team")[col].sum()).fillna(0).astype(int)
     teams = teams.reindex(columns=TEAM_COLUMNS)
     r = rules.rules
-    return Report(month, r.id, r.version, ops, teams, bool(ops["may_change"].any()) if len(ops) else False,
-                  note_codes)
+    return Report(month, r.id, r.version, ops, teams, bool(ops["may_change"].any()) if len(ops) else False, note_codes)
 
 
 def dispute_effects(frames: Frames, operator: str) -> pd.DataFrame:
@@ -170,14 +203,29 @@ def dispute_effects(frames: Frames, operator: str) -> pd.DataFrame:
         its = frames.items[frames.items["scorecard_id"] == d.scorecard_id]
         now = [ItemResult("", r.item_id, r.title, "", r.weight, bool(r.critical), r.verdict) for r in its.itertuples()]
         before = [
-            ItemResult("", i.item_id, i.title, "", i.weight, i.critical,
-                       d.verdict_before if i.item_id == d.item_id else i.verdict) for i in now
+            ItemResult(
+                "",
+                i.item_id,
+                i.title,
+                "",
+                i.weight,
+                i.critical,
+                d.verdict_before if i.item_id == d.item_id else i.verdict,
+            )
+            for i in now
         ]
         s_now, s_before = total(now)[0], total(before)[0]
         call = sc.loc[sc["scorecard_id"] == d.scorecard_id, "call_id"].iloc[0]
-        rows.append({"call_id": call, "item_id": d.item_id, "status": d.status,
-                     "score_before": s_before, "score_after": s_now,
-                     "change": None if s_now is None or s_before is None else round(s_now - s_before, 1)})
+        rows.append(
+            {
+                "call_id": call,
+                "item_id": d.item_id,
+                "status": d.status,
+                "score_before": s_before,
+                "score_after": s_now,
+                "change": None if s_now is None or s_before is None else round(s_now - s_before, 1),
+            }
+        )
     return pd.DataFrame(rows, columns=["call_id", "item_id", "status", "score_before", "score_after", "change"])
 
 

@@ -35,12 +35,24 @@ def create_collection(db: Database, user: User, name: str, description: str = ""
         raise QAReviewError("a collection needs a name")
     if list(db["collections"].rows_where("name = ?", [name], limit=1)):
         raise QAReviewError(f"a collection named {name!r} exists already")
-    return db["collections"].insert({"name": name, "description": description, "created_by": user.username,
-                                     "created_at": store.now_iso()}).last_pk
+    return (
+        db["collections"]
+        .insert({"name": name, "description": description, "created_by": user.username, "created_at": store.now_iso()})
+        .last_pk
+    )
 
 
-def add_clip(db: Database, user: User, collection_id: int, call_id: str, start: float, end: float,
-             items: list[str], example: str, note: str = "") -> int:
+def add_clip(
+    db: Database,
+    user: User,
+    collection_id: int,
+    call_id: str,
+    start: float,
+    end: float,
+    items: list[str],
+    example: str,
+    note: str = "",
+) -> int:
     _curator(user)
     _collection(db, collection_id)
     call = store.get_call(db, call_id)
@@ -52,9 +64,23 @@ def add_clip(db: Database, user: User, collection_id: int, call_id: str, start: 
     length = call["duration_s"] or (t.duration_s if t else 0)
     if not 0 <= start < end or (length and end > length + 0.5):
         raise QAReviewError(f"clip {start:.1f}-{end:.1f} s does not fit call {call_id} ({length:.1f} s)")
-    return db["clips"].insert({"collection_id": collection_id, "call_id": call_id, "start": start, "end": end,
-                               "items": json.dumps(items), "example": example, "note": note,
-                               "created_by": user.username, "created_at": store.now_iso()}).last_pk
+    return (
+        db["clips"]
+        .insert(
+            {
+                "collection_id": collection_id,
+                "call_id": call_id,
+                "start": start,
+                "end": end,
+                "items": json.dumps(items),
+                "example": example,
+                "note": note,
+                "created_by": user.username,
+                "created_at": store.now_iso(),
+            }
+        )
+        .last_pk
+    )
 
 
 def share(db: Database, user: User, collection_id: int, audience: str) -> None:
@@ -62,8 +88,9 @@ def share(db: Database, user: User, collection_id: int, audience: str) -> None:
     _collection(db, collection_id)
     if not re.match(r"^(all|team:.+|user:.+)$", audience):
         raise QAReviewError(f"audience {audience!r}: all, team:NAME or user:NAME")
-    db["collection_shares"].upsert({"collection_id": collection_id, "audience": audience},
-                                   pk=("collection_id", "audience"))
+    db["collection_shares"].upsert(
+        {"collection_id": collection_id, "audience": audience}, pk=("collection_id", "audience")
+    )
 
 
 def _collection(db: Database, collection_id: int) -> dict:
@@ -102,15 +129,18 @@ def excerpt(db: Database, call_id: str, start: float, end: float, masked: bool =
     t = store.get_transcript(db, call_id)
     if t is None:
         return []
-    return [{"speaker": s.speaker, "start": s.start, "text": redact(s.text) if masked else s.text}
-            for s in t.segments if s.end >= start and s.start <= end]
+    return [
+        {"speaker": s.speaker, "start": s.start, "text": redact(s.text) if masked else s.text}
+        for s in t.segments
+        if s.end >= start and s.start <= end
+    ]
 
 
 def pii_spans(db: Database, call_id: str, start: float, end: float) -> list[tuple[float, float]]:
     """Times of the words that carry personal data, for bleeping."""
     t = store.get_transcript(db, call_id)
     spans = []
-    for s in (t.segments if t else ()):
+    for s in t.segments if t else ():
         if s.end < start or s.start > end or not s.words:
             continue
         for _, i, j in word_hits([w.text for w in s.words]):
@@ -140,12 +170,17 @@ def export_collection(db: Database, user: User, collection_id: int, folder: Path
         call = store.get_call(db, c["call_id"])
         safe_id = re.sub(r"[^\w.-]", "_", c["call_id"])
         name = f"{n:02d}-{c['example']}-{safe_id}"
-        doc += [f"## {n}. {'Хороший' if c['example'] == 'good' else 'Плохой'} пример · "
-                f"{', '.join(c['items'])}", "", c["note"] or "", ""]
+        doc += [
+            f"## {n}. {'Хороший' if c['example'] == 'good' else 'Плохой'} пример · {', '.join(c['items'])}",
+            "",
+            c["note"] or "",
+            "",
+        ]
         if call["kind"] == "audio":
             audio = folder / f"{name}.ogg"
-            channels = cut(Path(call["source_path"]), c["start"], c["end"],
-                           pii_spans(db, c["call_id"], c["start"], c["end"]))
+            channels = cut(
+                Path(call["source_path"]), c["start"], c["end"], pii_spans(db, c["call_id"], c["start"], c["end"])
+            )
             write_clip(channels, 16000, audio)
             written.append(audio)
             doc.append(f"Аудио: `{audio.name}`")

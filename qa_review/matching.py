@@ -86,7 +86,7 @@ def phrase_words(phrase: str) -> tuple[str, ...]:
 
 
 def _negates(a: str, b: str) -> bool:
-    """"удобно" / "неудобно": a negating prefix flips the meaning."""
+    """ "удобно" / "неудобно": a negating prefix flips the meaning."""
     for x, y in ((a, b), (b, a)):
         if x.startswith("не") and (x[2:] == y or stem(x[2:]) == stem(y)):
             return True
@@ -180,9 +180,21 @@ def _align(pw: tuple[str, ...], tokens: list[Token], j0: int) -> tuple[float, in
                     continue
                 moves = [(i + 1, j + 1, _credit(weights[i], word_similarity(pw[i], tokens[j].norm)))]
                 if j + 1 < limit and not {tokens[j].norm, tokens[j + 1].norm} & NEGATIONS:
-                    moves.append((i + 1, j + 2, _credit(weights[i], joined_similarity(pw[i], tokens[j].norm + tokens[j + 1].norm))))
+                    moves.append(
+                        (
+                            i + 1,
+                            j + 2,
+                            _credit(weights[i], joined_similarity(pw[i], tokens[j].norm + tokens[j + 1].norm)),
+                        )
+                    )
                 if i + 1 < n:
-                    moves.append((i + 2, j + 1, _credit(weights[i] + weights[i + 1], joined_similarity(pw[i] + pw[i + 1], tokens[j].norm))))
+                    moves.append(
+                        (
+                            i + 2,
+                            j + 1,
+                            _credit(weights[i] + weights[i + 1], joined_similarity(pw[i] + pw[i + 1], tokens[j].norm)),
+                        )
+                    )
                 for ni, nj, add in moves:
                     key = (ni, nj, g)
                     if best.get(key, -1.0) < v + add:

@@ -56,9 +56,7 @@ class CallFields(BaseModel):
     @classmethod
     def _call_id(cls, v: str) -> str:
         if not CALL_ID_RE.match(v):
-            raise ValueError(
-                "use 1-128 letters, digits and . _ - : @ (no spaces or slashes)"
-            )
+            raise ValueError("use 1-128 letters, digits and . _ - : @ (no spaces or slashes)")
         return v
 
     @field_validator("operator")

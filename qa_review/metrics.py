@@ -96,14 +96,14 @@ def _audio(t: Transcript) -> dict[str, MetricValue]:
         both[0][1] if both else None,
     )
     starts = [s for s, _ in op if any(cs < s < ce - INTERRUPT_MARGIN_S for cs, ce in cl)]
-    m["interruptions"] = MetricValue(
-        float(len(starts)), starts[0] if starts else None, starts[0] if starts else None
-    )
+    m["interruptions"] = MetricValue(float(len(starts)), starts[0] if starts else None, starts[0] if starts else None)
     op_words = sum(len(s.words) or len(s.text.split()) for s in t.segments if s.speaker == OPERATOR)
     op_time = _length(op)
     m["operator_words_per_min"] = MetricValue(round(op_words / (op_time / 60), 1) if op_time else None)
-    m["first_response_s"] = MetricValue(round(op[0][0], 2), op[0][0], op[0][1]) if op else MetricValue(
-        None, note="the operator never speaks"
+    m["first_response_s"] = (
+        MetricValue(round(op[0][0], 2), op[0][0], op[0][1])
+        if op
+        else MetricValue(None, note="the operator never speaks")
     )
     return m
 
@@ -122,14 +122,23 @@ def _written(t: Transcript) -> dict[str, MetricValue]:
         waits.append((pending, t.duration_s))  # never answered
     first = waits[0] if waits else None
     m["first_response_s"] = (
-        MetricValue(round(first[1] - first[0], 2), first[0], first[1]) if first else MetricValue(None, note="no client message")
+        MetricValue(round(first[1] - first[0], 2), first[0], first[1])
+        if first
+        else MetricValue(None, note="no client message")
     )
     longest = max(waits, key=lambda w: w[1] - w[0], default=None)
     m["longest_reply_wait_s"] = (
         MetricValue(round(longest[1] - longest[0], 2), longest[0], longest[1])
-        if longest else MetricValue(None, note="no client message")
+        if longest
+        else MetricValue(None, note="no client message")
     )
-    for k in ("longest_silence_s", "silence_share", "operator_talk_share", "overtalk_s",
-              "interruptions", "operator_words_per_min"):
+    for k in (
+        "longest_silence_s",
+        "silence_share",
+        "operator_talk_share",
+        "overtalk_s",
+        "interruptions",
+        "operator_words_per_min",
+    ):
         m[k] = MetricValue(None, note="audio-only metric")
     return m

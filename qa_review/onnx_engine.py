@@ -67,8 +67,7 @@ class OnnxAsrTranscriber:
             if b - a < ASR_SAMPLE_RATE // 10:
                 continue
             r = self._model.recognize(audio[a:b], sample_rate=ASR_SAMPLE_RATE)
-            words += timed_words(r.tokens or [], r.timestamps or [], a / ASR_SAMPLE_RATE,
-                                 (b - a) / ASR_SAMPLE_RATE)
+            words += timed_words(r.tokens or [], r.timestamps or [], a / ASR_SAMPLE_RATE, (b - a) / ASR_SAMPLE_RATE)
         if not words:
             return [], self.options.language or "ru"
         text = "".join(w.text for w in words)

@@ -31,18 +31,26 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     # OMS policy: 16 digits in one run
     ("policy", re.compile(r"(?<!\d)\d{16}(?!\d)")),
     # phones: +7 / 8, then 10 digits in any grouping with spaces, dashes, brackets
-    ("phone", re.compile(
-        r"(?<![\d\w])(?:\+7|8)" + _SEP + r"\(?\d{3}\)?" + _SEP + r"\d{3}" + _SEP + r"\d{2}" + _SEP + r"\d{2}(?!\d)")),
+    (
+        "phone",
+        re.compile(
+            r"(?<![\d\w])(?:\+7|8)" + _SEP + r"\(?\d{3}\)?" + _SEP + r"\d{3}" + _SEP + r"\d{2}" + _SEP + r"\d{2}(?!\d)"
+        ),
+    ),
     # a bare 10-digit mobile: 916 123-45-67 (starts with 9)
     ("phone", re.compile(r"(?<![\d\w])\(?9\d{2}\)?" + _SEP + r"\d{3}" + _SEP + r"\d{2}" + _SEP + r"\d{2}(?!\d)")),
     # passport series and number: 45 10 123456, 4510 123456
     ("passport", re.compile(r"(?<!\d)\d{2}\s?\d{2}\s№?\s?\d{6}(?!\d)")),
     # a date of birth: a date right after words that say so (only the date is masked)
-    ("birth", re.compile(
-        r"(?i)(?:рождения|родился|родилась|д\.\s?р\.)[\s:,]{1,3}"
-        r"(?P<pii>\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}"
-        r"|\d{1,2}\s+(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
-        r"\s+\d{4}(?:\s*(?:г\.|года))?)")),
+    (
+        "birth",
+        re.compile(
+            r"(?i)(?:рождения|родился|родилась|д\.\s?р\.)[\s:,]{1,3}"
+            r"(?P<pii>\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}"
+            r"|\d{1,2}\s+(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+            r"\s+\d{4}(?:\s*(?:г\.|года))?)"
+        ),
+    ),
 ]
 
 
@@ -82,7 +90,7 @@ def find(text: str) -> list[Span]:
 def redact(text: str) -> str:
     out, pos = [], 0
     for s in find(text):
-        out.append(text[pos:s.start])
+        out.append(text[pos : s.start])
         out.append(MASK[s.kind])
         pos = s.end
     out.append(text[pos:])

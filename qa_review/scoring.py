@@ -12,7 +12,15 @@ from dataclasses import asdict, dataclass
 
 from . import matching, metrics
 from .checklists import (
-    Checklist, Condition, ForbiddenCheck, Item, ManualCheck, MetricCheck, PhraseCheck, resolve, variables_in,
+    Checklist,
+    Condition,
+    ForbiddenCheck,
+    Item,
+    ManualCheck,
+    MetricCheck,
+    PhraseCheck,
+    resolve,
+    variables_in,
 )
 from .domain import MIXED, Transcript
 
@@ -99,8 +107,9 @@ class _Context:
     variables: dict[str, str]
 
 
-def score(transcript: Transcript, checklist: Checklist, *, written: bool,
-          variables: dict[str, str] | None = None) -> Scorecard:
+def score(
+    transcript: Transcript, checklist: Checklist, *, written: bool, variables: dict[str, str] | None = None
+) -> Scorecard:
     """``variables`` fill the phrases' call variables ({operator_name}, {clinic})."""
     tokens = matching.tokenize(transcript)
     ctx = _Context(
@@ -142,8 +151,13 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
             return _result(section_id, item, REVIEW, _label(unsure, "applies because "))
         else:
             notes = [
-                Evidence("note", "not applicable: " + _describe_condition(c),
-                         phrase=" / ".join(c.phrases), speaker=c.speaker, code="condition_not_met")
+                Evidence(
+                    "note",
+                    "not applicable: " + _describe_condition(c),
+                    phrase=" / ".join(c.phrases),
+                    speaker=c.speaker,
+                    code="condition_not_met",
+                )
                 for c in item.conditions
             ]
             return _result(section_id, item, NA, notes)
@@ -155,10 +169,16 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
             # The recognizer heard nothing where this speaker was talking: "not
             # said" is not established, so a person listens instead.
             verdict = REVIEW
-            ev = [Evidence(
-                "note", f"{gap.speaker} speech at {gap.start:.1f}-{gap.end:.1f} s was not recognized; listen there",
-                speaker=gap.speaker, start=gap.start, end=gap.end, code="unheard_speech",
-            )] + ev
+            ev = [
+                Evidence(
+                    "note",
+                    f"{gap.speaker} speech at {gap.start:.1f}-{gap.end:.1f} s was not recognized; listen there",
+                    speaker=gap.speaker,
+                    start=gap.start,
+                    end=gap.end,
+                    code="unheard_speech",
+                )
+            ] + ev
         evidence.extend(ev)
     elif isinstance(check, ForbiddenCheck):
         state, ev = _phrases(check, ctx)
@@ -221,7 +241,8 @@ def _fits(spec, speaker: str, start: float, end: float, duration: float) -> bool
 def _window(spec, ctx: _Context) -> list[matching.Token]:
     dur = ctx.transcript.duration_s
     return [
-        t for t in ctx.tokens
+        t
+        for t in ctx.tokens
         if _fits(spec, t.speaker, t.start, t.end, dur)
         and (spec.within_first_turns is None or t.turn < spec.within_first_turns)
     ]
@@ -265,9 +286,14 @@ def _phrases(spec, ctx: _Context) -> tuple[str, list[Evidence]]:
         if phrase is None:
             states.append("unresolved")
             names = ", ".join("{" + n + "}" for n in variables_in(template) if not ctx.variables.get(n))
-            evidence.append(Evidence(
-                "unresolved", f"«{template}»: {names} is not known for this call; a person decides",
-                phrase=template, code="unresolved_variable"))
+            evidence.append(
+                Evidence(
+                    "unresolved",
+                    f"«{template}»: {names} is not known for this call; a person decides",
+                    phrase=template,
+                    code="unresolved_variable",
+                )
+            )
             continue
         matches = matching.find(phrase, tokens)
         best = matches[0] if matches else None
@@ -282,18 +308,38 @@ def _phrases(spec, ctx: _Context) -> tuple[str, list[Evidence]]:
             evidence.append(Evidence("missing", f"«{phrase}» not said by {spec.speaker}{_where(spec)}", phrase=phrase))
             continue
         what = {"found": "said", "borderline": "maybe said", "missing": "closest"}[state]
-        evidence.append(Evidence(
-            state,
-            f"«{phrase}» {what}: «{best.words}» ({best.speaker}, {best.start:.1f}-{best.end:.1f} s, similarity {best.similarity:.2f})",
-            phrase=phrase, words=best.words, speaker=best.speaker,
-            start=round(best.start, 2), end=round(best.end, 2), similarity=best.similarity,
-        ))
+        evidence.append(
+            Evidence(
+                state,
+                f"«{phrase}» {what}: «{best.words}» ({best.speaker}, {best.start:.1f}-{best.end:.1f} s, similarity {best.similarity:.2f})",
+                phrase=phrase,
+                words=best.words,
+                speaker=best.speaker,
+                start=round(best.start, 2),
+                end=round(best.end, 2),
+                similarity=best.similarity,
+            )
+        )
     if spec.need_all:
-        state = ("found" if all(s == "found" for s in states) else "missing" if "missing" in states
-                 else "unresolved" if "unresolved" in states else "borderline")
+        state = (
+            "found"
+            if all(s == "found" for s in states)
+            else "missing"
+            if "missing" in states
+            else "unresolved"
+            if "unresolved" in states
+            else "borderline"
+        )
     else:
-        state = ("found" if "found" in states else "borderline" if "borderline" in states
-                 else "unresolved" if "unresolved" in states else "missing")
+        state = (
+            "found"
+            if "found" in states
+            else "borderline"
+            if "borderline" in states
+            else "unresolved"
+            if "unresolved" in states
+            else "missing"
+        )
     if state != "missing" and not spec.need_all:
         evidence = [e for e in evidence if e.kind == state]  # what decided it
     return state, evidence
@@ -313,9 +359,13 @@ def _metric(check: MetricCheck, ctx: _Context) -> tuple[str, Evidence]:
         bounds.append(f"min {check.min:g}")
         ok = ok and mv.value >= check.min
     span = f" at {mv.start:.1f}-{mv.end:.1f} s" if mv.start is not None and mv.end is not None else ""
-    limit = " ".join(
-        f"{sign} {v:g}" for sign, v in (("≥", check.min), ("≤", check.max)) if v is not None)
+    limit = " ".join(f"{sign} {v:g}" for sign, v in (("≥", check.min), ("≤", check.max)) if v is not None)
     return (PASS if ok else FAIL), Evidence(
-        "metric", f"{check.metric} = {mv.value:g} ({', '.join(bounds)}){span}",
-        value=mv.value, start=mv.start, end=mv.end, metric=check.metric, limit=limit,
+        "metric",
+        f"{check.metric} = {mv.value:g} ({', '.join(bounds)}){span}",
+        value=mv.value,
+        start=mv.start,
+        end=mv.end,
+        metric=check.metric,
+        limit=limit,
     )

@@ -33,8 +33,10 @@ def index_call(db: Database, call_id: str) -> None:
     db.execute("delete from segments_fts where call_id = ?", [call_id])
     db.conn.executemany(
         "insert into segments_fts (stems, call_id, idx) values (?, ?, ?)",
-        [(" ".join(stems(r["text"])), call_id, r["idx"])
-         for r in db["segments"].rows_where("call_id = ?", [call_id], select="idx, text")],
+        [
+            (" ".join(stems(r["text"])), call_id, r["idx"])
+            for r in db["segments"].rows_where("call_id = ?", [call_id], select="idx, text")
+        ],
     )
 
 
@@ -67,17 +69,31 @@ def _highlight(text: str, wanted: set[str]) -> str:
     return _WORD.sub(lambda m: f"**{m.group()}**" if stem(norm(m.group())) in wanted else m.group(), text)
 
 
-def search(db: Database, user: User, query: str, *, operator: str | None = None, team: str | None = None,
-           channel: str | None = None, tag: str | None = None, date_from: str | None = None,
-           date_to: str | None = None, item_id: str | None = None, verdict: str | None = None,
-           speaker: str | None = None, limit: int = 200) -> list[Hit]:
+def search(
+    db: Database,
+    user: User,
+    query: str,
+    *,
+    operator: str | None = None,
+    team: str | None = None,
+    channel: str | None = None,
+    tag: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    item_id: str | None = None,
+    verdict: str | None = None,
+    speaker: str | None = None,
+    limit: int = 200,
+) -> list[Hit]:
     """Transcript lines matching ``query`` in calls this user may read, newest first."""
     fts = fts_query(query)
     if not fts:
         return []
-    sql = ["""select g.call_id, g.idx, g.speaker, g.start, g.text, c.operator, c.started_at, c.channel, c.tags
+    sql = [
+        """select g.call_id, g.idx, g.speaker, g.start, g.text, c.operator, c.started_at, c.channel, c.tags
               from segments_fts f join segments g on g.call_id = f.call_id and g.idx = f.idx
-              join calls c on c.call_id = g.call_id where segments_fts match ?"""]
+              join calls c on c.call_id = g.call_id where segments_fts match ?"""
+    ]
     args: list = [fts]
     for col, value in (("c.operator", operator), ("c.channel", channel), ("g.speaker", speaker)):
         if value:
@@ -93,9 +109,12 @@ def search(db: Database, user: User, query: str, *, operator: str | None = None,
         sql.append("and exists (select 1 from json_each(c.tags) where value = ?)")
         args.append(tag)
     if item_id:
-        sql.append("""and exists (select 1 from scorecards s join scorecard_items i on i.scorecard_id = s.id
+        sql.append(
+            """and exists (select 1 from scorecards s join scorecard_items i on i.scorecard_id = s.id
                       where s.call_id = c.call_id and s.status in ('final', 'disputed', 'resolved')
-                      and i.item_id = ?""" + (" and i.verdict = ?)" if verdict else ")"))
+                      and i.item_id = ?"""
+            + (" and i.verdict = ?)" if verdict else ")")
+        )
         args += [item_id] + ([verdict] if verdict else [])
     sql.append("order by c.started_at desc, g.idx")
     teams = accounts.teams_by_operator(db)
@@ -113,8 +132,19 @@ def search(db: Database, user: User, query: str, *, operator: str | None = None,
             if not any(s <= r["start"] <= e for s, e in spans):
                 continue
             text = redact(text)
-        hits.append(Hit(r["call_id"], r["idx"], r["speaker"], r["start"], text, r["operator"],
-                        r["started_at"], r["channel"], _highlight(text, wanted)))
+        hits.append(
+            Hit(
+                r["call_id"],
+                r["idx"],
+                r["speaker"],
+                r["start"],
+                text,
+                r["operator"],
+                r["started_at"],
+                r["channel"],
+                _highlight(text, wanted),
+            )
+        )
         if len(hits) >= limit:
             break
     return hits

@@ -110,7 +110,10 @@ def transcribe_pending(
     def work(call: dict):
         t0 = time.perf_counter()
         tr = transcribe_call(
-            call["call_id"], Path(call["source_path"]), transcriber, settings.channel_roles,
+            call["call_id"],
+            Path(call["source_path"]),
+            transcriber,
+            settings.channel_roles,
             hotwords=profile.hotwords(names.get(call["operator"])),
         )
         return tr, time.perf_counter() - t0
@@ -162,8 +165,7 @@ META_COLUMNS = ("call_id", "channel", "operator", "started_at", "direction", "ph
 SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
 
 
-def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = None,
-                       redact: bool = False) -> str:
+def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = None, redact: bool = False) -> str:
     """Transcripts with metadata; ``redact`` masks personal data (and the client's phone)."""
     from .redaction import redact as mask
     from .redaction import redact_words
@@ -185,18 +187,24 @@ def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = No
         meta["duration_s"] = t.duration_s
         if redact:
             meta["phone"] = "[телефон]" if meta["phone"] else None
-            t = replace(t, segments=tuple(
-                replace(s, text=mask(s.text), words=tuple(
-                    replace(w, text=m) for w, m in zip(s.words, redact_words([w.text for w in s.words]))))
-                for s in t.segments))
+            t = replace(
+                t,
+                segments=tuple(
+                    replace(
+                        s,
+                        text=mask(s.text),
+                        words=tuple(
+                            replace(w, text=m) for w, m in zip(s.words, redact_words([w.text for w in s.words]))
+                        ),
+                    )
+                    for s in t.segments
+                ),
+            )
         meta["model"] = (detail["asr"] or {}).get("model") or None
         items.append((meta, t))
     if fmt == "json":
         return json.dumps(
-            [
-                {**meta, "segments": [s.to_dict() for s in t.segments]}
-                for meta, t in items
-            ],
+            [{**meta, "segments": [s.to_dict() for s in t.segments]} for meta, t in items],
             ensure_ascii=False,
             indent=1,
         )
@@ -212,6 +220,7 @@ def export_transcripts(db: Database, fmt: str = "json", call_id: str | None = No
 
 # --- scoring -----------------------------------------------------------------
 
+
 @dataclass
 class ScoreReport:
     scored: list[tuple[str, str, float | None]] = field(default_factory=list)  # call, checklist, score
@@ -225,8 +234,10 @@ class ScoreReport:
             f"{len(self.failed)} failed, {len(self.unmatched)} with no applicable checklist"
         )
         if self.unmatched:
-            text += (" (no checklist's applies_to fits their channel and direction: set direction in "
-                     "the manifest, or pass --checklist ID)")
+            text += (
+                " (no checklist's applies_to fits their channel and direction: set direction in "
+                "the manifest, or pass --checklist ID)"
+            )
         return text
 
 
@@ -268,7 +279,9 @@ def score_calls(
         for cid in call_ids:
             call = store.get_call(db, cid)
             if call["status"] != store.TRANSCRIBED:
-                report.failed.append((cid, f"call {cid}: not transcribed yet (status {call['status']}); run `qa-review transcribe`"))
+                report.failed.append(
+                    (cid, f"call {cid}: not transcribed yet (status {call['status']}); run `qa-review transcribe`")
+                )
             else:
                 calls.append(call)
     else:
@@ -280,9 +293,9 @@ def score_calls(
         cid = call["call_id"]
         if progress:
             progress(f"[{n}/{len(calls)}] {cid}")
-        chosen = usable if checklist else [
-            lc for lc in usable if lc.checklist.applies(call["channel"], call["direction"])
-        ]
+        chosen = (
+            usable if checklist else [lc for lc in usable if lc.checklist.applies(call["channel"], call["direction"])]
+        )
         if not chosen:
             report.unmatched.append(cid)
             continue
@@ -294,8 +307,12 @@ def score_calls(
                 report.skipped.append((cid, c.id))
                 continue
             try:
-                sc = score_transcript(transcript, c, written=call["kind"] == "written",
-                                      variables=profile.variables(names.get(call["operator"])))
+                sc = score_transcript(
+                    transcript,
+                    c,
+                    written=call["kind"] == "written",
+                    variables=profile.variables(names.get(call["operator"])),
+                )
             except Exception as e:  # one call's failure must not stop the batch
                 report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
                 continue
@@ -310,10 +327,30 @@ def scorecards(db: Database, call_id: str) -> list[tuple[dict, Scorecard]]:
 
 
 SCORE_COLUMNS = (
-    "call_id", "operator", "started_at", "channel", "direction", "checklist_id",
-    "checklist_version", "score", "provisional", "critical_failed", "passed", "status",
-    "section_id", "item_id", "item_title", "kind", "weight", "critical", "verdict",
-    "evidence", "evidence_speaker", "evidence_start", "evidence_end", "evidence_words",
+    "call_id",
+    "operator",
+    "started_at",
+    "channel",
+    "direction",
+    "checklist_id",
+    "checklist_version",
+    "score",
+    "provisional",
+    "critical_failed",
+    "passed",
+    "status",
+    "section_id",
+    "item_id",
+    "item_title",
+    "kind",
+    "weight",
+    "critical",
+    "verdict",
+    "evidence",
+    "evidence_speaker",
+    "evidence_start",
+    "evidence_end",
+    "evidence_words",
 )
 
 
@@ -325,19 +362,22 @@ def export_scores(db: Database, fmt: str = "csv") -> str:
     for r in store.score_rows(db):
         ev = json.loads(r.pop("evidence") or "[]")
         first = next((e for e in ev if "start" in e), {})
-        rows.append({
-            **r,
-            "evidence": " | ".join(e["text"] for e in ev),
-            "evidence_speaker": first.get("speaker"),
-            "evidence_start": first.get("start"),
-            "evidence_end": first.get("end"),
-            "evidence_words": first.get("words"),
-            "evidence_items": ev,
-        })
+        rows.append(
+            {
+                **r,
+                "evidence": " | ".join(e["text"] for e in ev),
+                "evidence_speaker": first.get("speaker"),
+                "evidence_start": first.get("start"),
+                "evidence_end": first.get("end"),
+                "evidence_words": first.get("words"),
+                "evidence_items": ev,
+            }
+        )
     if fmt == "json":
         return json.dumps(
             [{**{k: r[k] for k in SCORE_COLUMNS}, "evidence": r["evidence_items"]} for r in rows],
-            ensure_ascii=False, indent=1,
+            ensure_ascii=False,
+            indent=1,
         )
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=SCORE_COLUMNS, extrasaction="ignore")
@@ -354,6 +394,7 @@ def checklists(settings: Settings):
 
 
 # --- ASR accuracy from reviewers' corrections ------------------------------------------
+
 
 def asr_evaluate(db: Database, since: str | None = None) -> dict[str, list[dict]]:
     """WER of the recognizer on the calls reviewers corrected, by speaker, operator and queue.
@@ -372,8 +413,15 @@ def asr_evaluate(db: Database, since: str | None = None) -> dict[str, list[dict]
         rows = []
         for key, grp in sorted(groups.items()):
             total = corpus_wer((r["text"], r["asr_text"]) for r in grp)
-            rows.append({"key": key, "calls": len({r["call_id"] for r in grp}), "lines": total.lines,
-                         "words": total.words, "wer": None if total.wer is None else round(total.wer, 3)})
+            rows.append(
+                {
+                    "key": key,
+                    "calls": len({r["call_id"] for r in grp}),
+                    "lines": total.lines,
+                    "words": total.words,
+                    "wer": None if total.wer is None else round(total.wer, 3),
+                }
+            )
         out[by] = rows
     return out
 
@@ -410,21 +458,35 @@ class TuneReport:
 
 def tune_grid(profile: AsrProfile) -> dict[str, AsrProfile]:
     """A small grid around the site's profile: the VAD, the guard, the vocabulary."""
+
     def with_(**parts):
         return profile.model_copy(update=parts)
 
     vad = profile.vad
     grid = {
         "current": profile,
-        "vad-more-sensitive": with_(vad=vad.model_copy(update={
-            "enabled": True, "threshold": round(max(0.1, vad.threshold - 0.15), 2),
-            "min_silence_ms": min(vad.min_silence_ms, 300)})),
-        "vad-less-sensitive": with_(vad=vad.model_copy(update={
-            "enabled": True, "threshold": round(min(0.9, vad.threshold + 0.2), 2),
-            "min_silence_ms": max(vad.min_silence_ms, 2000)})),
+        "vad-more-sensitive": with_(
+            vad=vad.model_copy(
+                update={
+                    "enabled": True,
+                    "threshold": round(max(0.1, vad.threshold - 0.15), 2),
+                    "min_silence_ms": min(vad.min_silence_ms, 300),
+                }
+            )
+        ),
+        "vad-less-sensitive": with_(
+            vad=vad.model_copy(
+                update={
+                    "enabled": True,
+                    "threshold": round(min(0.9, vad.threshold + 0.2), 2),
+                    "min_silence_ms": max(vad.min_silence_ms, 2000),
+                }
+            )
+        ),
         "no-vad": with_(vad=vad.model_copy(update={"enabled": False})),
-        "guard-on" if not profile.guard.enabled else "guard-off":
-            with_(guard=profile.guard.model_copy(update={"enabled": not profile.guard.enabled})),
+        "guard-on" if not profile.guard.enabled else "guard-off": with_(
+            guard=profile.guard.model_copy(update={"enabled": not profile.guard.enabled})
+        ),
     }
     v = profile.vocabulary
     if v.use:
@@ -468,7 +530,9 @@ def asr_tune(
     if not picked:
         raise QAReviewError(
             "no corrected call with its recording: correct transcripts on the call page "
-            "(or add the lines the recognizer missed) and run this again", code="tune_no_calls")
+            "(or add the lines the recognizer missed) and run this again",
+            code="tune_no_calls",
+        )
     results = []
     for name, profile in tune_grid(current).items():
         transcriber.options = profile.options(language=settings.language)
@@ -477,28 +541,47 @@ def asr_tune(
             if progress:
                 progress(f"{name}: [{n}/{len(picked)}] {cid}")
             call = store.get_call(db, cid)
-            t = transcribe_call(cid, Path(call["source_path"]), transcriber, settings.channel_roles,
-                                hotwords=profile.hotwords(names.get(call["operator"])))
+            t = transcribe_call(
+                cid,
+                Path(call["source_path"]),
+                transcriber,
+                settings.channel_roles,
+                hotwords=profile.hotwords(names.get(call["operator"])),
+            )
             for sp in sorted({r["speaker"] for r in lines}):
                 ref = " ".join(r["text"] for r in lines if r["speaker"] == sp)
                 pairs.setdefault(sp, []).append((ref, t.text_of(sp)))
         per = {sp: corpus_wer(p) for sp, p in pairs.items()}
-        results.append(TuneResult(name, profile, sum(w.errors for w in per.values()),
-                                  sum(w.words for w in per.values()),
-                                  {sp: round(w.wer, 3) for sp, w in per.items() if w.words}))
+        results.append(
+            TuneResult(
+                name,
+                profile,
+                sum(w.errors for w in per.values()),
+                sum(w.words for w in per.values()),
+                {sp: round(w.wer, 3) for sp, w in per.items() if w.words},
+            )
+        )
     report = TuneReport(len(picked), results[0].words, results)
     best, cur = report.best, report.current
     target = Path(settings.asr_profile)
     report.candidate = target.with_name(target.stem + ".candidate.yaml")
-    asr_profile.write(best.profile, report.candidate, comment=(
-        f"qa-review asr tune: '{best.name}' measured on {report.calls} corrected call(s), "
-        f"{report.words} reference words\n"
-        f"WER {best.wer:.3f} against {cur.wer:.3f} for the current profile ({target})\n"
-        f"apply with: qa-review asr tune --apply (or copy this file to {target})"))
+    asr_profile.write(
+        best.profile,
+        report.candidate,
+        comment=(
+            f"qa-review asr tune: '{best.name}' measured on {report.calls} corrected call(s), "
+            f"{report.words} reference words\n"
+            f"WER {best.wer:.3f} against {cur.wer:.3f} for the current profile ({target})\n"
+            f"apply with: qa-review asr tune --apply (or copy this file to {target})"
+        ),
+    )
     if apply and best.name != "current":
         if target.exists():
             target.replace(target.with_name(target.name + ".bak"))
-        asr_profile.write(best.profile, target, comment=f"applied by qa-review asr tune: {best.name}, "
-                          f"WER {best.wer:.3f} (was {cur.wer:.3f})")
+        asr_profile.write(
+            best.profile,
+            target,
+            comment=f"applied by qa-review asr tune: {best.name}, WER {best.wer:.3f} (was {cur.wer:.3f})",
+        )
         report.applied = True
     return report

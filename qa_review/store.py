@@ -71,9 +71,7 @@ def add_call(
 
 
 def record_ingest_error(db: Database, batch: str, path: str, row: int | None, reason: str) -> None:
-    db["ingest_errors"].insert(
-        {"batch": batch, "path": path, "row": row, "reason": reason, "at": now_iso()}
-    )
+    db["ingest_errors"].insert({"batch": batch, "path": path, "row": row, "reason": reason, "at": now_iso()})
 
 
 def ingest_errors(db: Database, batch: str | None = None) -> list[dict]:
@@ -91,9 +89,7 @@ def _decode_call(row: dict) -> dict:
 def get_call(db: Database, call_id: str) -> dict:
     rows = list(db["calls"].rows_where("call_id = ?", [call_id], limit=1))
     if not rows:
-        raise CallNotFound(
-            f"no call with id {call_id!r}; `qa-review calls` lists the calls in the database"
-        )
+        raise CallNotFound(f"no call with id {call_id!r}; `qa-review calls` lists the calls in the database")
     return _decode_call(rows[0])
 
 
@@ -111,8 +107,9 @@ def month_range(month: str) -> tuple[str, str]:
     return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
 
 
-def list_calls(db: Database, *, status: str | None = None, kind: str | None = None,
-               month: str | None = None) -> list[dict]:
+def list_calls(
+    db: Database, *, status: str | None = None, kind: str | None = None, month: str | None = None
+) -> list[dict]:
     """Calls, newest first; ``month`` (YYYY-MM on the clinic's clock) narrows them."""
     where, args = [], []
     if month:
@@ -124,9 +121,7 @@ def list_calls(db: Database, *, status: str | None = None, kind: str | None = No
     if kind:
         where.append("kind = ?")
         args.append(kind)
-    rows = db["calls"].rows_where(
-        " and ".join(where) or None, args, order_by="started_at desc, call_id"
-    )
+    rows = db["calls"].rows_where(" and ".join(where) or None, args, order_by="started_at desc, call_id")
     return [_decode_call(r) for r in rows]
 
 
@@ -172,8 +167,13 @@ def save_transcript(
                 "processing_s": processing_s,
                 "created_at": now_iso(),
                 "coverage": json.dumps(
-                    {c.speaker: {"speech_s": c.speech_s, "covered_s": c.covered_s, "restored_s": c.restored_s}
-                     for c in transcript.coverage}) if transcript.coverage else None,
+                    {
+                        c.speaker: {"speech_s": c.speech_s, "covered_s": c.covered_s, "restored_s": c.restored_s}
+                        for c in transcript.coverage
+                    }
+                )
+                if transcript.coverage
+                else None,
                 "unheard": json.dumps([[u.speaker, u.start, u.end] for u in transcript.unheard]),
             }
         )
@@ -190,15 +190,17 @@ def save_transcript(
             for i, s in enumerate(transcript.segments)
         )
         db["activity"].insert_all(
-            {"call_id": cid, "speaker": a.speaker, "start": a.start, "end": a.end}
-            for a in transcript.activity
+            {"call_id": cid, "speaker": a.speaker, "start": a.start, "end": a.end} for a in transcript.activity
         )
         db["calls"].update(cid, {"status": TRANSCRIBED, "error": None})
-        low = [c for c in transcript.coverage if c.speech_s >= LOW_COVERAGE_MIN_SPEECH_S
-               and c.coverage < LOW_COVERAGE]
+        low = [c for c in transcript.coverage if c.speech_s >= LOW_COVERAGE_MIN_SPEECH_S and c.coverage < LOW_COVERAGE]
         if low:
-            set_flag(db, cid, LOW_COVERAGE_FLAG, "; ".join(
-                f"{c.speaker}: {c.coverage:.0%} of {c.speech_s:.0f} s of speech recognized" for c in low))
+            set_flag(
+                db,
+                cid,
+                LOW_COVERAGE_FLAG,
+                "; ".join(f"{c.speaker}: {c.coverage:.0%} of {c.speech_s:.0f} s of speech recognized" for c in low),
+            )
         else:
             clear_flag(db, cid, LOW_COVERAGE_FLAG)
         from .search import index_call  # here: search -> accounts -> store would be a cycle
@@ -215,8 +217,9 @@ LOW_COVERAGE_FLAG = "low_coverage"
 
 
 def set_flag(db: Database, call_id: str, code: str, detail: str) -> None:
-    db["call_flags"].upsert({"call_id": call_id, "code": code, "detail": detail, "created_at": now_iso()},
-                            pk=("call_id", "code"))
+    db["call_flags"].upsert(
+        {"call_id": call_id, "code": code, "detail": detail, "created_at": now_iso()}, pk=("call_id", "code")
+    )
 
 
 def clear_flag(db: Database, call_id: str, code: str) -> None:
@@ -231,8 +234,9 @@ def flags_of(db: Database, call_ids: list[str] | None = None) -> dict[str, list[
         if not call_ids:
             return {}
         marks = ",".join("?" * len(call_ids))
-        rows = db.query(f"select call_id, code, detail from call_flags where call_id in ({marks}) "
-                        "order by call_id, code", call_ids)
+        rows = db.query(
+            f"select call_id, code, detail from call_flags where call_id in ({marks}) order by call_id, code", call_ids
+        )
     out: dict[str, list[dict]] = {}
     for r in rows:
         out.setdefault(r["call_id"], []).append({"code": r["code"], "detail": r["detail"]})
@@ -244,8 +248,9 @@ def _delete_transcript(db: Database, call_id: str) -> None:
         db.execute(f"delete from [{table}] where call_id = ?", [call_id])
 
 
-def insert_segment(db: Database, call_id: str, speaker: str, start: float, end: float, text: str, *,
-                   added_by: str) -> int:
+def insert_segment(
+    db: Database, call_id: str, speaker: str, start: float, end: float, text: str, *, added_by: str
+) -> int:
     """Put a reviewer's line among the others by time; the call's unheard
     stretches it covers are no longer unheard. Returns its index."""
     rows = list(db["segments"].rows_where("call_id = ?", [call_id], order_by="idx"))
@@ -253,13 +258,25 @@ def insert_segment(db: Database, call_id: str, speaker: str, start: float, end: 
     with db.atomic():
         for r in reversed(rows[index:]):
             db["segments"].update(r["id"], {"idx": r["idx"] + 1})
-        db["segments"].insert({
-            "call_id": call_id, "idx": index, "speaker": speaker, "start": round(start, 3),
-            "end": round(end, 3), "text": text, "words": "[]", "original_text": "", "added_by": added_by,
-        })
+        db["segments"].insert(
+            {
+                "call_id": call_id,
+                "idx": index,
+                "speaker": speaker,
+                "start": round(start, 3),
+                "end": round(end, 3),
+                "text": text,
+                "words": "[]",
+                "original_text": "",
+                "added_by": added_by,
+            }
+        )
         info = list(db["transcripts"].rows_where("call_id = ?", [call_id], limit=1))[0]
-        unheard = [u for u in json.loads(info.get("unheard") or "[]")
-                   if not (u[0] in (speaker, "mixed") and u[1] < end and u[2] > start)]
+        unheard = [
+            u
+            for u in json.loads(info.get("unheard") or "[]")
+            if not (u[0] in (speaker, "mixed") and u[1] < end and u[2] > start)
+        ]
         db["transcripts"].update(call_id, {"unheard": json.dumps(unheard)})
     return index
 
@@ -312,8 +329,7 @@ def get_transcript(db: Database, call_id: str) -> Transcript | None:
         duration_s=m["duration_s"] or 0.0,
         language=m["language"] or "",
         source=m["source"],
-        coverage=tuple(Coverage(sp, v["speech_s"], v["covered_s"], v.get("restored_s", 0.0))
-                       for sp, v in cov.items()),
+        coverage=tuple(Coverage(sp, v["speech_s"], v["covered_s"], v.get("restored_s", 0.0)) for sp, v in cov.items()),
         unheard=tuple(Interval(sp, s, e) for sp, s, e in json.loads(m.get("unheard") or "[]")),
     )
 
@@ -342,8 +358,7 @@ def record_checklist(db: Database, lc: LoadedChecklist) -> None:
     id and version with different content is refused.
     """
     c = lc.checklist
-    rows = list(db["checklist_versions"].rows_where(
-        "checklist_id = ? and version = ?", [c.id, c.version], limit=1))
+    rows = list(db["checklist_versions"].rows_where("checklist_id = ? and version = ?", [c.id, c.version], limit=1))
     if rows:
         if rows[0]["sha256"] != lc.sha256:
             raise ChecklistError(
@@ -352,16 +367,24 @@ def record_checklist(db: Database, lc: LoadedChecklist) -> None:
                 "they were made with"
             )
         return
-    db["checklist_versions"].insert({
-        "checklist_id": c.id, "version": c.version, "title": c.title,
-        "sha256": lc.sha256, "yaml": lc.text, "first_used_at": now_iso(),
-    })
+    db["checklist_versions"].insert(
+        {
+            "checklist_id": c.id,
+            "version": c.version,
+            "title": c.title,
+            "sha256": lc.sha256,
+            "yaml": lc.text,
+            "first_used_at": now_iso(),
+        }
+    )
 
 
 def scorecard_row(db: Database, call_id: str, checklist_id: str, version: int) -> dict | None:
-    rows = list(db["scorecards"].rows_where(
-        "call_id = ? and checklist_id = ? and checklist_version = ?",
-        [call_id, checklist_id, version], limit=1))
+    rows = list(
+        db["scorecards"].rows_where(
+            "call_id = ? and checklist_id = ? and checklist_version = ?", [call_id, checklist_id, version], limit=1
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -373,20 +396,26 @@ def save_scorecard(db: Database, sc: Scorecard) -> int:
         if old:
             db.execute("delete from scorecard_items where scorecard_id = ?", [old["id"]])
             db.execute("delete from scorecards where id = ?", [old["id"]])
-        sid = db["scorecards"].insert({
-            "call_id": sc.call_id,
-            "checklist_id": sc.checklist_id,
-            "checklist_version": sc.checklist_version,
-            "score": sc.score,
-            "provisional": int(sc.provisional),
-            "critical_failed": int(sc.critical_failed),
-            "passed": None if sc.passed is None else int(sc.passed),
-            "pass_mark": sc.pass_mark,
-            "status": AUTO,
-            "revision": (old["revision"] + 1) if old else 1,
-            "created_at": now,
-            "updated_at": now,
-        }).last_pk
+        sid = (
+            db["scorecards"]
+            .insert(
+                {
+                    "call_id": sc.call_id,
+                    "checklist_id": sc.checklist_id,
+                    "checklist_version": sc.checklist_version,
+                    "score": sc.score,
+                    "provisional": int(sc.provisional),
+                    "critical_failed": int(sc.critical_failed),
+                    "passed": None if sc.passed is None else int(sc.passed),
+                    "pass_mark": sc.pass_mark,
+                    "status": AUTO,
+                    "revision": (old["revision"] + 1) if old else 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            .last_pk
+        )
         db["scorecard_items"].insert_all(
             {
                 "scorecard_id": sid,
@@ -414,8 +443,13 @@ def scorecard_from_rows(row: dict, items: list[dict]) -> Scorecard:
         checklist_version=row["checklist_version"],
         items=tuple(
             ItemResult(
-                section_id=r["section_id"], item_id=r["item_id"], title=r["title"], kind=r["kind"],
-                weight=r["weight"], critical=bool(r["critical"]), verdict=r["verdict"],
+                section_id=r["section_id"],
+                item_id=r["item_id"],
+                title=r["title"],
+                kind=r["kind"],
+                weight=r["weight"],
+                critical=bool(r["critical"]),
+                verdict=r["verdict"],
                 evidence=tuple(Evidence.from_dict(e) for e in json.loads(r["evidence"] or "[]")),
             )
             for r in items
@@ -431,9 +465,7 @@ def scorecard_from_rows(row: dict, items: list[dict]) -> Scorecard:
 def scorecards_for_call(db: Database, call_id: str) -> list[tuple[dict, Scorecard]]:
     """(row, scorecard) for each checklist version that scored the call, newest first."""
     out = []
-    for row in db["scorecards"].rows_where(
-        "call_id = ?", [call_id], order_by="checklist_id, checklist_version desc"
-    ):
+    for row in db["scorecards"].rows_where("call_id = ?", [call_id], order_by="checklist_id, checklist_version desc"):
         items = list(db["scorecard_items"].rows_where("scorecard_id = ?", [row["id"]], order_by="position"))
         out.append((row, scorecard_from_rows(row, items)))
     return out

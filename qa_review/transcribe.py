@@ -161,8 +161,7 @@ class FasterWhisperTranscriber:
                 end=float(s.end),
                 text=s.text.strip(),
                 words=tuple(
-                    Word(float(w.start), float(w.end), w.word, round(float(w.probability), 3))
-                    for w in (s.words or ())
+                    Word(float(w.start), float(w.end), w.word, round(float(w.probability), 3)) for w in (s.words or ())
                 ),
             )
             for s in segments  # a lazy generator: the work happens here
@@ -200,8 +199,9 @@ def _snapped(segs: list[Segment], detected: list[tuple[float, float]]) -> list[S
     out = []
     for s in segs:
         words = tuple(Word(*speech.snap(w.start, w.end, detected), w.text, w.probability) for w in s.words)
-        out.append(replace(s, words=words, start=words[0].start if words else s.start,
-                           end=words[-1].end if words else s.end))
+        out.append(
+            replace(s, words=words, start=words[0].start if words else s.start, end=words[-1].end if words else s.end)
+        )
     return out
 
 
@@ -311,15 +311,15 @@ def transcribe_call(
                     raise
                 except Exception as e:
                     raise TranscriptionError(
-                        f"call {call_id}: ASR failed on the {speaker} channel of {path} "
-                        f"at {win.offset_s:.0f} s: {e}"
+                        f"call {call_id}: ASR failed on the {speaker} channel of {path} at {win.offset_s:.0f} s: {e}"
                     ) from e
                 by, lo, hi = win.offset_s, win.keep_from, win.keep_to
                 per.setdefault(speaker, []).extend(_shift(segs, by, lo, hi))
                 own = [(s + by, e + by) for s, e in found if lo <= (s + e) / 2 + by < hi]
                 detected.setdefault(speaker, []).extend(own)
                 unheard.setdefault(speaker, []).extend(
-                    (s + by, e + by) for s, e in still if lo <= (s + e) / 2 + by < hi)
+                    (s + by, e + by) for s, e in still if lo <= (s + e) / 2 + by < hi
+                )
                 restored[speaker] = restored.get(speaker, 0.0) + got
     except AudioError as e:
         raise TranscriptionError(f"call {call_id}: {e}") from e
@@ -331,8 +331,11 @@ def transcribe_call(
         words = [(w.start, w.end) for s in segs for w in s.words]
         spoken = detected.get(sp, [])
         covered = speech.intersect_length(spoken, speech.heard(words))
-        coverage.append(Coverage(sp, round(sum(e - s for s, e in spoken), 2), round(covered, 2),
-                                 round(restored.get(sp, 0.0), 2)))
-    gaps = sorted((Interval(sp, round(s, 2), round(e, 2)) for sp, spans in unheard.items() for s, e in spans),
-                  key=lambda i: i.start)
+        coverage.append(
+            Coverage(sp, round(sum(e - s for s, e in spoken), 2), round(covered, 2), round(restored.get(sp, 0.0), 2))
+        )
+    gaps = sorted(
+        (Interval(sp, round(s, 2), round(e, 2)) for sp, spans in unheard.items() for s, e in spans),
+        key=lambda i: i.start,
+    )
     return replace(t, coverage=tuple(coverage), unheard=tuple(gaps))

@@ -83,9 +83,15 @@ def evidence_text(ev) -> str:
     speaker = tr(f"speaker.{ev.speaker}").lower() if ev.speaker else ""
     if ev.kind in ("found", "borderline") or (ev.kind == "missing" and ev.words):
         key = "ev.closest" if ev.kind == "missing" else f"ev.{ev.kind}"
-        return prefix + tr(key, phrase=ev.phrase, words=ev.words, speaker=speaker,
-                           start=f"{ev.start:.1f}", end=f"{(ev.end or ev.start):.1f}",
-                           sim=f"{(ev.similarity or 0):.2f}")
+        return prefix + tr(
+            key,
+            phrase=ev.phrase,
+            words=ev.words,
+            speaker=speaker,
+            start=f"{ev.start:.1f}",
+            end=f"{(ev.end or ev.start):.1f}",
+            sim=f"{(ev.similarity or 0):.2f}",
+        )
     if ev.kind == "missing":
         return prefix + tr("ev.missing", phrase=ev.phrase)
     if ev.kind == "metric" and ev.metric:
@@ -93,7 +99,11 @@ def evidence_text(ev) -> str:
         if ev.value is None:
             return tr("ev.metric_na", name=name)
         value = f"{ev.value:g}".replace(".", ",") if lang() == "ru" else f"{ev.value:g}"
-        span = tr("ev.span", start=clock(ev.start), end=clock(ev.end)) if ev.start is not None and ev.end is not None and ev.end > ev.start else ""
+        span = (
+            tr("ev.span", start=clock(ev.start), end=clock(ev.end))
+            if ev.start is not None and ev.end is not None and ev.end > ev.start
+            else ""
+        )
         return tr("ev.metric", name=name, value=value, limit=ev.limit or "") + span
     if ev.code == "manual" and ev.text != "decided by a reviewer":
         return ev.text  # the checklist's own hint, in its own language
@@ -113,8 +123,6 @@ def current_user():
     if user is None:
         st.stop()
     return user
-
-
 
 
 def error_text(e: Exception) -> str:

@@ -72,8 +72,15 @@ def path_of(data, loc: tuple, tags: tuple[str, ...] = ()) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def validate(model: type[M], node: yaml.Node, data: dict, source: str, error: type[Exception],
-             extra: list[str] = (), tags: tuple[str, ...] = ()) -> M:
+def validate(
+    model: type[M],
+    node: yaml.Node,
+    data: dict,
+    source: str,
+    error: type[Exception],
+    extra: list[str] = (),
+    tags: tuple[str, ...] = (),
+) -> M:
     """The validated model, or ``error`` listing every problem as 'file:line: path: what'."""
     try:
         result = model.model_validate(data)

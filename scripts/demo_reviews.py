@@ -35,28 +35,60 @@ def main(db_path: str) -> None:
         if row["call_id"] in LEFT_IN_QUEUE:
             continue
         rev = row["revision"]
-        for item in db.query("select item_id, kind from scorecard_items where scorecard_id = ? and verdict = 'review'",
-                             [row["id"]]):
+        for item in db.query(
+            "select item_id, kind from scorecard_items where scorecard_id = ? and verdict = 'review'", [row["id"]]
+        ):
             poor = row["call_id"] in POOR
             verdict = "fail" if poor or item["kind"] != "manual" else "pass"
             comment = "грубый тон" if poor and item["kind"] == "manual" else "прослушано супервизором"
             rev = review.set_verdict(db, sup, row["id"], item["item_id"], verdict, comment, rev)
-        rev = review.set_feedback(db, sup, row["id"], "Спасибо за звонок! Следите за приветствием и прощанием."
-                                  if row["call_id"] in POOR else "Хорошая работа.", rev)
+        rev = review.set_feedback(
+            db,
+            sup,
+            row["id"],
+            "Спасибо за звонок! Следите за приветствием и прощанием." if row["call_id"] in POOR else "Хорошая работа.",
+            rev,
+        )
         review.finalize(db, sup, row["id"], rev)
     petr = accounts.get(db, "petr")
     card = next(db.query("select id from scorecards where call_id = 'demo-08-careless'"))["id"]
     review.open_disputes(db, petr, card, {"no_interrupting": "Клиент начал говорить раньше, я его не перебивал"})
-    coaching.set_goal(db, sup, "petr.volkov", ["greet_hello", "farewell", "no_shift_responsibility"], 0.9,
-                      date.today() + timedelta(days=30), "Здороваться, прощаться, не отправлять пациента звонить самому")
+    coaching.set_goal(
+        db,
+        sup,
+        "petr.volkov",
+        ["greet_hello", "farewell", "no_shift_responsibility"],
+        0.9,
+        date.today() + timedelta(days=30),
+        "Здороваться, прощаться, не отправлять пациента звонить самому",
+    )
     trainer = accounts.get(db, "trainer")
-    cid = library.create_collection(db, trainer, "Как не надо: перекладывание на пациента",
-                                    "Оператор отправляет пациента звонить врачу самому")
-    library.add_clip(db, trainer, cid, "demo-06-rude", 12.0, 20.0, ["no_shift_responsibility", "no_personal_contact"],
-                     "bad", "«Позвоните сами доктору» и личный номер врача")
+    cid = library.create_collection(
+        db, trainer, "Как не надо: перекладывание на пациента", "Оператор отправляет пациента звонить врачу самому"
+    )
+    library.add_clip(
+        db,
+        trainer,
+        cid,
+        "demo-06-rude",
+        12.0,
+        20.0,
+        ["no_shift_responsibility", "no_personal_contact"],
+        "bad",
+        "«Позвоните сами доктору» и личный номер врача",
+    )
     good = library.create_collection(db, trainer, "Образцовая запись на приём", "")
-    library.add_clip(db, trainer, good, "demo-01-booking", 0.0, 16.0, ["greet_clinic", "greet_name", "patient_name"],
-                     "good", "Приветствие и имя пациента")
+    library.add_clip(
+        db,
+        trainer,
+        good,
+        "demo-01-booking",
+        0.0,
+        16.0,
+        ["greet_clinic", "greet_name", "patient_name"],
+        "good",
+        "Приветствие и имя пациента",
+    )
     library.share(db, trainer, cid, "all")
     library.share(db, trainer, good, "all")
     print("demo reviews: scorecards finalized, a dispute opened, a goal set, two collections shared")

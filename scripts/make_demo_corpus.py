@@ -36,8 +36,7 @@ LEAD_S = 0.4
 def speak(text: str, tmp: Path) -> np.ndarray:
     src, out = tmp / "line.txt", tmp / "line.wav"
     src.write_text(text, encoding="utf-8")
-    subprocess.run(["text2wave", "-eval", VOICE, str(src), "-o", str(out)], check=True,
-                   capture_output=True)
+    subprocess.run(["text2wave", "-eval", VOICE, str(src), "-o", str(out)], check=True, capture_output=True)
     with wave.open(str(out)) as w:
         assert w.getframerate() == RATE, w.getframerate()
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
@@ -98,20 +97,52 @@ def main() -> None:
             channels, refs = build_call(call, tmp, rng)
             raw, shaped = tmp / "raw.wav", tmp / "shaped.wav"
             write_wav(raw, channels)
-            subprocess.run(["sox", str(raw), "-r", "8000", str(shaped), "sinc", "300-3400"],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["sox", str(raw), "-r", "8000", str(shaped), "sinc", "300-3400"], check=True, capture_output=True
+            )
             name = f"{call['call_id']}.{call['format']}"
             out = calls_dir / name
-            subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(shaped),
-                            *ENCODE[call["format"]], "-map_metadata", "-1", str(out)], check=True)
+            subprocess.run(
+                [
+                    "ffmpeg",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-i",
+                    str(shaped),
+                    *ENCODE[call["format"]],
+                    "-map_metadata",
+                    "-1",
+                    str(out),
+                ],
+                check=True,
+            )
             duration = round(len(channels[0]) / RATE, 2)
-            (ref_dir / f"{call['call_id']}.json").write_text(json.dumps(
-                {"call_id": call["call_id"], "mono": bool(call.get("mono")),
-                 "duration_s": duration, "segments": refs}, ensure_ascii=False, indent=1),
-                encoding="utf-8")
-            rows.append({"file": name, "call_id": call["call_id"], "operator": call["operator"],
-                         "started_at": call["started_at"], "direction": call["direction"],
-                         "phone": call["phone"], "queue": call["queue"], "tags": call["tags"]})
+            (ref_dir / f"{call['call_id']}.json").write_text(
+                json.dumps(
+                    {
+                        "call_id": call["call_id"],
+                        "mono": bool(call.get("mono")),
+                        "duration_s": duration,
+                        "segments": refs,
+                    },
+                    ensure_ascii=False,
+                    indent=1,
+                ),
+                encoding="utf-8",
+            )
+            rows.append(
+                {
+                    "file": name,
+                    "call_id": call["call_id"],
+                    "operator": call["operator"],
+                    "started_at": call["started_at"],
+                    "direction": call["direction"],
+                    "phone": call["phone"],
+                    "queue": call["queue"],
+                    "tags": call["tags"],
+                }
+            )
             print(f"{name}: {duration:.1f} s, {out.stat().st_size // 1024} KiB")
     with open(ROOT / "demo/manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -121,7 +152,8 @@ def main() -> None:
         doc = {k: v for k, v in chat.items() if k != "messages"}
         doc["messages"] = [{"speaker": s, "at": at, "text": text} for s, at, text in chat["messages"]]
         (chats_dir / f"{chat['conversation_id']}.json").write_text(
-            json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+            json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 
-def write_wav(path: Path, channels: int = 2, seconds: float = 1.0, rate: int = 8000,
-              freqs: tuple[float, ...] = (440.0, 660.0)) -> Path:
+def write_wav(
+    path: Path, channels: int = 2, seconds: float = 1.0, rate: int = 8000, freqs: tuple[float, ...] = (440.0, 660.0)
+) -> Path:
     t = np.arange(int(seconds * rate)) / rate
     chans = [0.3 * np.sin(2 * np.pi * freqs[i % len(freqs)] * t) for i in range(channels)]
     pcm = (np.stack(chans, axis=1) * 32767).astype(np.int16)

@@ -32,14 +32,21 @@ def build(folder: Path) -> Path:
         helper.make_node("Identity", ["length"], ["unused_length"]),
     ]
     graph = helper.make_graph(
-        nodes, "loudness-ctc",
-        [helper.make_tensor_value_info("audio_signal", TensorProto.FLOAT, ["B", 80, "T"]),
-         helper.make_tensor_value_info("length", TensorProto.INT64, ["B"])],
-        [helper.make_tensor_value_info("logprobs", TensorProto.FLOAT, ["B", "T8", 3]),
-         helper.make_tensor_value_info("unused_length", TensorProto.INT64, ["B"])],
-        initializer=[helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.flatten()),
-                     helper.make_tensor("b", TensorProto.FLOAT, b.shape, b),
-                     helper.make_tensor("axes", TensorProto.INT64, [1], [1])],
+        nodes,
+        "loudness-ctc",
+        [
+            helper.make_tensor_value_info("audio_signal", TensorProto.FLOAT, ["B", 80, "T"]),
+            helper.make_tensor_value_info("length", TensorProto.INT64, ["B"]),
+        ],
+        [
+            helper.make_tensor_value_info("logprobs", TensorProto.FLOAT, ["B", "T8", 3]),
+            helper.make_tensor_value_info("unused_length", TensorProto.INT64, ["B"]),
+        ],
+        initializer=[
+            helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.flatten()),
+            helper.make_tensor("b", TensorProto.FLOAT, b.shape, b),
+            helper.make_tensor("axes", TensorProto.INT64, [1], [1]),
+        ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 8

@@ -11,8 +11,13 @@ import pytest
 
 CHROMIUM = os.environ.get("QA_REVIEW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -44,7 +49,10 @@ def serve():
         env = {**os.environ, "QA_REVIEW_DB": str(db_path)}
         proc = subprocess.Popen(
             [sys.executable, "-m", "qa_review", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"

@@ -18,17 +18,25 @@ def clinic(settings, tmp_path):
     """One inbound call by operator anna, auto-scored and finalized by the supervisor."""
     db = open_db(settings.db_path)
     write_turns(tmp_path / "in" / "call-e2e.wav", [(0, 0.0, 2.0), (1, 3.0, 5.0)], seconds=6.0)
-    (tmp_path / "in" / "call-e2e.json").write_text(json.dumps({
-        "call_id": "call-e2e", "operator": "anna.smirnova", "started_at": "2026-11-02T09:15:00",
-        "direction": "inbound"}))
+    (tmp_path / "in" / "call-e2e.json").write_text(
+        json.dumps(
+            {
+                "call_id": "call-e2e",
+                "operator": "anna.smirnova",
+                "started_at": "2026-11-02T09:15:00",
+                "direction": "inbound",
+            }
+        )
+    )
     admin = accounts.add_user(db, None, "admin", "admin-password", "admin")
     sup = accounts.add_user(db, admin, "svetlana", "svetlana-pass", "supervisor", team="registry")
-    accounts.add_user(db, admin, "anna", "anna-password", "operator", team="registry", operator_id="anna.smirnova",
-                      spoken_name="Анна")
+    accounts.add_user(
+        db, admin, "anna", "anna-password", "operator", team="registry", operator_id="anna.smirnova", spoken_name="Анна"
+    )
     services.ingest(db, tmp_path / "in", settings)
     services.transcribe_pending(db, settings, FakeTranscriber)
     services.score_calls(db, settings, checklist="clinic-inbound")
-    (row, _, _), = review.call_for(db, sup, "call-e2e")["scorecards"]
+    ((row, _, _),) = review.call_for(db, sup, "call-e2e")["scorecards"]
     rev = review.set_verdict(db, sup, row["id"], "empathy", "pass", "вежливо", row["revision"])
     review.finalize(db, sup, row["id"], rev)
     return settings.db_path

@@ -8,21 +8,28 @@ from qa_review.domain import CallMeta, Coverage, Interval, Segment, Transcript, 
 
 
 def _call(db, cid):
-    store.add_call(db, CallMeta(cid, "anna", datetime(2026, 11, 2, 9, tzinfo=timezone.utc)),
-                   kind="audio", source_path=f"/x/{cid}.wav", sha256=cid)
+    store.add_call(
+        db,
+        CallMeta(cid, "anna", datetime(2026, 11, 2, 9, tzinfo=timezone.utc)),
+        kind="audio",
+        source_path=f"/x/{cid}.wav",
+        sha256=cid,
+    )
 
 
 def _transcript(cid, coverage, unheard=()):
     words = (Word(0.5, 0.9, " алло"),)
-    return Transcript(cid, (Segment("operator", 0.5, 0.9, "алло", words),), duration_s=10.0,
-                      coverage=coverage, unheard=unheard)
+    return Transcript(
+        cid, (Segment("operator", 0.5, 0.9, "алло", words),), duration_s=10.0, coverage=coverage, unheard=unheard
+    )
 
 
 def test_coverage_and_unheard_round_trip_and_low_coverage_is_flagged():
     db = open_db(":memory:")
     _call(db, "c1")
-    t = _transcript("c1", (Coverage("operator", 20.0, 19.8, 1.5), Coverage("client", 10.0, 6.0)),
-                    (Interval("client", 4.0, 8.0),))
+    t = _transcript(
+        "c1", (Coverage("operator", 20.0, 19.8, 1.5), Coverage("client", 10.0, 6.0)), (Interval("client", 4.0, 8.0),)
+    )
     store.save_transcript(db, t, model="m", settings={}, processing_s=1.0)
     back = store.get_transcript(db, "c1")
     assert back.coverage == t.coverage and back.unheard == t.unheard
@@ -35,9 +42,15 @@ def test_coverage_and_unheard_round_trip_and_low_coverage_is_flagged():
 def test_a_good_transcript_clears_the_flag_and_little_speech_is_not_judged():
     db = open_db(":memory:")
     _call(db, "c1")
-    store.save_transcript(db, _transcript("c1", (Coverage("client", 10.0, 5.0),)), model="m", settings={},
-                          processing_s=1.0)
+    store.save_transcript(
+        db, _transcript("c1", (Coverage("client", 10.0, 5.0),)), model="m", settings={}, processing_s=1.0
+    )
     assert store.flags_of(db, ["c1"])
-    store.save_transcript(db, _transcript("c1", (Coverage("client", 10.0, 9.8), Coverage("operator", 2.0, 0.5))),
-                          model="m", settings={}, processing_s=1.0)
+    store.save_transcript(
+        db,
+        _transcript("c1", (Coverage("client", 10.0, 9.8), Coverage("operator", 2.0, 0.5))),
+        model="m",
+        settings={},
+        processing_s=1.0,
+    )
     assert store.flags_of(db, ["c1"]) == {}

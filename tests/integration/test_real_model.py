@@ -34,8 +34,9 @@ def _demo_operators(db):
     spec.loader.exec_module(scripts)
     admin = accounts.add_user(db, None, "admin", "password-1", "admin")
     for operator_id, name in scripts.SPOKEN_NAMES.items():
-        accounts.add_user(db, admin, operator_id.split(".")[0], "password-1", "operator",
-                          operator_id=operator_id, spoken_name=name)
+        accounts.add_user(
+            db, admin, operator_id.split(".")[0], "password-1", "operator", operator_id=operator_id, spoken_name=name
+        )
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +69,9 @@ def test_turns_are_timed_like_the_reference(transcribed):
     ref = reference("demo-01-booking")["segments"]
     # Each reference turn overlaps a recognized turn of the same speaker.
     for r in ref:
-        assert any(
-            s.speaker == r["speaker"] and s.start < r["end"] and s.end > r["start"]
-            for s in t.segments
-        ), f"no {r['speaker']} turn over {r['start']}-{r['end']}: {r['text']}"
+        assert any(s.speaker == r["speaker"] and s.start < r["end"] and s.end > r["start"] for s in t.segments), (
+            f"no {r['speaker']} turn over {r['start']}-{r['end']}: {r['text']}"
+        )
 
 
 def test_word_error_rate_per_speaker_is_usable(transcribed):
@@ -116,11 +116,15 @@ def test_long_hold_produces_no_text_over_silence(transcribed):
 def test_killed_batch_resumes_with_no_duplicate(tmp_path):
     db_path = tmp_path / "kill.db"
     env = {**os.environ, "QA_REVIEW_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "qa_review", "ingest", str(DEMO / "calls"),
-           "--manifest", str(DEMO / "manifest.csv")]
+    cmd = [sys.executable, "-m", "qa_review", "ingest", str(DEMO / "calls"), "--manifest", str(DEMO / "manifest.csv")]
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    proc = subprocess.Popen([sys.executable, "-m", "qa_review", "transcribe"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa_review", "transcribe"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -135,8 +139,7 @@ def test_killed_batch_resumes_with_no_duplicate(tmp_path):
     with sqlite3.connect(db_path) as c:
         before = c.execute("select count(*) from calls where status='transcribed'").fetchone()[0]
     assert 2 <= before < 10, "the kill should land mid-batch"
-    rerun = subprocess.run([sys.executable, "-m", "qa_review", "transcribe"], env=env,
-                           capture_output=True, text=True)
+    rerun = subprocess.run([sys.executable, "-m", "qa_review", "transcribe"], env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{10 - before} transcribed, 0 failed" in rerun.stdout
     with sqlite3.connect(db_path) as c:
@@ -164,7 +167,7 @@ def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
     auto, ref, critical = {}, {}, set()
     for checklist_id, calls in truth.items():
         for call_id, verdicts in calls.items():
-            (_, sc), = [c for c in services.scorecards(db, call_id) if c[1].checklist_id == checklist_id]
+            ((_, sc),) = [c for c in services.scorecards(db, call_id) if c[1].checklist_id == checklist_id]
             for item in sc.items:
                 if item.critical:
                     critical.add(item.item_id)
@@ -217,15 +220,20 @@ def test_the_guard_restores_a_quiet_reply_the_vad_drops(quiet_reply_call, base_m
         results[guard] = transcribe_call("q", path, tr, ("operator", "client"))
 
     def reply(t):
-        return " ".join(w.text for s in t.segments if s.speaker == "client" for w in s.words
-                        if line["start"] - 0.5 <= w.start <= line["end"] + 0.5).lower()
+        return " ".join(
+            w.text
+            for s in t.segments
+            if s.speaker == "client"
+            for w in s.words
+            if line["start"] - 0.5 <= w.start <= line["end"] + 0.5
+        ).lower()
 
     without, with_guard = results[False], results[True]
     assert "удобно" not in reply(without)
-    assert any(u.speaker == "client" and u.start <= line["end"] and u.end >= line["start"]
-               for u in without.unheard)
+    assert any(u.speaker == "client" and u.start <= line["end"] and u.end >= line["start"] for u in without.unheard)
     assert "удобно" in reply(with_guard)
     assert with_guard.coverage_of("client").restored_s > 0.5
     assert with_guard.coverage_of("client").coverage > without.coverage_of("client").coverage
-    assert not any(u.speaker == "client" and u.start <= line["end"] and u.end >= line["start"]
-                   for u in with_guard.unheard)
+    assert not any(
+        u.speaker == "client" and u.start <= line["end"] and u.end >= line["start"] for u in with_guard.unheard
+    )

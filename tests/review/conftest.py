@@ -13,13 +13,23 @@ T0 = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
 def chat(cid, operator, greet=True):
     hello = "Здравствуйте! Клиника «Здоровье», Анна." if greet else "Да?"
     return {
-        "conversation_id": cid, "operator": operator, "started_at": "2026-11-04T19:00:00+03:00",
+        "conversation_id": cid,
+        "operator": operator,
+        "started_at": "2026-11-04T19:00:00+03:00",
         "channel": "chat",
         "messages": [
             {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Можно записаться к окулисту?"},
-            {"speaker": "operator", "at": "2026-11-04T19:01:00+03:00", "text": hello + " В субботу есть время, вам удобно?"},
+            {
+                "speaker": "operator",
+                "at": "2026-11-04T19:01:00+03:00",
+                "text": hello + " В субботу есть время, вам удобно?",
+            },
             {"speaker": "client", "at": "2026-11-04T19:02:00+03:00", "text": "Да"},
-            {"speaker": "operator", "at": "2026-11-04T19:03:00+03:00", "text": "Записала вас на субботу. Всего доброго!"},
+            {
+                "speaker": "operator",
+                "at": "2026-11-04T19:03:00+03:00",
+                "text": "Записала вас на субботу. Всего доброго!",
+            },
         ],
     }
 
@@ -39,7 +49,9 @@ class World:
         self.petr = add("petr", "password-petr", "operator", team="B", operator_id="petr.volkov")
         (tmp_path / "in").mkdir()
         (tmp_path / "in" / "a.json").write_text(json.dumps(chat("chat-anna", "anna.smirnova"), ensure_ascii=False))
-        (tmp_path / "in" / "p.json").write_text(json.dumps(chat("chat-petr", "petr.volkov", greet=False), ensure_ascii=False))
+        (tmp_path / "in" / "p.json").write_text(
+            json.dumps(chat("chat-petr", "petr.volkov", greet=False), ensure_ascii=False)
+        )
         services.ingest(db, tmp_path / "in", self.settings)
         services.score_calls(db, self.settings)
         self.card = self.card_id("chat-anna")
@@ -51,8 +63,9 @@ class World:
         return next(self.db["scorecards"].rows_where("id = ?", [card or self.card]))
 
     def verdict(self, item_id, card=None):
-        return next(self.db["scorecard_items"].rows_where(
-            "scorecard_id = ? and item_id = ?", [card or self.card, item_id]))["verdict"]
+        return next(
+            self.db["scorecard_items"].rows_where("scorecard_id = ? and item_id = ?", [card or self.card, item_id])
+        )["verdict"]
 
 
 @pytest.fixture

@@ -31,8 +31,11 @@ class SaysYes:
     def transcribe(self, audio, *, vad=True, hotwords=None):
         strict = vad and self.options.vad_filter and self.options.vad_threshold >= 0.4
         floor = 0.1 if strict else 0.02  # over the resampler's ringing at a tone's edges
-        words = [Word(s + 0.1, s + 0.6, " " + COUNT[s % 5], 0.9) for s in range(int(np.ceil(len(audio) / RATE)))
-                 if float(np.abs(audio[s * RATE:(s + 1) * RATE]).max(initial=0)) > floor]
+        words = [
+            Word(s + 0.1, s + 0.6, " " + COUNT[s % 5], 0.9)
+            for s in range(int(np.ceil(len(audio) / RATE)))
+            if float(np.abs(audio[s * RATE : (s + 1) * RATE]).max(initial=0)) > floor
+        ]
         if not words:
             return [], "ru"
         return [Segment("", words[0].start, words[-1].end, "".join(w.text for w in words), tuple(words))], "ru"
@@ -56,13 +59,19 @@ def audio_world(world, tmp_path):
         w.setframerate(rate)
         w.writeframes(data.tobytes())
     with open(tmp_path / "manifest.csv", "w", newline="") as f:
-        csv.writer(f).writerows([["file", "call_id", "operator", "started_at", "direction"],
-                                 ["call-1.wav", "call-1", "anna.smirnova", "2026-11-05T10:00:00+03:00", "inbound"]])
+        csv.writer(f).writerows(
+            [
+                ["file", "call_id", "operator", "started_at", "direction"],
+                ["call-1.wav", "call-1", "anna.smirnova", "2026-11-05T10:00:00+03:00", "inbound"],
+            ]
+        )
     services.ingest(world.db, folder, world.settings, manifest=tmp_path / "manifest.csv")
     world.settings = world.settings.with_(asr_profile=tmp_path / "asr-profile.yaml")
     # a strict VAD and no guard: the profile a clinic might have come with
-    asr_profile.write(asr_profile.parse("vad: {threshold: 0.5, min_silence_ms: 2000}\nguard: {enabled: false}"),
-                      world.settings.asr_profile)
+    asr_profile.write(
+        asr_profile.parse("vad: {threshold: 0.5, min_silence_ms: 2000}\nguard: {enabled: false}"),
+        world.settings.asr_profile,
+    )
     report = services.transcribe_pending(world.db, world.settings, SaysYes)
     assert report.done == ["call-1"]
     return world
@@ -80,12 +89,15 @@ def test_a_reviewer_adds_a_missed_line_in_time_order_and_it_is_audited(audio_wor
     assert audit and "client 10.0-12.0: раз два" in audit[-1]["new"]
 
 
-@pytest.mark.parametrize("args, code", [
-    (("client", 10.0, 12.0, "   "), "line_empty"),
-    (("client", 12.0, 10.0, "да"), "line_time"),
-    (("client", 10.0, 99.0, "да"), "line_time"),
-    (("boss", 10.0, 12.0, "да"), "line_speaker"),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (("client", 10.0, 12.0, "   "), "line_empty"),
+        (("client", 12.0, 10.0, "да"), "line_time"),
+        (("client", 10.0, 99.0, "да"), "line_time"),
+        (("boss", 10.0, 12.0, "да"), "line_speaker"),
+    ],
+)
 def test_a_bad_added_line_is_refused_with_its_reason(audio_world, args, code):
     with pytest.raises(QAReviewError) as e:
         review.add_line(audio_world.db, audio_world.sup_a, "call-1", *args)
@@ -116,8 +128,7 @@ def test_asr_evaluate_counts_corrections_and_added_lines(audio_world):
     assert by_speaker["operator"]["wer"] == pytest.approx(1 / 3, abs=1e-3)
     assert by_speaker["client"]["wer"] == pytest.approx(2 / 4, abs=1e-3)
     assert by_speaker["client"]["words"] == 4 and by_speaker["client"]["lines"] == 2
-    assert tables["operator"] == [{"key": "anna.smirnova", "calls": 1, "lines": 3, "words": 7,
-                                   "wer": round(3 / 7, 3)}]
+    assert tables["operator"] == [{"key": "anna.smirnova", "calls": 1, "lines": 3, "words": 7, "wer": round(3 / 7, 3)}]
     assert services.asr_evaluate(w.db, since="2026-12-01")["speaker"] == []
 
 

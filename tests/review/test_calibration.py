@@ -6,8 +6,18 @@ from qa_review.errors import InvalidTransition, PermissionDenied
 
 def test_fleiss_kappa_on_the_textbook_example():
     # Fleiss (1971) as reproduced on Wikipedia: 10 subjects, 14 raters, 5 categories, kappa 0.210
-    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
     votes = [[str(c) for c, n in enumerate(row) for _ in range(n)] for row in table]
     assert cal.fleiss_kappa(votes) == pytest.approx(0.210, abs=0.001)
 
@@ -35,8 +45,7 @@ def test_report_per_item_and_reviewer():
 
 
 def test_blind_session_lifecycle(world):
-    sid = cal.create(world.db, world.sup_a, "Ноябрь", "written-chat", ["chat-anna", "chat-petr"],
-                     ["sup.a", "sup.b"])
+    sid = cal.create(world.db, world.sup_a, "Ноябрь", "written-chat", ["chat-anna", "chat-petr"], ["sup.a", "sup.b"])
     cal.rate(world.db, world.sup_a, sid, "chat-anna", "greet", "pass")
     cal.rate(world.db, world.sup_b, sid, "chat-anna", "greet", "fail")
     assert cal.my_verdicts(world.db, world.sup_b, sid) == {("chat-anna", "greet"): "fail"}  # blind

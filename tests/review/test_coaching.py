@@ -7,13 +7,21 @@ from qa_review.errors import PermissionDenied, QAReviewError
 from tests.review.conftest import T0
 
 
-@pytest.mark.parametrize("verdicts, today, state, rate", [
-    ([], date(2026, 11, 20), "not_started", None),
-    (["pass", "fail", "na"], date(2026, 11, 20), "in_progress", 0.5),
-    (["pass", "pass", "pass", "fail"], date(2026, 11, 20), "in_progress", 0.75),
-    (["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "fail"], date(2026, 11, 20), "achieved", 0.9),
-    (["fail"], date(2026, 12, 2), "overdue", 0.0),
-])
+@pytest.mark.parametrize(
+    "verdicts, today, state, rate",
+    [
+        ([], date(2026, 11, 20), "not_started", None),
+        (["pass", "fail", "na"], date(2026, 11, 20), "in_progress", 0.5),
+        (["pass", "pass", "pass", "fail"], date(2026, 11, 20), "in_progress", 0.75),
+        (
+            ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "fail"],
+            date(2026, 11, 20),
+            "achieved",
+            0.9,
+        ),
+        (["fail"], date(2026, 12, 2), "overdue", 0.0),
+    ],
+)
 def test_progress_on_hand_built_verdicts(verdicts, today, state, rate):
     p = coaching.progress(verdicts, 0.9, date(2026, 12, 1), today)
     assert p.state == state and p.rate == rate

@@ -14,15 +14,28 @@ def phone_call(world, tmp_path):
     """An audio call of petr's where the client dictates a phone number."""
     write_turns(tmp_path / "audio" / "call-pii.wav", [(0, 0.0, 3.0), (1, 4.0, 9.0)], seconds=10.0)
     (tmp_path / "audio" / "call-pii.json").write_text(
-        '{"call_id": "call-pii", "operator": "petr.volkov", "started_at": "2026-11-05T10:00:00"}')
+        '{"call_id": "call-pii", "operator": "petr.volkov", "started_at": "2026-11-05T10:00:00"}'
+    )
     services.ingest(world.db, tmp_path / "audio", world.settings)
-    words = [Word(4.0 + i * 0.5, 4.4 + i * 0.5, " " + w) for i, w in
-             enumerate(["мой", "телефон", "+7", "916", "123-45-67", "запишите"])]
-    t = Transcript("call-pii", (
-        Segment("operator", 0.2, 2.8, "Клиника Здоровье, здравствуйте", (Word(0.2, 1.0, " Клиника"),
-                Word(1.1, 1.9, " Здоровье,"), Word(2.0, 2.8, " здравствуйте"))),
-        Segment("client", 4.0, 6.9, "мой телефон +7 916 123-45-67 запишите", tuple(words)),
-    ), (Interval("operator", 0.2, 2.8), Interval("client", 4.0, 6.9)), 10.0)
+    words = [
+        Word(4.0 + i * 0.5, 4.4 + i * 0.5, " " + w)
+        for i, w in enumerate(["мой", "телефон", "+7", "916", "123-45-67", "запишите"])
+    ]
+    t = Transcript(
+        "call-pii",
+        (
+            Segment(
+                "operator",
+                0.2,
+                2.8,
+                "Клиника Здоровье, здравствуйте",
+                (Word(0.2, 1.0, " Клиника"), Word(1.1, 1.9, " Здоровье,"), Word(2.0, 2.8, " здравствуйте")),
+            ),
+            Segment("client", 4.0, 6.9, "мой телефон +7 916 123-45-67 запишите", tuple(words)),
+        ),
+        (Interval("operator", 0.2, 2.8), Interval("client", 4.0, 6.9)),
+        10.0,
+    )
     store.save_transcript(world.db, t, model="test", settings={}, processing_s=0)
     return "call-pii"
 
@@ -42,7 +55,7 @@ def test_trainer_builds_a_collection_and_shares_it(world, phone_call, tmp_path):
     (shared,) = library.collections(world.db, world.anna)
     assert shared["clips"] == 1
     (clip,) = library.clips(world.db, world.anna, cid)
-    assert clip["lines"][0]["text"] == "мой телефон [телефон] запишите"   # masked for operators
+    assert clip["lines"][0]["text"] == "мой телефон [телефон] запишите"  # masked for operators
     assert "123-45-67" in library.clips(world.db, world.trainer, cid)[0]["lines"][0]["text"]
 
 
@@ -77,12 +90,12 @@ def test_bleep_replaces_the_spoken_number(world, phone_call, tmp_path):
     client = decode_channels(audio, 16000)[1]
 
     def dominant(a, b):
-        part = client[int(a * 16000):int(b * 16000)]
+        part = client[int(a * 16000) : int(b * 16000)]
         spectrum = np.abs(np.fft.rfft(part))
         return np.fft.rfftfreq(len(part), 1 / 16000)[spectrum.argmax()]
 
-    assert dominant(0.6, 1.4) == pytest.approx(500, abs=20)    # the client's own "voice"
-    assert dominant(1.6, 2.8) == pytest.approx(1000, abs=20)   # the number, bleeped
+    assert dominant(0.6, 1.4) == pytest.approx(500, abs=20)  # the client's own "voice"
+    assert dominant(1.6, 2.8) == pytest.approx(1000, abs=20)  # the number, bleeped
 
 
 def test_redacted_json_export_masks_the_words_too(world, phone_call):

@@ -20,16 +20,18 @@ def open_dispute(w):
 
 
 ACTIONS = {
-    "read call": (lambda w, u: review.call_for(w.db, u, "chat-anna"),
-                  {"admin", "sup_a", "trainer", "anna"}),
-    "change verdict": (lambda w, u: review.set_verdict(w.db, u, w.card, "greet", "fail", "c", None),
-                       {"sup_a"}),
+    "read call": (lambda w, u: review.call_for(w.db, u, "chat-anna"), {"admin", "sup_a", "trainer", "anna"}),
+    "change verdict": (lambda w, u: review.set_verdict(w.db, u, w.card, "greet", "fail", "c", None), {"sup_a"}),
     "write feedback": (lambda w, u: review.set_feedback(w.db, u, w.card, "молодец", None), {"sup_a"}),
     "correct transcript": (lambda w, u: review.correct_segment(w.db, u, "chat-anna", 0, "новый текст"), {"sup_a"}),
-    "finalize": (lambda w, u: (review.set_verdict(w.db, w.sup_a, w.card, "tone", "pass", "ok", None),
-                               review.finalize(w.db, u, w.card, None)), {"sup_a"}),
-    "dispute": (lambda w, u: (final_card(w), review.open_disputes(w.db, u, w.card, {"greet": "x"}, now=T0)),
-                {"anna"}),
+    "finalize": (
+        lambda w, u: (
+            review.set_verdict(w.db, w.sup_a, w.card, "tone", "pass", "ok", None),
+            review.finalize(w.db, u, w.card, None),
+        ),
+        {"sup_a"},
+    ),
+    "dispute": (lambda w, u: (final_card(w), review.open_disputes(w.db, u, w.card, {"greet": "x"}, now=T0)), {"anna"}),
     "resolve dispute": (lambda w, u: review.resolve_dispute(w.db, u, open_dispute(w), True, "ok"), {"sup_a"}),
     "list users": (lambda w, u: accounts.list_users(w.db, u), {"admin"}),
     "add user": (lambda w, u: accounts.add_user(w.db, u, "new.one", "password-x", "trainer"), {"admin"}),
@@ -59,7 +61,7 @@ def test_operator_asking_for_another_operators_call_gets_a_refusal_not_data(worl
 def test_operator_sees_only_published_scorecards(world):
     assert review.call_for(world.db, world.anna, "chat-anna")["scorecards"] == []
     final_card(world)
-    (row, sc, disputes), = review.call_for(world.db, world.anna, "chat-anna")["scorecards"]
+    ((row, sc, disputes),) = review.call_for(world.db, world.anna, "chat-anna")["scorecards"]
     assert row["status"] == "final" and disputes == []
 
 

@@ -42,7 +42,9 @@ def test_full_cycle_final_dispute_uphold_resolved(world):
 
     # the operator disputes the farewell, which the supervisor set to fail... first make it fail
     rev = world.row()["revision"]
-    ids = review.open_disputes(world.db, world.anna, world.card, {"farewell": "я попрощалась"}, now=T0 + timedelta(days=1))
+    ids = review.open_disputes(
+        world.db, world.anna, world.card, {"farewell": "я попрощалась"}, now=T0 + timedelta(days=1)
+    )
     assert world.row()["status"] == "disputed"
     assert any(n["kind"] == "dispute" for n in review.notifications(world.db, world.sup_a))
     assert review.notifications(world.db, world.sup_b) == []  # other team
@@ -80,9 +82,12 @@ def test_dispute_window(world):
     finalize(world)
     review.open_disputes(world.db, world.anna, world.card, {"greet": "в срок"}, now=T0 + timedelta(days=5))
     with pytest.raises(InvalidTransition, match="dispute window .* closed on 2026-11-15"):
-        review.open_disputes(world.db, world.anna, world.card, {"farewell": "поздно"}, now=T0 + timedelta(days=5, seconds=1))
-    review.open_disputes(world.db, world.anna, world.card, {"farewell": "окно 10 дней"},
-                         window_days=10, now=T0 + timedelta(days=6))
+        review.open_disputes(
+            world.db, world.anna, world.card, {"farewell": "поздно"}, now=T0 + timedelta(days=5, seconds=1)
+        )
+    review.open_disputes(
+        world.db, world.anna, world.card, {"farewell": "окно 10 дней"}, window_days=10, now=T0 + timedelta(days=6)
+    )
 
 
 def test_refused_transitions(world):
@@ -117,7 +122,9 @@ def test_transcript_correction_keeps_the_asr_text(world):
 
 
 def test_audit_trail_records_who_when_old_new_why(world):
-    rev = review.set_verdict(world.db, world.sup_a, world.card, "greet", "fail", "не представилась", world.row()["revision"], now=T0)
+    rev = review.set_verdict(
+        world.db, world.sup_a, world.card, "greet", "fail", "не представилась", world.row()["revision"], now=T0
+    )
     review.set_verdict(world.db, world.sup_a, world.card, "tone", "pass", "ok", rev, now=T0)
     review.finalize(world.db, world.sup_a, world.card, world.row()["revision"], now=T0)
     (d,) = review.open_disputes(world.db, world.anna, world.card, {"greet": "представилась"}, now=T0)

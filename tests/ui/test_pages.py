@@ -17,11 +17,18 @@ APP = str(REPO_ROOT / "app.py")
 def app_db(settings, tmp_path, monkeypatch):
     db = open_db(settings.db_path)
     write_wav(tmp_path / "in" / "call-a.wav", seconds=3.0)
-    (tmp_path / "in" / "chat-b.json").write_text(json.dumps({
-        "conversation_id": "chat-b", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
-        "channel": "chat",
-        "messages": [{"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Можно записаться?"}],
-    }, ensure_ascii=False))
+    (tmp_path / "in" / "chat-b.json").write_text(
+        json.dumps(
+            {
+                "conversation_id": "chat-b",
+                "operator": "anna",
+                "started_at": "2026-11-04T19:00:00+03:00",
+                "channel": "chat",
+                "messages": [{"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Можно записаться?"}],
+            },
+            ensure_ascii=False,
+        )
+    )
     services.ingest(db, tmp_path / "in", settings)
     services.transcribe_pending(db, settings, FakeTranscriber)
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
@@ -192,7 +199,7 @@ def test_supervisor_changes_a_verdict_and_finalizes(scored_db):
     assert "Сохранено" in at.success[0].value
     at.button(key="finalize-0").click().run()
     assert "Оценка завершена" in at.success[0].value
-    (row, sc, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    ((row, sc, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
     assert row["status"] == "final" and sc.item("tone").verdict == "pass"
 
 
@@ -205,10 +212,10 @@ def test_change_without_comment_is_refused_on_the_page(scored_db):
 
 
 def test_operator_disputes_and_supervisor_upholds(scored_db):
-    (row, _, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    ((row, _, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
     rev = review.set_verdict(scored_db, SUP, row["id"], "tone", "pass", "ok", row["revision"])
     review.finalize(scored_db, SUP, row["id"], rev)
-    (_, before, _), = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
+    ((_, before, _),) = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
 
     at = run_app(user=ANNA, call_id="chat-b")
     at.switch_page("app_pages/call.py").run()
@@ -224,7 +231,7 @@ def test_operator_disputes_and_supervisor_upholds(scored_db):
     sup.text_input(key=f"reply-{d['id']}").input("да, приветствие было")
     sup.button(key=f"dispute.uphold-{d['id']}").click().run()
     assert not sup.exception
-    (row, sc, disputes), = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
+    ((row, sc, disputes),) = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
     assert row["status"] == "resolved" and sc.item("greet").verdict == "pass"
     assert sc.score > before.score
 
@@ -260,7 +267,7 @@ def test_admin_sets_an_operators_spoken_name(app_db):
 
 @pytest.fixture
 def final_db(scored_db):
-    (row, _, _), = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    ((row, _, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
     rev = review.set_verdict(scored_db, SUP, row["id"], "tone", "pass", "ok", row["revision"])
     review.finalize(scored_db, SUP, row["id"], rev)
     review.correct_segment(scored_db, SUP, "chat-b", 0, "Можно записаться к окулисту?")
@@ -364,12 +371,26 @@ def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_l
     import json as _json
 
     # the recognizer missed the client at 1.0-2.5 s: what the guard could not restore
-    app_db["transcripts"].update("call-a", {
-        "coverage": _json.dumps({"operator": {"speech_s": 3.0, "covered_s": 2.9, "restored_s": 0.0},
-                                 "client": {"speech_s": 3.0, "covered_s": 1.5, "restored_s": 0.0}}),
-        "unheard": _json.dumps([["client", 1.0, 2.5]])})
-    app_db["call_flags"].insert({"call_id": "call-a", "code": "low_coverage",
-                                 "detail": "client: 50% of 3 s of speech recognized", "created_at": "x"})
+    app_db["transcripts"].update(
+        "call-a",
+        {
+            "coverage": _json.dumps(
+                {
+                    "operator": {"speech_s": 3.0, "covered_s": 2.9, "restored_s": 0.0},
+                    "client": {"speech_s": 3.0, "covered_s": 1.5, "restored_s": 0.0},
+                }
+            ),
+            "unheard": _json.dumps([["client", 1.0, 2.5]]),
+        },
+    )
+    app_db["call_flags"].insert(
+        {
+            "call_id": "call-a",
+            "code": "low_coverage",
+            "detail": "client: 50% of 3 s of speech recognized",
+            "created_at": "x",
+        }
+    )
     at = run_app(user=SUP, call_id="call-a")
     at.switch_page("app_pages/call.py").run()
     assert not at.exception

@@ -13,19 +13,25 @@ PART1, PART2 = b"first half of weights|", b"second half"
 def registry(tmp_path, sha):
     models = tmp_path / "models"
     models.mkdir()
-    (models / "registry.yaml").write_text(yaml.safe_dump({
-        "tiny-test": {
-            "description": "test model",
-            "packages": [
-                {"name": "pkg-a", "version": "1", "module": "pkg_a"},
-                {"name": "pkg-b", "version": "1", "module": "pkg_b"},
-            ],
-            "files": {
-                "model.bin": {"parts": ["model.bin.part1", "model.bin.part2"], "sha256": sha},
-                "config.json": {}, "tokenizer.json": {}, "vocabulary.json": {},
-            },
-        }
-    }))
+    (models / "registry.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "tiny-test": {
+                    "description": "test model",
+                    "packages": [
+                        {"name": "pkg-a", "version": "1", "module": "pkg_a"},
+                        {"name": "pkg-b", "version": "1", "module": "pkg_b"},
+                    ],
+                    "files": {
+                        "model.bin": {"parts": ["model.bin.part1", "model.bin.part2"], "sha256": sha},
+                        "config.json": {},
+                        "tokenizer.json": {},
+                        "vocabulary.json": {},
+                    },
+                }
+            }
+        )
+    )
     return models
 
 

@@ -27,15 +27,36 @@ def error_of(items_yaml: str, head: str = HEAD) -> str:
 @pytest.mark.parametrize(
     "items, expected",
     [
-        ("- id: a\n  check: {kind: phrasee, any: [x]}\n", "t.yaml:8: sections[main].items[a].check.kind: unknown kind 'phrasee'"),
+        (
+            "- id: a\n  check: {kind: phrasee, any: [x]}\n",
+            "t.yaml:8: sections[main].items[a].check.kind: unknown kind 'phrasee'",
+        ),
         ("- id: a\n  check: {kind: phrase}\n", "t.yaml:8: sections[main].items[a].check: give the phrases"),
-        ("- id: a\n  check: {kind: phrase, any: []}\n", "t.yaml:8: sections[main].items[a].check.any: needs at least one phrase"),
-        ("- id: a\n  weight: 0\n  check: {kind: manual}\n", "t.yaml:8: sections[main].items[a].weight: Input should be greater than 0"),
-        ("- id: a\n  check: {kind: metric, metric: loudness, max: 1}\n", "t.yaml:8: sections[main].items[a].check.metric: unknown metric 'loudness'"),
+        (
+            "- id: a\n  check: {kind: phrase, any: []}\n",
+            "t.yaml:8: sections[main].items[a].check.any: needs at least one phrase",
+        ),
+        (
+            "- id: a\n  weight: 0\n  check: {kind: manual}\n",
+            "t.yaml:8: sections[main].items[a].weight: Input should be greater than 0",
+        ),
+        (
+            "- id: a\n  check: {kind: metric, metric: loudness, max: 1}\n",
+            "t.yaml:8: sections[main].items[a].check.metric: unknown metric 'loudness'",
+        ),
         ("- id: a\n  check: {kind: metric, metric: duration_s}\n", "needs `max:` or `min:`"),
-        ("- id: a\n  check: {kind: manual}\n- id: a\n  check: {kind: manual}\n", "t.yaml:9: duplicate id 'a' (first used on line 7)"),
-        ("- id: Bad Id\n  check: {kind: manual}\n", "t.yaml:7: sections[main].items[Bad Id].id: 'Bad Id' is not a valid id"),
-        ("- id: a\n  check: {kind: manual}\n  colour: red\n", "t.yaml:9: sections[main].items[a].colour: unknown field 'colour'"),
+        (
+            "- id: a\n  check: {kind: manual}\n- id: a\n  check: {kind: manual}\n",
+            "t.yaml:9: duplicate id 'a' (first used on line 7)",
+        ),
+        (
+            "- id: Bad Id\n  check: {kind: manual}\n",
+            "t.yaml:7: sections[main].items[Bad Id].id: 'Bad Id' is not a valid id",
+        ),
+        (
+            "- id: a\n  check: {kind: manual}\n  colour: red\n",
+            "t.yaml:9: sections[main].items[a].colour: unknown field 'colour'",
+        ),
         ("- id: a\n  check: {kind: phrase, any: [x], speaker: doctor}\n", "check.speaker"),
         ("- id: a\n", "t.yaml:7: sections[main].items[a].check: required field missing"),
     ],

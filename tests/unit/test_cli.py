@@ -18,7 +18,9 @@ def all_commands(group: click.Group, prefix=()):
             yield from all_commands(cmd, prefix + (name,))
 
 
-@pytest.mark.parametrize("path, cmd", list(all_commands(cli)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    "path, cmd", list(all_commands(cli)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help_with_an_example(path, cmd):
     assert cmd.help and "qa-review" in cmd.help, f"{' '.join(path)} needs help text with an example"
     result = CliRunner().invoke(cli, [*path, "--help"])
@@ -92,8 +94,21 @@ def test_transcribe_and_export(run, tmp_path, monkeypatch):
 
     rows = list(csv.DictReader(io.StringIO(run("export", "transcripts", "--format", "csv", "--call", "b").output)))
     assert {r["call_id"] for r in rows} == {"b"}
-    assert list(rows[0]) == ["call_id", "channel", "operator", "started_at", "direction", "phone",
-                             "queue", "tags", "segment", "speaker", "start", "end", "text"]
+    assert list(rows[0]) == [
+        "call_id",
+        "channel",
+        "operator",
+        "started_at",
+        "direction",
+        "phone",
+        "queue",
+        "tags",
+        "segment",
+        "speaker",
+        "start",
+        "end",
+        "text",
+    ]
 
 
 def test_export_unknown_call_is_a_clear_error(run):
@@ -103,7 +118,9 @@ def test_export_unknown_call_is_a_clear_error(run):
 
 def test_checklist_validate_reports_each_file(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: bad\ntitle: B\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: x\n        check: {kind: nope}\n")
+    bad.write_text(
+        "id: bad\ntitle: B\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: x\n        check: {kind: nope}\n"
+    )
     from qa_review.config import REPO_ROOT
 
     good = REPO_ROOT / "checklists" / "clinic-inbound.yaml"
@@ -115,10 +132,20 @@ def test_checklist_validate_reports_each_file(tmp_path):
 
 
 def test_score_show_and_export_scores(run, tmp_path):
-    chat = {"conversation_id": "c1", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
-            "channel": "chat", "messages": [
-                {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Сколько стоит УЗИ?"},
-                {"speaker": "operator", "at": "2026-11-04T19:01:00+03:00", "text": "Здравствуйте, клиника Здоровье. 2200 рублей. Всего доброго!"}]}
+    chat = {
+        "conversation_id": "c1",
+        "operator": "anna",
+        "started_at": "2026-11-04T19:00:00+03:00",
+        "channel": "chat",
+        "messages": [
+            {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Сколько стоит УЗИ?"},
+            {
+                "speaker": "operator",
+                "at": "2026-11-04T19:01:00+03:00",
+                "text": "Здравствуйте, клиника Здоровье. 2200 рублей. Всего доброго!",
+            },
+        ],
+    }
     (tmp_path / "c1.json").write_text(json.dumps(chat, ensure_ascii=False))
     ingested = run("ingest", tmp_path / "c1.json")
     assert "score: 1 scored" in ingested.output  # a written conversation is scored on arrival
@@ -138,11 +165,26 @@ def test_users_add_list_and_first_must_be_admin(run):
     refused = run("users", "add", "sup", "--role", "supervisor", "--password", "password-1")
     assert refused.exit_code == 1 and "first user must be an admin" in refused.output
     assert run("users", "add", "root", "--role", "admin", "--password", "password-1").exit_code == 0
-    added = run("users", "add", "anna", "--role", "operator", "--team", "A", "--operator-id", "anna.smirnova",
-                "--password", "password-2")
+    added = run(
+        "users",
+        "add",
+        "anna",
+        "--role",
+        "operator",
+        "--team",
+        "A",
+        "--operator-id",
+        "anna.smirnova",
+        "--password",
+        "password-2",
+    )
     assert added.exit_code == 0 and "added anna (operator, team A)" in added.output
-    assert "exists" in run("users", "add", "anna", "--role", "operator", "--operator-id", "x",
-                           "--password", "password-2", "--exist-ok").output
+    assert (
+        "exists"
+        in run(
+            "users", "add", "anna", "--role", "operator", "--operator-id", "x", "--password", "password-2", "--exist-ok"
+        ).output
+    )
     listed = run("users", "list").output
     assert "anna" in listed and "anna.smirnova" in listed and "root" in listed
     assert run("users", "passwd", "anna", "--password", "short").exit_code == 1
@@ -160,18 +202,31 @@ def test_export_audit_after_a_change(run, tmp_path):
 
     run("users", "add", "root", "--role", "admin", "--password", "password-1")
     with sqlite3.connect(tmp_path / "cli.db") as c:
-        c.execute("insert into audit_log (at, username, action, call_id, target, old, new, reason) "
-                  "values ('2026-11-02T10:00:00+00:00', 'sup', 'verdict', null, 'greet', 'pass', 'fail', 'why')")
+        c.execute(
+            "insert into audit_log (at, username, action, call_id, target, old, new, reason) "
+            "values ('2026-11-02T10:00:00+00:00', 'sup', 'verdict', null, 'greet', 'pass', 'fail', 'why')"
+        )
     rows = list(csv.DictReader(io.StringIO(run("export", "audit").output)))
     assert [(r["username"], r["action"], r["old"], r["new"], r["reason"]) for r in rows] == [
-        ("sup", "verdict", "pass", "fail", "why")]
+        ("sup", "verdict", "pass", "fail", "why")
+    ]
 
 
 def test_export_transcripts_redacted(run, tmp_path):
-    chat = {"conversation_id": "c9", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
-            "channel": "chat", "phone": "+79161234567", "messages": [
-                {"speaker": "client", "at": "2026-11-04T19:00:00+03:00",
-                 "text": "Запишите меня, мой телефон 8 (916) 123-45-67, приём в 10:30"}]}
+    chat = {
+        "conversation_id": "c9",
+        "operator": "anna",
+        "started_at": "2026-11-04T19:00:00+03:00",
+        "channel": "chat",
+        "phone": "+79161234567",
+        "messages": [
+            {
+                "speaker": "client",
+                "at": "2026-11-04T19:00:00+03:00",
+                "text": "Запишите меня, мой телефон 8 (916) 123-45-67, приём в 10:30",
+            }
+        ],
+    }
     (tmp_path / "c9.json").write_text(json.dumps(chat, ensure_ascii=False))
     run("ingest", tmp_path / "c9.json")
     plain = run("export", "transcripts", "--format", "csv").output
@@ -209,12 +264,26 @@ def test_show_reports_coverage_and_unheard_speech(tmp_path):
 
     db_path = tmp_path / "qa.db"
     db = open_db(db_path)
-    store.add_call(db, CallMeta("c1", "anna", datetime(2026, 11, 2, tzinfo=timezone.utc)), kind="audio",
-                   source_path="/x.wav", sha256="x")
-    store.save_transcript(db, Transcript("c1", (Segment("operator", 0.5, 0.9, "алло", (Word(0.5, 0.9, " алло"),)),),
-                                         duration_s=10, coverage=(Coverage("client", 10.0, 5.0, 1.5),),
-                                         unheard=(Interval("client", 4.0, 8.0),)),
-                          model="m", settings={}, processing_s=1)
+    store.add_call(
+        db,
+        CallMeta("c1", "anna", datetime(2026, 11, 2, tzinfo=timezone.utc)),
+        kind="audio",
+        source_path="/x.wav",
+        sha256="x",
+    )
+    store.save_transcript(
+        db,
+        Transcript(
+            "c1",
+            (Segment("operator", 0.5, 0.9, "алло", (Word(0.5, 0.9, " алло"),)),),
+            duration_s=10,
+            coverage=(Coverage("client", 10.0, 5.0, 1.5),),
+            unheard=(Interval("client", 4.0, 8.0),),
+        ),
+        model="m",
+        settings={},
+        processing_s=1,
+    )
     out = CliRunner().invoke(cli, ["--db", str(db_path), "show", "c1"]).output
     assert "speech recognized: client 50% of 10 s (1.5 s by the guard)" in out
     assert "UNHEARD  client 4.0-8.0 s" in out

@@ -28,9 +28,7 @@ def test_reopening_keeps_data_and_applies_nothing_twice(tmp_path):
 
 def test_database_from_a_newer_version_is_refused(tmp_path):
     db = open_db(tmp_path / "a.db")
-    db["_sqlite_migrations"].insert(
-        {"migration_set": "qa_review", "name": "m999_future", "applied_at": "2030-01-01"}
-    )
+    db["_sqlite_migrations"].insert({"migration_set": "qa_review", "name": "m999_future", "applied_at": "2030-01-01"})
     db.conn.close()
     with pytest.raises(MigrationError, match="newer qa-review"):
         open_db(tmp_path / "a.db")
@@ -44,8 +42,16 @@ def test_directory_for_the_database_is_created(tmp_path):
 def test_old_database_is_upgraded_in_place(tmp_path):
     old = Database(tmp_path / "old.db")
     migrations.apply(old, stop_before="m002_checklists_and_scorecards")
-    old["calls"].insert({"call_id": "kept", "kind": "audio", "channel": "phone",
-                         "operator": "a", "started_at": "2026-11-01T10:00:00+03:00", "status": "ingested"})
+    old["calls"].insert(
+        {
+            "call_id": "kept",
+            "kind": "audio",
+            "channel": "phone",
+            "operator": "a",
+            "started_at": "2026-11-01T10:00:00+03:00",
+            "status": "ingested",
+        }
+    )
     old.conn.close()
     db = open_db(tmp_path / "old.db")
     assert "scorecards" in db.table_names()

@@ -91,8 +91,10 @@ def test_the_guard_restores_the_quiet_reply_at_its_time(call_with_quiet_reply):
 def test_chunked_decoding_returns_the_same_samples(tmp_path):
     # 50 s of two tones with pauses: windows of 12 s must tile it exactly
     rng = np.random.default_rng(3)
-    x = [(_tone(50, [(s, s + 3) for s in range(0, 50, 5)], 0.2) + rng.normal(0, 0.01, 50 * RATE)).astype(np.float32)
-         for _ in range(2)]
+    x = [
+        (_tone(50, [(s, s + 3) for s in range(0, 50, 5)], 0.2) + rng.normal(0, 0.01, 50 * RATE)).astype(np.float32)
+        for _ in range(2)
+    ]
     path = _write(tmp_path / "long.wav", x)
     whole = decode_channels(path, RATE)
     wins = list(iter_windows(path, RATE, window_s=12, search_s=3, overlap_s=0.5))
@@ -131,8 +133,7 @@ def test_windowed_transcription_keeps_each_word_once(tmp_path):
     t_small = transcribe_call("w", path, small, ("operator", "client"))
     t_big = transcribe_call("w", path, big, ("operator", "client"))
     assert small.passes.count(True) > big.passes.count(True)  # it did cut the call
-    spans = {"operator": [(s, s + 2) for s in range(1, 40, 4)],
-             "client": [(s + 2.2, s + 3.5) for s in range(1, 38, 4)]}
+    spans = {"operator": [(s, s + 2) for s in range(1, 40, 4)], "client": [(s + 2.2, s + 3.5) for s in range(1, 38, 4)]}
     for seg in t_small.segments:
         mids = [(w.start + w.end) / 2 for w in seg.words]
         # every word lies on its own speaker's sound (the fake's 1 s grid aside)

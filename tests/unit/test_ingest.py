@@ -80,10 +80,17 @@ def test_truncated_mp3_is_reported_as_corrupt(db, settings, tmp_path):
 
 def test_sidecar_json_gives_metadata(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "rec-17.wav")
-    (tmp_path / "in" / "rec-17.json").write_text(json.dumps({
-        "call_id": "C-17", "operator": "anna", "started_at": "2026-11-02T09:15:00",
-        "direction": "inbound", "tags": ["booking", "vip"],
-    }))
+    (tmp_path / "in" / "rec-17.json").write_text(
+        json.dumps(
+            {
+                "call_id": "C-17",
+                "operator": "anna",
+                "started_at": "2026-11-02T09:15:00",
+                "direction": "inbound",
+                "tags": ["booking", "vip"],
+            }
+        )
+    )
     report = services.ingest(db, tmp_path / "in", settings)
     assert report.added == ["C-17"] and report.errors == []
     call = store.get_call(db, "C-17")
@@ -163,7 +170,9 @@ def test_missing_path_is_reported(db, settings, tmp_path):
 
 def test_written_conversation_is_stored_as_a_transcript(db, settings, tmp_path):
     conv = {
-        "conversation_id": "chat-1", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
+        "conversation_id": "chat-1",
+        "operator": "anna",
+        "started_at": "2026-11-04T19:00:00+03:00",
         "channel": "chat",
         "messages": [
             {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Здравствуйте!"},
@@ -189,8 +198,9 @@ def test_json_that_is_neither_conversation_nor_sidecar_is_reported(db, settings,
 
 def test_times_are_stored_on_the_clinics_clock(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "r.wav")
-    (tmp_path / "in" / "r.json").write_text(json.dumps(
-        {"call_id": "utc", "operator": "anna", "started_at": "2026-11-30T21:30:00Z"}))
+    (tmp_path / "in" / "r.json").write_text(
+        json.dumps({"call_id": "utc", "operator": "anna", "started_at": "2026-11-30T21:30:00Z"})
+    )
     services.ingest(db, tmp_path / "in", settings)
     assert store.get_call(db, "utc")["started_at"] == "2026-12-01T00:30:00+03:00"
 

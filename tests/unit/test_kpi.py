@@ -17,12 +17,40 @@ def month():
     rows, items, disputes = [], [], []
 
     def card(i, op, at, score, critical=False, status="final"):
-        rows.append(dict(scorecard_id=i, call_id=f"c{i}", operator=op, started_at=at, checklist_id="x",
-                         status=status, score=score, critical_failed=int(critical)))
-        items.append(dict(scorecard_id=i, item_id="greet", title="Поздоровался", weight=1.0, critical=0,
-                          verdict="pass" if score else "fail", auto_verdict="pass"))
-        items.append(dict(scorecard_id=i, item_id="no_shift", title="Не перекладывает", weight=1.0, critical=1,
-                          verdict="fail" if critical else "pass", auto_verdict="fail" if critical else "pass"))
+        rows.append(
+            dict(
+                scorecard_id=i,
+                call_id=f"c{i}",
+                operator=op,
+                started_at=at,
+                checklist_id="x",
+                status=status,
+                score=score,
+                critical_failed=int(critical),
+            )
+        )
+        items.append(
+            dict(
+                scorecard_id=i,
+                item_id="greet",
+                title="Поздоровался",
+                weight=1.0,
+                critical=0,
+                verdict="pass" if score else "fail",
+                auto_verdict="pass",
+            )
+        )
+        items.append(
+            dict(
+                scorecard_id=i,
+                item_id="no_shift",
+                title="Не перекладывает",
+                weight=1.0,
+                critical=1,
+                verdict="fail" if critical else "pass",
+                auto_verdict="fail" if critical else "pass",
+            )
+        )
 
     for i, s in enumerate([100, 90, 80, 100], 1):
         card(i, "anna", f"2026-11-0{i}T10:00:00+03:00", s)
@@ -34,11 +62,12 @@ def month():
     for i in range(20, 24):
         card(i, "olga", f"2026-11-2{i - 20}T10:00:00+03:00", 96)
     card(24, "olga", "2026-10-31T21:30:00+00:00", 96)  # 00:30 on 1 November in Moscow
-    card(25, "olga", "2026-11-30T21:30:00+00:00", 0)   # 00:30 on 1 December in Moscow
+    card(25, "olga", "2026-11-30T21:30:00+00:00", 0)  # 00:30 on 1 December in Moscow
     disputes.append(dict(scorecard_id=20, item_id="greet", status="open", verdict_before="pass", verdict_after=None))
     inputs = pd.DataFrame([dict(operator="anna", period="2026-11", metric="booked_share", value=0.7)])
-    return Frames(pd.DataFrame(rows), pd.DataFrame(items), pd.DataFrame(disputes), inputs,
-                  {"anna": "A", "olga": "A", "petr": "B"})
+    return Frames(
+        pd.DataFrame(rows), pd.DataFrame(items), pd.DataFrame(disputes), inputs, {"anna": "A", "olga": "A", "petr": "B"}
+    )
 
 
 def test_operator_figures_and_coefficients():
@@ -58,7 +87,11 @@ def test_operator_figures_and_coefficients():
 
 def test_team_figures():
     teams = monthly_report(month(), RULES, "2026-11").teams.set_index("team")
-    assert (teams.loc["A", "operators"], teams.loc["A", "calls_reviewed"], teams.loc["A", "mean_final_score"]) == (2, 10, 85.0)
+    assert (teams.loc["A", "operators"], teams.loc["A", "calls_reviewed"], teams.loc["A", "mean_final_score"]) == (
+        2,
+        10,
+        85.0,
+    )
     assert (teams.loc["B", "calls_reviewed"], teams.loc["B", "mean_final_score"]) == (3, 70.0)
     assert teams.loc["A", "open_disputes"] == 1
 
@@ -111,20 +144,34 @@ def test_excel_holds_the_same_numbers_as_csv():
 
 
 def test_sampling_is_reproducible_and_targeted():
-    calls = pd.DataFrame([
-        dict(call_id=f"a{i}", operator="anna", score=90.0, critical_failed=0, duration_s=60.0, tags="[]")
-        for i in range(20)
-    ] + [
-        dict(call_id="a-crit", operator="anna", score=0.0, critical_failed=1, duration_s=60.0, tags="[]"),
-        dict(call_id="a-low", operator="anna", score=40.0, critical_failed=0, duration_s=60.0, tags="[]"),
-        dict(call_id="a-long", operator="anna", score=90.0, critical_failed=0, duration_s=900.0, tags="[]"),
-        dict(call_id="a-compl", operator="anna", score=90.0, critical_failed=0, duration_s=60.0, tags='["complaint"]'),
-    ] + [dict(call_id=f"p{i}", operator="petr", score=90.0, critical_failed=0, duration_s=60.0, tags="[]") for i in range(3)])
+    calls = pd.DataFrame(
+        [
+            dict(call_id=f"a{i}", operator="anna", score=90.0, critical_failed=0, duration_s=60.0, tags="[]")
+            for i in range(20)
+        ]
+        + [
+            dict(call_id="a-crit", operator="anna", score=0.0, critical_failed=1, duration_s=60.0, tags="[]"),
+            dict(call_id="a-low", operator="anna", score=40.0, critical_failed=0, duration_s=60.0, tags="[]"),
+            dict(call_id="a-long", operator="anna", score=90.0, critical_failed=0, duration_s=900.0, tags="[]"),
+            dict(
+                call_id="a-compl", operator="anna", score=90.0, critical_failed=0, duration_s=60.0, tags='["complaint"]'
+            ),
+        ]
+        + [
+            dict(call_id=f"p{i}", operator="petr", score=90.0, critical_failed=0, duration_s=60.0, tags="[]")
+            for i in range(3)
+        ]
+    )
     one = kpi_service.choose(calls, per_operator=6, seed=7)
     again = kpi_service.choose(calls.sample(frac=1, random_state=3), per_operator=6, seed=7)
     assert one.sort_values("call_id").equals(again.sort_values("call_id"))
     anna = one[one.operator == "anna"].set_index("call_id")["reason"]
-    assert anna[["a-crit", "a-low", "a-long", "a-compl"]].tolist() == ["critical", "low_score", "long_call", "complaint"]
+    assert anna[["a-crit", "a-low", "a-long", "a-compl"]].tolist() == [
+        "critical",
+        "low_score",
+        "long_call",
+        "complaint",
+    ]
     assert len(anna) == 6 and (anna == "random").sum() == 2
     assert len(one[one.operator == "petr"]) == 3  # fewer calls than asked: all of them
     other = kpi_service.choose(calls, per_operator=6, seed=8)
@@ -143,11 +190,14 @@ def test_confidence_interval_and_uncertain_band():
     assert interval([90]) is None and not band_certain(bands, None)
 
 
-@pytest.mark.parametrize("policy, coefficient, words", [
-    ("pay", 1.0, "band not certain"),
-    ("hold", None, "coefficient held"),
-    ("more_calls", None, "--top-up"),
-])
+@pytest.mark.parametrize(
+    "policy, coefficient, words",
+    [
+        ("pay", 1.0, "band not certain"),
+        ("hold", None, "coefficient held"),
+        ("more_calls", None, "--top-up"),
+    ],
+)
 def test_rules_decide_what_an_uncertain_band_does(policy, coefficient, words):
     text = (REPO_ROOT / "rules" / "monthly-bonus.yaml").read_text(encoding="utf-8") + f"uncertain_band: {policy}\n"
     frames = month()
@@ -173,4 +223,7 @@ def test_notes_in_russian_for_the_payroll_excel():
     notes = {r[0]: dict(zip(header, r))["Примечание"] for r in ws.iter_rows(min_row=3, values_only=True)}
     assert notes["petr"] == "проверено звонков: 3, меньше 5 — коэффициент не рассчитан"
     assert "открытых споров: 1" in notes["olga"]
-    assert rep.notes_in("en")[list(rep.operators["operator"]).index("petr")] == "3 reviewed call(s), fewer than 5: no coefficient"
+    assert (
+        rep.notes_in("en")[list(rep.operators["operator"]).index("petr")]
+        == "3 reviewed call(s), fewer than 5: no coefficient"
+    )

@@ -1,6 +1,5 @@
 """KPIs and sampling through the database and the CLI."""
 
-
 import pytest
 from click.testing import CliRunner
 
@@ -69,17 +68,21 @@ def test_import_inputs_reports_bad_rows_and_keeps_good(world):
     text = "operator;period;booked_share;aht_s\nanna.smirnova;2026-11;0,7;185\npetr.volkov;11-2026;0.5;200\nolga;2026-11;lots;1\n"
     rep = kpi_service.import_inputs(world.db, world.admin, text, "mis.csv")
     assert rep.rows == 1
-    assert rep.errors == ["mis.csv: line 3: period '11-2026': expected YYYY-MM",
-                          "mis.csv: line 4: booked_share: 'lots' is not a number"]
+    assert rep.errors == [
+        "mis.csv: line 3: period '11-2026': expected YYYY-MM",
+        "mis.csv: line 4: booked_share: 'lots' is not a number",
+    ]
     assert {r["metric"]: r["value"] for r in world.db["kpi_inputs"].rows} == {"booked_share": 0.7, "aht_s": 185.0}
 
 
-@pytest.mark.parametrize("change, expected", [
-    ("    - {min: 95, coefficient: 1.2}\n    - {min: 85, coefficient: 1.0}",
-     "bands are tried in order"),
-    ("critical_fail_penalty: 0.1", "critical_fail_penalty: -1"),
-    ("floor: 0", "floor: 0\ncolour: red"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("    - {min: 95, coefficient: 1.2}\n    - {min: 85, coefficient: 1.0}", "bands are tried in order"),
+        ("critical_fail_penalty: 0.1", "critical_fail_penalty: -1"),
+        ("floor: 0", "floor: 0\ncolour: red"),
+    ],
+)
 def test_rule_validation_errors_have_lines(change, expected):
     from qa_review.config import REPO_ROOT
 
@@ -92,15 +95,20 @@ def test_rule_validation_errors_have_lines(change, expected):
         parse(text, "r.yaml")
     msg = str(e.value)
     assert msg.startswith("r.yaml:")
-    assert {"bands are tried in order": "quality", "critical_fail_penalty: -1": "critical_fail_penalty",
-            "floor: 0\ncolour: red": "unknown field 'colour'"}[expected] in msg
+    assert {
+        "bands are tried in order": "quality",
+        "critical_fail_penalty: -1": "critical_fail_penalty",
+        "floor: 0\ncolour: red": "unknown field 'colour'",
+    }[expected] in msg
 
 
 def test_input_weights_must_leave_quality_a_share():
     with pytest.raises(RulesError, match="weights add up to 1"):
-        parse("id: r\nversion: 1\nquality: {bands: [{min: 0, coefficient: 1}]}\n"
-              "inputs: [{metric: a, weight: 0.5, bands: [{min: 0, coefficient: 1}]},"
-              " {metric: b, weight: 0.5, bands: [{min: 0, coefficient: 1}]}]\n")
+        parse(
+            "id: r\nversion: 1\nquality: {bands: [{min: 0, coefficient: 1}]}\n"
+            "inputs: [{metric: a, weight: 0.5, bands: [{min: 0, coefficient: 1}]},"
+            " {metric: b, weight: 0.5, bands: [{min: 0, coefficient: 1}]}]\n"
+        )
 
 
 def test_cli_sample_kpi_and_rules(world, tmp_path):

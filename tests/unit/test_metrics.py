@@ -9,20 +9,23 @@ from qa_review.metrics import compute
 def call(activity, duration=60.0, words_per_turn=None):
     acts = tuple(Interval(sp, s, e) for sp, s, e in activity)
     segs = tuple(
-        Segment(sp, s, e, "слово " * (words_per_turn or 1),
-                tuple(Word(s, e, "слово") for _ in range(words_per_turn or 1)))
+        Segment(
+            sp, s, e, "слово " * (words_per_turn or 1), tuple(Word(s, e, "слово") for _ in range(words_per_turn or 1))
+        )
         for sp, s, e in activity
     )
     return Transcript("c", segs, acts, duration)
 
 
 def test_silence_overtalk_and_talk_share():
-    t = call([
-        ("operator", 1.0, 5.0),
-        ("client", 6.0, 10.0),
-        ("operator", 9.0, 12.0),   # starts while the client still talks: 1 s overtalk, an interruption
-        ("client", 42.0, 44.0),    # 30 s of hold before this
-    ])
+    t = call(
+        [
+            ("operator", 1.0, 5.0),
+            ("client", 6.0, 10.0),
+            ("operator", 9.0, 12.0),  # starts while the client still talks: 1 s overtalk, an interruption
+            ("client", 42.0, 44.0),  # 30 s of hold before this
+        ]
+    )
     m = compute(t, written=False)
     assert m["longest_silence_s"].value == 30.0
     assert (m["longest_silence_s"].start, m["longest_silence_s"].end) == (12.0, 42.0)
@@ -55,7 +58,7 @@ def test_mono_has_no_speaker_metrics():
 def test_written_reply_waits():
     segs = (
         Segment("client", 0, 0, "Здравствуйте"),
-        Segment("client", 30, 30, "Можно записаться?"),   # still the same wait
+        Segment("client", 30, 30, "Можно записаться?"),  # still the same wait
         Segment("operator", 120, 120, "Да"),
         Segment("client", 200, 200, "А в субботу?"),
         Segment("operator", 1100, 1100, "Есть время"),

@@ -18,8 +18,7 @@ def test_a_complete_folder_that_loads_is_copied_and_resolves_by_name(tmp_path):
     models.mkdir()
     src = _folder(tmp_path / "whisper-small-ct2")
     loaded = []
-    target = asr_models.install_from("small-clinic", src, models, check=lambda *a: loaded.append(a),
-                                     say=lambda m: None)
+    target = asr_models.install_from("small-clinic", src, models, check=lambda *a: loaded.append(a), say=lambda m: None)
     assert loaded == [(src, "faster-whisper", None)]
     assert (target / "model.bin").read_text() == "weights"
     (src / "model.bin").unlink()  # the source may move or vanish afterwards
@@ -66,13 +65,15 @@ def test_the_real_base_model_installs_from_a_folder_through_the_cli(tmp_path, ba
 
     models = tmp_path / "models"
     models.mkdir()
-    result = CliRunner().invoke(cli, ["models", "install", "mine", "--from", str(base_model_path)],
-                                env={"QA_REVIEW_MODELS": str(models)})
+    result = CliRunner().invoke(
+        cli, ["models", "install", "mine", "--from", str(base_model_path)], env={"QA_REVIEW_MODELS": str(models)}
+    )
     assert result.exit_code == 0, result.output
     assert asr_models.resolve("mine", models) == str(models / "mine")
 
 
 # --- the second engine: ONNX models through onnx-asr ------------------------------------
+
 
 def _stereo_call(path, rate=16000):
     import wave
@@ -109,8 +110,7 @@ def test_an_onnx_model_installs_and_transcribes_a_call_with_timed_words(tmp_path
     models = tmp_path / "models"
     models.mkdir()
     src = build(tmp_path / "tiny")
-    asr_models.install_from("tiny", src, models, check=check_loads, model_type="nemo-conformer-ctc",
-                            say=lambda m: None)
+    asr_models.install_from("tiny", src, models, check=check_loads, model_type="nemo-conformer-ctc", say=lambda m: None)
     path = asr_models.resolve("tiny", models)
     assert asr_models.engine_of(path) == ("onnx-asr", "nemo-conformer-ctc")
     tr = make_transcriber(path, AsrOptions(), model_name="tiny")
@@ -132,8 +132,9 @@ def test_a_broken_onnx_folder_is_refused_at_install(tmp_path):
     src = build(tmp_path / "tiny")
     (src / "vocab.txt").unlink()
     with pytest.raises(ModelError, match="does not load"):
-        asr_models.install_from("tiny", src, tmp_path / "models", check=check_loads, model_type="nemo-conformer-ctc",
-                                say=lambda m: None)
+        asr_models.install_from(
+            "tiny", src, tmp_path / "models", check=check_loads, model_type="nemo-conformer-ctc", say=lambda m: None
+        )
 
 
 def test_timed_words_join_pieces_into_words():

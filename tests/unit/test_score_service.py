@@ -11,11 +11,17 @@ from qa_review.db import open_db
 from qa_review.errors import ChecklistError
 
 CHAT = {
-    "conversation_id": "chat-1", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00",
+    "conversation_id": "chat-1",
+    "operator": "anna",
+    "started_at": "2026-11-04T19:00:00+03:00",
     "channel": "chat",
     "messages": [
         {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Можно записаться к окулисту?"},
-        {"speaker": "operator", "at": "2026-11-04T19:01:00+03:00", "text": "Здравствуйте! Клиника «Здоровье», Анна. В субботу есть время в 10:00, вам удобно?"},
+        {
+            "speaker": "operator",
+            "at": "2026-11-04T19:01:00+03:00",
+            "text": "Здравствуйте! Клиника «Здоровье», Анна. В субботу есть время в 10:00, вам удобно?",
+        },
         {"speaker": "client", "at": "2026-11-04T19:02:00+03:00", "text": "Да"},
         {"speaker": "operator", "at": "2026-11-04T19:03:00+03:00", "text": "Записала вас на субботу. Всего доброго!"},
     ],
@@ -38,7 +44,7 @@ def test_written_conversation_scored_end_to_end(env):
     db, settings, _ = env
     report = services.score_calls(db, settings)
     assert report.scored == [("chat-1", "written-chat", 100.0)] and report.failed == []
-    (row, sc), = services.scorecards(db, "chat-1")
+    ((row, sc),) = services.scorecards(db, "chat-1")
     assert row["status"] == "auto" and sc.provisional  # the manual tone item waits for a person
     assert sc.item("greet").verdict == "pass"
     assert sc.item("first_response").evidence[0].value == 60
@@ -88,8 +94,10 @@ def test_invalid_checklist_in_folder_is_reported_and_others_still_score(env):
 def test_explicit_checklist_file_scores_any_call(env, tmp_path):
     db, settings, _ = env
     custom = tmp_path / "mine.yaml"
-    custom.write_text("id: mine\ntitle: Mine\nversion: 1\nsections:\n  - id: s\n    items:\n"
-                      "      - id: bye\n        check: {kind: phrase, any: [всего доброго]}\n")
+    custom.write_text(
+        "id: mine\ntitle: Mine\nversion: 1\nsections:\n  - id: s\n    items:\n"
+        "      - id: bye\n        check: {kind: phrase, any: [всего доброго]}\n"
+    )
     report = services.score_calls(db, settings, checklist=str(custom))
     assert report.scored == [("chat-1", "mine", 100.0)]
 
@@ -133,8 +141,10 @@ def test_operator_name_comes_from_the_account_and_clinic_from_the_profile(env, t
     db, settings, checklists = env
     (checklists / "named.yaml").write_text(
         "id: named\ntitle: N\nversion: 1\napplies_to: {channel: [chat]}\nsections:\n  - id: s\n    items:\n"
-        "      - id: intro\n        check: {kind: phrase, any: [\"{operator_name}\"]}\n"
-        "      - id: clinic\n        check: {kind: phrase, any: [\"{clinic}\"]}\n", encoding="utf-8")
+        '      - id: intro\n        check: {kind: phrase, any: ["{operator_name}"]}\n'
+        '      - id: clinic\n        check: {kind: phrase, any: ["{clinic}"]}\n',
+        encoding="utf-8",
+    )
     admin = accounts.add_user(db, None, "admin", "password-1", "admin")
     accounts.add_user(db, admin, "anna", "password-1", "operator", operator_id="anna")
     report = services.score_calls(db, settings, checklist="named")

@@ -115,7 +115,9 @@ sections:
 
 
 def test_item_threshold_overrides_the_checklist():
-    text = CHECKLIST_YAML_WITH_THRESHOLD.replace('any: ["клиника здоровье"]', 'any: ["клиника здоровье"], threshold: 0.8')
+    text = CHECKLIST_YAML_WITH_THRESHOLD.replace(
+        'any: ["клиника здоровье"]', 'any: ["клиника здоровье"], threshold: 0.8'
+    )
     t = transcript(seg("operator", 0.5, "клиника здаровье"))
     assert score(t, parse(text).checklist, written=False).item("greet").verdict == PASS
 
@@ -162,12 +164,18 @@ sections:
       - id: hold
         check: {kind: metric, metric: longest_silence_s, max: 30}
 """).checklist
-    t = Transcript("w", (
-        Segment("client", 0, 0, "Можно записаться?"),
-        Segment("operator", 70, 70, "Здравствуйте! Клиника «Здоровье», Анна."),
-        Segment("client", 100, 100, "А в субботу?"),
-        Segment("operator", 1000, 1000, "Есть время в 10:00"),
-    ), (), 1000, source="written")
+    t = Transcript(
+        "w",
+        (
+            Segment("client", 0, 0, "Можно записаться?"),
+            Segment("operator", 70, 70, "Здравствуйте! Клиника «Здоровье», Анна."),
+            Segment("client", 100, 100, "А в субботу?"),
+            Segment("operator", 1000, 1000, "Есть время в 10:00"),
+        ),
+        (),
+        1000,
+        source="written",
+    )
     sc = score(t, chat, written=True)
     assert sc.item("greet").verdict == PASS
     assert sc.item("wait").verdict == FAIL and sc.item("wait").evidence[0].value == 900
@@ -198,6 +206,7 @@ sections:
 
 # --- speech the recognizer did not hear -----------------------------------------
 
+
 def _with_unheard(t, *spans):
     from dataclasses import replace
 
@@ -205,8 +214,9 @@ def _with_unheard(t, *spans):
 
 
 def test_a_phrase_missing_where_the_operator_spoke_unheard_goes_to_review():
-    t = _with_unheard(transcript(seg("client", 3.0, "хочу записаться"), seg("operator", 6.0, "вам удобно")),
-                      ("operator", 0.5, 2.5))
+    t = _with_unheard(
+        transcript(seg("client", 3.0, "хочу записаться"), seg("operator", 6.0, "вам удобно")), ("operator", 0.5, 2.5)
+    )
     item = score(t, CHECKLIST, written=False).item("greet")
     assert item.verdict == REVIEW
     note = item.evidence[0]
@@ -263,7 +273,9 @@ def test_an_unknown_variable_sends_the_item_to_review_not_to_fail():
 def test_a_checklist_naming_an_unknown_variable_is_refused_with_its_line():
     from qa_review.errors import ChecklistError
 
-    text = "id: x\ntitle: X\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: i\n" \
-           "        check: {kind: phrase, any: [\"{operator}\"]}\n"
+    text = (
+        "id: x\ntitle: X\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: i\n"
+        '        check: {kind: phrase, any: ["{operator}"]}\n'
+    )
     with pytest.raises(ChecklistError, match=r"x.yaml:8: .*unknown call variable \{operator\}"):
         parse(text, "x.yaml")

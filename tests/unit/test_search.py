@@ -66,5 +66,7 @@ def test_corrected_line_is_found_by_its_new_words(world):
 
 
 def test_cli_search(world):
-    out = CliRunner().invoke(cli, ["--db", str(world.settings.db_path), "search", "записала", "--operator", "petr.volkov"])
+    out = CliRunner().invoke(
+        cli, ["--db", str(world.settings.db_path), "search", "записала", "--operator", "petr.volkov"]
+    )
     assert out.exit_code == 0 and "chat-petr" in out.output and "2 line(s)" in out.output  # "записаться" and "Записала"

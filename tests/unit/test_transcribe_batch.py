@@ -15,8 +15,9 @@ def db(settings):
 
 def ingest_n(db, settings, tmp_path, n, channels=2, seconds=3.0):
     for i in range(n):
-        write_wav(tmp_path / "in" / f"call{i}.wav", channels=channels, seconds=seconds,
-                  freqs=(300.0 + 40 * i, 500.0 + 40 * i))
+        write_wav(
+            tmp_path / "in" / f"call{i}.wav", channels=channels, seconds=seconds, freqs=(300.0 + 40 * i, 500.0 + 40 * i)
+        )
     assert len(services.ingest(db, tmp_path / "in", settings).added) == n
 
 
@@ -40,10 +41,13 @@ def test_channel_roles_can_be_swapped(db, settings, tmp_path):
     sr = 8000
     left = 0.3 * np.sin(np.arange(sr * 3) / sr * 2 * np.pi * 300)
     right = np.zeros(sr * 3)
-    right[: sr] = 0.3  # the right side speaks only in the first second
+    right[:sr] = 0.3  # the right side speaks only in the first second
     import wave
+
     with wave.open(str(tmp_path / "in" / "c.wav"), "wb") as w:
-        w.setnchannels(2); w.setsampwidth(2); w.setframerate(sr)
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(sr)
         w.writeframes((np.stack([left, right], 1) * 32767).astype(np.int16).tobytes())
     services.ingest(db, tmp_path / "in", settings)
     swapped = Settings(db_path=settings.db_path, channel_roles=("client", "operator"))

@@ -52,7 +52,10 @@ def test_channels_merged_by_time_with_speakers_kept():
     cl = split_turns("client", words((2, 3, "запишите"), (5.5, 6.5, "подождите")))
     t = merge_channels("c1", [("operator", op), ("client", cl)], 7.0, "ru")
     assert [(s.speaker, s.text) for s in t.segments] == [
-        ("operator", "здравствуйте"), ("client", "запишите"), ("operator", "конечно"), ("client", "подождите"),
+        ("operator", "здравствуйте"),
+        ("client", "запишите"),
+        ("operator", "конечно"),
+        ("client", "подождите"),
     ]
     assert {a.speaker for a in t.activity} == {"operator", "client"}
     assert t.duration_s == 7.0
@@ -66,10 +69,10 @@ def test_crosstalk_words_are_dropped_and_real_overlap_kept():
     rate = 1000
     own = np.zeros(4 * rate)
     other = np.zeros(4 * rate)
-    other[0:rate] = 0.5          # 0-1 s: the other side talks, we hear its echo
+    other[0:rate] = 0.5  # 0-1 s: the other side talks, we hear its echo
     own[0:rate] = 0.01
-    own[2 * rate:3 * rate] = 0.4  # 2-3 s: both talk at once, both loud
-    other[2 * rate:3 * rate] = 0.5
+    own[2 * rate : 3 * rate] = 0.4  # 2-3 s: both talk at once, both loud
+    other[2 * rate : 3 * rate] = 0.5
     seg = Segment("client", 0.1, 2.9, "эхо наш", tuple(words((0.1, 0.9, "эхо"), (2.1, 2.9, "наш"))))
     out = drop_crosstalk([seg], own, other, rate)
     assert [w.text.strip() for w in out[0].words] == ["наш"] and out[0].text == "наш"
