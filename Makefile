@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DB     ?= demo/work/demo.db
 PORT   ?= 8501
 
-.PHONY: setup model demo demo-data test test-quick chromium bench-tools clean
+.PHONY: setup model demo demo-data test test-quick lint chromium bench-tools clean
 
 $(BIN)/qa-review: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench-tools:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    festival festvox-ru espeak-ng sox libsox-fmt-all ffmpeg >/dev/null; }
+
+# Style, likely bugs, formatting, and the layers' import contracts (pyproject.toml).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: model chromium
 	$(BIN)/python -m pytest

@@ -16,7 +16,7 @@ speech-loss guard, cross-talk filter, clean-up) so what is measured is what
 ships. Results are cached per (configuration, call, condition) under
 benchmarks/.cache/results, so a grid can be re-reported without rerunning.
 
-WER uses qa_review.wer's Russian normalization, summed per speaker over a
+WER uses qa_review.core.wer's Russian normalization, summed per speaker over a
 condition's calls (errors / reference words). "Speech kept" is the share of
 reference speech time within 0.5 s of a recognized word of that speaker:
 what the recognizer lost whole rather than misheard.
@@ -40,13 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from qa_review import speech  # noqa: E402
-from qa_review.asr_models import engine_of, resolve  # noqa: E402
-from qa_review.asr_profile import AsrProfile, Vocabulary  # noqa: E402
-from qa_review.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call  # noqa: E402
-from qa_review.wer import wer  # noqa: E402
-
 import conditions  # noqa: E402
+
+from qa_review.asr.models import engine_of, resolve  # noqa: E402
+from qa_review.asr.profile import AsrProfile, Vocabulary  # noqa: E402
+from qa_review.asr.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call  # noqa: E402
+from qa_review.core import speech  # noqa: E402
+from qa_review.core.wer import wer  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "demo"))
 from scripts import CALLS, SPOKEN_NAMES  # noqa: E402
@@ -168,7 +168,7 @@ def _worker(model: str, opts: AsrOptions, threads: int, todo, results_dir: str, 
 def make_bench_transcriber(model: str, opts: AsrOptions, threads: int = 0):
     engine, model_type = engine_of(model)
     if engine == "onnx-asr":
-        from qa_review.onnx_engine import OnnxAsrTranscriber
+        from qa_review.asr.onnx_engine import OnnxAsrTranscriber
 
         return OnnxAsrTranscriber(model, model_type or "", options=opts, model_name="bench")
     return FasterWhisperTranscriber(model, options=opts, model_name="bench", cpu_threads=threads)
@@ -296,8 +296,8 @@ def print_part(part: str, names: list[str], model: str, jobs: int) -> None:
     lost = beyond(summaries) if len(summaries) > 1 else set()
     if lost:
         print(
-            "beyond every configuration (WER > %.1f), left out of the choice: %s"
-            % (BEYOND, ", ".join(f"{c}/{sp}" for c, sp in sorted(lost)))
+            f"beyond every configuration (WER > {BEYOND:.1f}), left out of the choice: "
+            + ", ".join(f"{c}/{sp}" for c, sp in sorted(lost))
         )
     print(
         f"{'config':<26} {'worst op':>8} {'worst cl':>8} {'mean op':>8} {'mean cl':>8} "
@@ -332,7 +332,8 @@ def speed(names: list[str], model: str) -> None:
     """Real-time factor with all cores in one process, on the held-out clean calls."""
     its = [it for it in corpus_items("held_out") if it[0] == "clean"]
     print(
-        f"\n== speed: {len(its)} held-out clean calls, {os.cpu_count()} cores, {platform.processor() or platform.machine()} =="
+        f"\n== speed: {len(its)} held-out clean calls, {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()} =="
     )
     for name in names:
         tr = make_bench_transcriber(model, CONFIGS[name])
@@ -350,12 +351,11 @@ def memory(minutes: int, model: str) -> None:
     """Peak RSS transcribing one long stereo call (the demo calls back to back)."""
     import subprocess
     import tempfile
-
     import wave
 
     import numpy as np
 
-    from qa_review.audio import decode_channels
+    from qa_review.asr.audio import decode_channels
 
     with tempfile.TemporaryDirectory() as tmp:
         # the stereo demo calls back to back at 8 kHz, repeated to the length
@@ -372,13 +372,13 @@ def memory(minutes: int, model: str) -> None:
         del pcm, one, calls
         subprocess.run(["sox", str(wav), "-C", "32", str(long)], check=True, capture_output=True)
         code = (
-            "import resource,sys,time;sys.path.insert(0,%r);"
-            "from qa_review.transcribe import FasterWhisperTranscriber,transcribe_call;"
-            "tr=FasterWhisperTranscriber(%r,model_name='bench');t0=time.perf_counter();"
-            "t=transcribe_call('long',__import__('pathlib').Path(%r),tr,('operator','client'));"
+            f"import resource,sys,time;sys.path.insert(0,{str(ROOT)!r});"
+            "from qa_review.asr.transcribe import FasterWhisperTranscriber,transcribe_call;"
+            f"tr=FasterWhisperTranscriber({model!r},model_name='bench');t0=time.perf_counter();"
+            f"t=transcribe_call('long',__import__('pathlib').Path({str(long)!r}),tr,('operator','client'));"
             "print(len(t.segments),'turns',round(t.duration_s/60,1),'min',round(time.perf_counter()-t0),'s',"
             "round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024),'MB peak RSS')"
-        ) % (str(ROOT), model, str(long))
+        )
         print(f"\n== memory: one {minutes}-minute stereo MP3 call ==")
         print(subprocess.check_output([sys.executable, "-c", code], text=True).strip())
 

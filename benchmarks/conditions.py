@@ -238,7 +238,7 @@ def _noise(kind: str, n: int, rng: np.random.Generator, cache: Path) -> np.ndarr
     # babble: six other voices talking over each other, none of them intelligible
     other = [c for c in CALLS]
     x = np.zeros(n, np.float32)
-    for k in range(6):
+    for _ in range(6):
         call = other[int(rng.integers(len(other)))]
         voice = sorted(VOICES)[int(rng.integers(len(VOICES)))]
         pos = 0

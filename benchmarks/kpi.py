@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa_review import kpi_service  # noqa: E402
-from qa_review.config import Settings  # noqa: E402
-from qa_review.db import open_db  # noqa: E402
-from qa_review.permissions import User  # noqa: E402
+from qa_review.core.permissions import User  # noqa: E402
+from qa_review.services import kpis as kpi_service  # noqa: E402
+from qa_review.services.settings import Settings  # noqa: E402
+from qa_review.storage.schema import open_db  # noqa: E402
 
 ITEMS = [
     ("greet", "Поздоровался", 2, 0),
@@ -44,7 +44,8 @@ def generate(path: Path, operators: int, months: int, calls: int) -> None:
     t0 = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(
-        "insert into users (username, role, team, operator_id, password_hash, active) values (?, 'operator', ?, ?, 'x', 1)",
+        "insert into users (username, role, team, operator_id, password_hash, active) "
+        "values (?, 'operator', ?, ?, 'x', 1)",
         [(f"op{o}", f"team{o % 25}", f"op{o}") for o in range(operators)],
     )
     sid = 0

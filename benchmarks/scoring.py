@@ -22,13 +22,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa_review import services, store  # noqa: E402
-from qa_review.agreement import compare  # noqa: E402
-from qa_review.checklists import load_dir  # noqa: E402
-from qa_review.config import Settings  # noqa: E402
-from qa_review.db import open_db  # noqa: E402
-from qa_review.domain import Interval, Segment, Transcript, Word  # noqa: E402
-from qa_review.scoring import score  # noqa: E402
+from qa_review.core.agreement import compare  # noqa: E402
+from qa_review.core.checklists import load_dir  # noqa: E402
+from qa_review.core.domain import Interval, Segment, Transcript, Word  # noqa: E402
+from qa_review.core.scoring import score  # noqa: E402
+from qa_review.services import pipeline as services  # noqa: E402
+from qa_review.services.settings import Settings  # noqa: E402
+from qa_review.storage import store  # noqa: E402
+from qa_review.storage.schema import open_db  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "demo"))
 from scripts import SPOKEN_NAMES  # noqa: E402
@@ -69,8 +70,8 @@ def main() -> None:
 
     db_path = Path(args.db)
     if args.transcribe:
-        from qa_review.asr_models import resolve
-        from qa_review.transcribe import FasterWhisperTranscriber
+        from qa_review.asr.models import resolve
+        from qa_review.asr.transcribe import FasterWhisperTranscriber
 
         db_path = Path(tempfile.mkdtemp()) / "bench.db"
         settings = Settings(db_path=db_path)

@@ -1,3 +1,3 @@
-from .cli import main
+from qa_review.cli import main
 
 main()

@@ -18,8 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa_review import accounts, coaching, library, review  # noqa: E402
-from qa_review.db import open_db  # noqa: E402
+from qa_review.services import (  # noqa: E402
+    accounts,
+    coaching,
+    library,
+    review,  # noqa: E402
+)
+from qa_review.storage.schema import open_db  # noqa: E402
 
 LEFT_IN_QUEUE = {"demo-09-interrupt", "demo-10-mono"}
 POOR = {"demo-06-rude", "demo-08-careless", "demo-mail-02"}

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_review.asr_models import installed_path
-from qa_review.config import REPO_ROOT, Settings
-from qa_review.db import open_db
-from qa_review.domain import Segment, Word
-from qa_review.transcribe import AsrOptions
+from qa_review.asr.models import installed_path
+from qa_review.asr.transcribe import AsrOptions
+from qa_review.core.domain import Segment, Word
+from qa_review.services.settings import REPO_ROOT, Settings
+from qa_review.storage.schema import open_db
 
 DEMO = REPO_ROOT / "demo"
 MODELS = REPO_ROOT / "models"
@@ -74,7 +74,7 @@ def base_model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def real_transcriber(base_model_path):
-    from qa_review.transcribe import FasterWhisperTranscriber
+    from qa_review.asr.transcribe import FasterWhisperTranscriber
 
     return FasterWhisperTranscriber(str(base_model_path), model_name="base")
 

@@ -63,7 +63,7 @@ def serve():
                 return url
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stdout.read().decode())
+                    raise RuntimeError(proc.stdout.read().decode()) from None
                 time.sleep(0.3)
         raise RuntimeError("the app did not start within 60 s")
 

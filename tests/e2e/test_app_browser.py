@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from qa_review import accounts, review, services
-from qa_review.db import open_db
+from qa_review.services import accounts, review
+from qa_review.services import pipeline as services
+from qa_review.storage.schema import open_db
 from tests.audio_factory import write_turns
 from tests.conftest import FakeTranscriber
 
@@ -100,6 +101,7 @@ def test_supervisor_plays_a_line_from_its_start(browser, serve, clinic):
     page.locator("audio").wait_for(state="attached", timeout=15000)
     page.get_by_role("button", name="▶ 00:03").first.click()
     page.wait_for_function(
-        "() => { const a = document.querySelector('audio'); return a && (a.src.includes('#t=3') || a.currentTime >= 3); }",
+        "() => { const a = document.querySelector('audio'); "
+        "return a && (a.src.includes('#t=3') || a.currentTime >= 3); }",
         timeout=15000,
     )

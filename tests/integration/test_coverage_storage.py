@@ -1,16 +1,16 @@
 """Coverage and unheard stretches survive storage; low coverage flags the call."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from qa_review import store
-from qa_review.db import open_db
-from qa_review.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
+from qa_review.core.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
+from qa_review.storage import store
+from qa_review.storage.schema import open_db
 
 
 def _call(db, cid):
     store.add_call(
         db,
-        CallMeta(cid, "anna", datetime(2026, 11, 2, 9, tzinfo=timezone.utc)),
+        CallMeta(cid, "anna", datetime(2026, 11, 2, 9, tzinfo=UTC)),
         kind="audio",
         source_path=f"/x/{cid}.wav",
         sha256=cid,

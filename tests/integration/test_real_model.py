@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from qa_review import services, store
-from qa_review.config import Settings
-from qa_review.db import open_db
-from qa_review.wer import wer
+from qa_review.services import pipeline as services
+from qa_review.services.settings import Settings
+from qa_review.storage import store
+from qa_review.storage.schema import open_db
 from tests.conftest import DEMO, MODELS
 
 pytestmark = pytest.mark.model
@@ -27,7 +27,7 @@ def _demo_operators(db):
     """The demo's operator accounts with the names they give on the phone."""
     import importlib.util
 
-    from qa_review import accounts
+    from qa_review.services import accounts
 
     spec = importlib.util.spec_from_file_location("demo_scripts", DEMO / "scripts.py")
     scripts = importlib.util.module_from_spec(spec)
@@ -76,7 +76,7 @@ def test_turns_are_timed_like_the_reference(transcribed):
 
 def test_word_error_rate_per_speaker_is_usable(transcribed):
     """Summed over the stereo demo calls: one call's 20-word reply is too few words to judge."""
-    from qa_review.wer import corpus_wer
+    from qa_review.core.wer import corpus_wer
 
     pairs = {"operator": [], "client": []}
     for ref_file in sorted((DEMO / "reference").glob("*.json")):
@@ -158,7 +158,7 @@ def test_no_crosstalk_under_the_wrong_speaker(transcribed):
 def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
     import yaml
 
-    from qa_review.agreement import compare
+    from qa_review.core.agreement import compare
 
     db, settings = transcribed
     report = services.score_calls(db, settings)
@@ -187,7 +187,7 @@ def quiet_reply_call(tmp_path_factory):
 
     import numpy as np
 
-    from qa_review.audio import decode_channels
+    from qa_review.asr.audio import decode_channels
 
     ref = reference("demo-01-booking")
     line = next(s for s in ref["segments"] if s["text"].startswith("Да, удобно"))
@@ -210,7 +210,7 @@ def test_the_guard_restores_a_quiet_reply_the_vad_drops(quiet_reply_call, base_m
     quiet reply; the guard's second pass without the VAD brings it back."""
     from dataclasses import replace
 
-    from qa_review.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call
+    from qa_review.asr.transcribe import AsrOptions, FasterWhisperTranscriber, transcribe_call
 
     path, line = quiet_reply_call
     strict = replace(AsrOptions(), vad_threshold=0.9)

@@ -1,13 +1,14 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from qa_review import accounts, services
-from qa_review.config import REPO_ROOT, Settings
-from qa_review.db import open_db
+from qa_review.services import accounts
+from qa_review.services import pipeline as services
+from qa_review.services.settings import REPO_ROOT, Settings
+from qa_review.storage.schema import open_db
 
-T0 = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
 
 def chat(cid, operator, greet=True):

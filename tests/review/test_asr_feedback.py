@@ -6,10 +6,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa_review import asr_profile, review, services, store
-from qa_review.domain import Segment, Word
-from qa_review.errors import PermissionDenied, QAReviewError
-from qa_review.transcribe import AsrOptions
+from qa_review.asr import profile as asr_profile
+from qa_review.asr.transcribe import AsrOptions
+from qa_review.core.domain import Segment, Word
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.services import pipeline as services
+from qa_review.services import review
+from qa_review.storage import store
 from tests.audio_factory import write_turns
 
 RATE = 16000

@@ -1,7 +1,7 @@
 import pytest
 
-from qa_review import calibration as cal
-from qa_review.errors import InvalidTransition, PermissionDenied
+from qa_review.core.errors import InvalidTransition, PermissionDenied
+from qa_review.services import calibration as cal
 
 
 def test_fleiss_kappa_on_the_textbook_example():

@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from qa_review import coaching, review
-from qa_review.errors import PermissionDenied, QAReviewError
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.services import coaching, review
 from tests.review.conftest import T0
 
 

@@ -2,10 +2,12 @@
 
 import pytest
 
-from qa_review import library, search, services, store
-from qa_review.audio import probe
-from qa_review.domain import Interval, Segment, Transcript, Word
-from qa_review.errors import PermissionDenied, QAReviewError
+from qa_review.asr.audio import probe
+from qa_review.core.domain import Interval, Segment, Transcript, Word
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.services import library, search
+from qa_review.services import pipeline as services
+from qa_review.storage import store
 from tests.audio_factory import write_turns
 
 
@@ -82,7 +84,7 @@ def test_export_cuts_clips_bleeps_and_masks(world, phone_call, tmp_path):
 def test_bleep_replaces_the_spoken_number(world, phone_call, tmp_path):
     import numpy as np
 
-    from qa_review.audio import decode_channels
+    from qa_review.asr.audio import decode_channels
 
     cid = library.create_collection(world.db, world.trainer, "Бип")
     library.add_clip(world.db, world.trainer, cid, phone_call, 3.5, 7.5, [], "bad")

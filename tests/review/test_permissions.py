@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa_review import accounts, review
-from qa_review.errors import PermissionDenied
+from qa_review.core.errors import PermissionDenied
+from qa_review.services import accounts, review
 from tests.review.conftest import T0
 
 ROLES = ["admin", "sup_a", "sup_b", "trainer", "anna", "petr"]
@@ -77,7 +77,7 @@ def test_passwords_are_hashed_and_checked(world):
     stored = next(world.db["users"].rows_where("username = 'anna'"))["password_hash"]
     assert stored.startswith("$argon2id$") and "password-anna" not in stored
     assert accounts.authenticate(world.db, "anna", "password-anna").operator_id == "anna.smirnova"
-    from qa_review.errors import AuthError
+    from qa_review.core.errors import AuthError
 
     with pytest.raises(AuthError, match="wrong user name or password"):
         accounts.authenticate(world.db, "anna", "wrong")
@@ -86,7 +86,7 @@ def test_passwords_are_hashed_and_checked(world):
 
 
 def test_first_user_must_be_an_admin(tmp_path):
-    from qa_review.db import open_db
+    from qa_review.storage.schema import open_db
 
     db = open_db(tmp_path / "x.db")
     with pytest.raises(PermissionDenied, match="first user must be an admin"):

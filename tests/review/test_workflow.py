@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from qa_review import review
-from qa_review.errors import ConcurrentChange, InvalidTransition, QAReviewError
+from qa_review.core.errors import ConcurrentChange, InvalidTransition, QAReviewError
+from qa_review.services import review
 from tests.review.conftest import T0
 
 

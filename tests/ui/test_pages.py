@@ -3,14 +3,15 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qa_review import accounts, review, services
-from qa_review.permissions import User
-from qa_review.config import REPO_ROOT
-from qa_review.db import open_db
+from qa_review.core.permissions import User
+from qa_review.services import accounts, review
+from qa_review.services import pipeline as services
+from qa_review.services.settings import REPO_ROOT
+from qa_review.storage.schema import open_db
 from tests.audio_factory import write_wav
 from tests.conftest import FakeTranscriber
 
-APP = str(REPO_ROOT / "app.py")
+APP = str(REPO_ROOT / "qa_review" / "ui" / "app.py")
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_first_start_says_how_to_create_the_admin(settings, monkeypatch):
 
 def test_call_page_shows_player_and_transcript_by_speaker(app_db):
     at = run_app(call_id="call-a")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert not at.exception
     assert at.title[0].value == "call-a"
     speakers = [m.value for m in at.markdown if "**" in m.value]
@@ -101,7 +102,7 @@ def test_call_page_shows_player_and_transcript_by_speaker(app_db):
 
 def test_clicking_a_line_plays_from_its_start(app_db):
     at = run_app(call_id="call-a")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     first = at.button(key="seg-1")
     first.click().run()
     assert not at.exception
@@ -112,7 +113,7 @@ def test_clicking_a_line_plays_from_its_start(app_db):
 
 def test_written_conversation_shows_times_not_a_player(app_db):
     at = run_app(call_id="chat-b")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert not at.exception
     assert len(at.get("audio")) == 0
     assert "Можно записаться?" in [m.value for m in at.markdown]
@@ -123,13 +124,13 @@ def test_unknown_call_in_link_is_reported(app_db):
     at.session_state["user"] = TRAINER
     at.query_params["call"] = "missing-id"
     at.run()
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert "missing-id" in at.error[0].value
 
 
 def test_scorecard_is_shown_beside_the_transcript(scored_db):
     at = run_app(call_id="chat-b")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert not at.exception
     assert at.subheader[1].value == "Оценка по чек-листу"
     labels = [e.label for e in at.expander]
@@ -139,7 +140,7 @@ def test_scorecard_is_shown_beside_the_transcript(scored_db):
 
 def test_clicking_evidence_highlights_the_words(scored_db):
     at = run_app(call_id="chat-b")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     evidence_buttons = [b for b in at.button if b.key and b.key.startswith("ev-")]
     assert evidence_buttons, "the condition evidence of offer_slot has a time"
     evidence_buttons[0].click().run()
@@ -149,13 +150,14 @@ def test_clicking_evidence_highlights_the_words(scored_db):
 
 def test_unscored_call_says_how_to_score(app_db):
     at = run_app(call_id="call-a")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert any("qa-review score" in i.value for i in at.info)
 
 
 def test_checklists_page_lists_valid_and_explains_invalid(tmp_path, monkeypatch, settings):
-    from qa_review.config import REPO_ROOT
     import shutil
+
+    from qa_review.services.settings import REPO_ROOT
 
     folder = tmp_path / "cl"
     shutil.copytree(REPO_ROOT / "checklists", folder)
@@ -163,7 +165,7 @@ def test_checklists_page_lists_valid_and_explains_invalid(tmp_path, monkeypatch,
     monkeypatch.setenv("QA_REVIEW_CHECKLISTS", str(folder))
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
     at = run_app(user=TRAINER)
-    at.switch_page("app_pages/checklists.py").run()
+    at.switch_page("screens/checklists.py").run()
     assert not at.exception
     assert any("clinic-inbound" in e.label for e in at.expander)
     assert "broken.yaml:3: version" in at.error[0].value
@@ -185,13 +187,13 @@ def test_operator_sees_only_own_calls_and_is_refused_others(app_db):
     at = run_app(user=ANNA)
     assert list(at.dataframe[0].value["ID"]) == ["chat-b"]
     at.query_params["call"] = "call-a"
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert "call-a" in at.error[0].value  # not among the calls she may open
 
 
 def test_supervisor_changes_a_verdict_and_finalizes(scored_db):
     at = run_app(user=SUP, call_id="chat-b")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     at.selectbox(key="v-0-tone").select("pass")
     at.text_input(key="c-0-tone").input("вежливо")
     at.button(key="FormSubmitter:verdict-0-tone-Сохранить").click().run()
@@ -205,7 +207,7 @@ def test_supervisor_changes_a_verdict_and_finalizes(scored_db):
 
 def test_change_without_comment_is_refused_on_the_page(scored_db):
     at = run_app(user=SUP, call_id="chat-b")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     at.selectbox(key="v-0-greet").select("pass")
     at.button(key="FormSubmitter:verdict-0-greet-Сохранить").click().run()
     assert at.error[0].value == "Пункт greet: при изменении вердикта нужен комментарий."
@@ -218,14 +220,14 @@ def test_operator_disputes_and_supervisor_upholds(scored_db):
     ((_, before, _),) = review.call_for(scored_db, ANNA, "chat-b")["scorecards"]
 
     at = run_app(user=ANNA, call_id="chat-b")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     at.multiselect(key="d-items-0").select("greet").run()
     at.text_input(key="d-reason-0-greet").input("я поздоровалась")
     at.button(key="FormSubmitter:dispute-0-Отправить спор").click().run()
     assert "Спор отправлен" in at.success[0].value
 
     sup = run_app(user=SUP)
-    sup.switch_page("app_pages/disputes.py").run()
+    sup.switch_page("screens/disputes.py").run()
     assert "я поздоровалась" in sup.caption[-1].value or any("я поздоровалась" in c.value for c in sup.caption)
     (d,) = review.open_dispute_list(scored_db, SUP)
     sup.text_input(key=f"reply-{d['id']}").input("да, приветствие было")
@@ -247,14 +249,14 @@ def test_supervisor_lands_on_the_review_queue(scored_db):
 
 def test_admin_manages_users(app_db):
     at = run_app(user=User("admin", "admin"))
-    at.switch_page("app_pages/users.py").run()
+    at.switch_page("screens/users.py").run()
     assert not at.exception
     assert set(at.dataframe[0].value["Логин"]) == {"admin", "sup", "anna", "petr"}
 
 
 def test_admin_sets_an_operators_spoken_name(app_db):
     at = run_app(user=User("admin", "admin"))
-    at.switch_page("app_pages/users.py").run()
+    at.switch_page("screens/users.py").run()
     form = [t for t in at.text_input if t.label == "Имя в разговоре"]
     next(s for s in at.selectbox if s.label == "Логин").set_value("anna")
     form[-1].input("Анна")
@@ -276,7 +278,7 @@ def final_db(scored_db):
 
 def test_kpi_page_shows_operators_and_exports(final_db):
     at = run_app(user=SUP)
-    at.switch_page("app_pages/kpi.py").run()
+    at.switch_page("screens/kpi.py").run()
     assert not at.exception
     ops = at.dataframe[0].value
     assert list(ops["Оператор"]) == ["anna"] and ops["Проверено звонков"].iloc[0] == 1
@@ -286,7 +288,7 @@ def test_kpi_page_shows_operators_and_exports(final_db):
 
 def test_operator_sees_own_month(final_db):
     at = run_app(user=ANNA)
-    at.switch_page("app_pages/my_month.py").run()
+    at.switch_page("screens/my_month.py").run()
     assert not at.exception
     assert at.metric[0].label.startswith("Средний балл за 2026-11")
     assert "из минимум 5" in " ".join(c.value for c in at.caption)
@@ -294,7 +296,7 @@ def test_operator_sees_own_month(final_db):
 
 def test_dashboards_render_for_supervisor(final_db):
     at = run_app(user=SUP)
-    at.switch_page("app_pages/dashboards.py").run()
+    at.switch_page("screens/dashboards.py").run()
     assert not at.exception
     titles = [s.value for s in at.subheader]
     assert "Согласие автооценки с итоговой, по пунктам (какие правила доработать)" in titles
@@ -305,13 +307,13 @@ def test_dashboards_render_for_supervisor(final_db):
 
 def test_operator_cannot_reach_kpis(final_db):
     at = run_app(user=ANNA)
-    with pytest.raises(Exception):
-        at.switch_page("app_pages/kpi.py")  # not among the operator's pages
+    with pytest.raises(KeyError):  # AppTest finds no such page in the operator's navigation
+        at.switch_page("screens/kpi.py")  # not among the operator's pages
 
 
 def test_search_page_finds_word_forms_and_opens_the_call(scored_db):
     at = run_app(user=TRAINER)
-    at.switch_page("app_pages/search.py").run()
+    at.switch_page("screens/search.py").run()
     at.text_input(key="search_query").input("записаться").run()
     assert not at.exception
     assert "Найдено строк: 1" in at.caption[0].value
@@ -322,36 +324,36 @@ def test_search_page_finds_word_forms_and_opens_the_call(scored_db):
 
 def test_goals_page_supervisor_sets_operator_sees(scored_db):
     at = run_app(user=SUP)
-    at.switch_page("app_pages/goals.py").run()
+    at.switch_page("screens/goals.py").run()
     at.text_input[0].input("anna")
     at.text_input[1].input("greet, farewell")
     at.button(key="FormSubmitter:new_goal-Поставить цель").click().run()
     assert not at.exception and "Цель поставлена" in at.success[0].value
     op = run_app(user=ANNA)
-    op.switch_page("app_pages/goals.py").run()
+    op.switch_page("screens/goals.py").run()
     assert any("greet, farewell" in m.value and "ещё нет оценок" in m.value for m in op.markdown)
 
 
 def test_calibration_page_lead_sees_report(scored_db):
-    from qa_review import calibration
+    from qa_review.services import calibration
 
     sid = calibration.create(scored_db, SUP, "Ноябрь", "written-chat", ["chat-b"], ["sup", "other"])
     calibration.rate(scored_db, SUP, sid, "chat-b", "greet", "fail")
     at = run_app(user=SUP)
-    at.switch_page("app_pages/calibration.py").run()
+    at.switch_page("screens/calibration.py").run()
     assert not at.exception
     assert "Ноябрь" in at.subheader[0].value
     assert list(at.dataframe[0].value["Пункт"]) == ["greet"]
 
 
 def test_library_page_shows_shared_collection_to_operator(scored_db):
-    from qa_review import library
+    from qa_review.services import library
 
     cid = library.create_collection(scored_db, TRAINER, "Запись в чате")
     library.add_clip(scored_db, TRAINER, cid, "chat-b", 0, 1, ["offer_slot"], "bad", "нет предложения времени")
     library.share(scored_db, TRAINER, cid, "user:anna")
     at = run_app(user=ANNA)
-    at.switch_page("app_pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert not at.exception
     assert any("Запись в чате" in e.label for e in at.expander)
     assert any("Можно записаться?" in c.value for c in at.caption)
@@ -360,7 +362,7 @@ def test_library_page_shows_shared_collection_to_operator(scored_db):
 
 def test_calls_list_shows_scores_operators_only_final_ones(scored_db):
     at = run_app(user=SUP)
-    at.switch_page("app_pages/calls.py").run()  # a supervisor starts on the queue
+    at.switch_page("screens/calls.py").run()  # a supervisor starts on the queue
     sup = at.dataframe[0].value.set_index("ID")
     assert sup.loc["chat-b", "Оценка"] == "автооценка" and sup.loc["chat-b", "Балл"] is not None
     op = run_app(user=ANNA).dataframe[0].value.set_index("ID")
@@ -392,7 +394,7 @@ def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_l
         }
     )
     at = run_app(user=SUP, call_id="call-a")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert not at.exception
     assert any("Распознано речи" in c.value and "Клиент 50%" in c.value for c in at.caption)
     assert any("Распознана не вся речь" in w.value for w in at.warning)
@@ -410,6 +412,6 @@ def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_l
 
 def test_an_operator_is_not_offered_to_add_lines(app_db):
     at = run_app(user=ANNA, call_id="call-a")
-    at.switch_page("app_pages/call.py").run()
+    at.switch_page("screens/call.py").run()
     assert not at.exception
     assert not [t for t in at.text_area if t.key == "add-text-call-a"]

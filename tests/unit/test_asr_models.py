@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qa_review import asr_models
-from qa_review.errors import ModelError, ModelIntegrityError, ModelNotInstalled
+from qa_review.asr import models as asr_models
+from qa_review.core.errors import ModelError, ModelIntegrityError, ModelNotInstalled
 
 PART1, PART2 = b"first half of weights|", b"second half"
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from qa_review import asr_profile
-from qa_review.config import Settings
-from qa_review.errors import ProfileError
-from qa_review.transcribe import AsrOptions
+from qa_review.asr import profile as asr_profile
+from qa_review.asr.transcribe import AsrOptions
+from qa_review.core.errors import ProfileError
+from qa_review.services.settings import Settings
 
 
 def test_no_file_means_the_benchmarked_defaults(tmp_path):
@@ -63,8 +63,8 @@ def test_language_override_beats_the_profile_and_auto_detects():
 
 
 def test_asr_setup_takes_option_then_environment_then_profile(tmp_path):
-    from qa_review import services
-    from qa_review.errors import ModelError
+    from qa_review.core.errors import ModelError
+    from qa_review.services import pipeline as services
 
     (tmp_path / "p.yaml").write_text("model: /nowhere/profile-model\nbeam_size: 2\n", encoding="utf-8")
     s = Settings(asr_profile=tmp_path / "p.yaml", models_dir=tmp_path)

@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+from datetime import UTC
 
 import click
 import pytest
@@ -121,7 +122,7 @@ def test_checklist_validate_reports_each_file(tmp_path):
     bad.write_text(
         "id: bad\ntitle: B\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: x\n        check: {kind: nope}\n"
     )
-    from qa_review.config import REPO_ROOT
+    from qa_review.services.settings import REPO_ROOT
 
     good = REPO_ROOT / "checklists" / "clinic-inbound.yaml"
     result = CliRunner().invoke(cli, ["checklist", "validate", str(good), str(bad)])
@@ -191,7 +192,7 @@ def test_users_add_list_and_first_must_be_admin(run):
 
 
 def test_every_ui_message_has_russian_and_english():
-    from qa_review.i18n import catalogue
+    from qa_review.ui.i18n import catalogue
 
     missing = [k for k, v in catalogue().items() if not (v.get("ru") and v.get("en"))]
     assert missing == []
@@ -237,8 +238,8 @@ def test_export_transcripts_redacted(run, tmp_path):
 
 
 def test_service_errors_speak_the_ui_language():
-    from qa_review.errors import QAReviewError
-    from qa_review.i18n import t
+    from qa_review.core.errors import QAReviewError
+    from qa_review.ui.i18n import t
 
     e = QAReviewError("item greet: a comment is required", code="comment_required", item="greet")
     assert t(f"err.{e.code}", "ru", **e.params) == "Пункт greet: при изменении вердикта нужен комментарий."
@@ -247,26 +248,27 @@ def test_service_errors_speak_the_ui_language():
 
 
 def test_every_metric_has_a_name_in_the_catalogue():
-    from qa_review.checklists import METRICS
-    from qa_review.i18n import catalogue
+    from qa_review.core.checklists import METRICS
+    from qa_review.ui.i18n import catalogue
 
     assert [m for m in METRICS if f"metric.{m}" not in catalogue()] == []
 
 
 def test_show_reports_coverage_and_unheard_speech(tmp_path):
+    from datetime import datetime
+
     from click.testing import CliRunner
 
-    from qa_review import store
     from qa_review.cli import cli
-    from qa_review.db import open_db
-    from qa_review.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
-    from datetime import datetime, timezone
+    from qa_review.core.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
+    from qa_review.storage import store
+    from qa_review.storage.schema import open_db
 
     db_path = tmp_path / "qa.db"
     db = open_db(db_path)
     store.add_call(
         db,
-        CallMeta("c1", "anna", datetime(2026, 11, 2, tzinfo=timezone.utc)),
+        CallMeta("c1", "anna", datetime(2026, 11, 2, tzinfo=UTC)),
         kind="audio",
         source_path="/x.wav",
         sha256="x",

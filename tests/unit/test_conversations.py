@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from qa_review.conversations import parse_conversation
-from qa_review.errors import ConversationError
+from qa_review.core.conversations import parse_conversation
+from qa_review.core.errors import ConversationError
 
 TZ = ZoneInfo("Europe/Moscow")
 GOOD = {

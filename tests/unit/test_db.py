@@ -1,11 +1,10 @@
 import sqlite3
 
 import pytest
-
 from sqlite_utils import Database
 
-from qa_review.db import migrations, open_db, schema_version
-from qa_review.errors import MigrationError
+from qa_review.core.errors import MigrationError
+from qa_review.storage.schema import migrations, open_db, schema_version
 
 
 def test_new_database_gets_schema_and_wal(tmp_path):

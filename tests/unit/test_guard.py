@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_review.audio import decode_channels, decode_range, iter_windows
-from qa_review.domain import Segment, Word
-from qa_review.transcribe import AsrOptions, transcribe_call
+from qa_review.asr.audio import decode_channels, decode_range, iter_windows
+from qa_review.asr.transcribe import AsrOptions, transcribe_call
+from qa_review.core.domain import Segment, Word
 
 RATE = 16000
 

@@ -3,8 +3,9 @@ import shutil
 
 import pytest
 
-from qa_review import services, store
-from qa_review.db import open_db
+from qa_review.services import pipeline as services
+from qa_review.storage import store
+from qa_review.storage.schema import open_db
 from tests.audio_factory import write_wav
 
 MANIFEST_HEADER = "file,call_id,operator,started_at,direction,phone,queue,tags\n"

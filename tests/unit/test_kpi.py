@@ -5,10 +5,10 @@ import io
 import pandas as pd
 import pytest
 
-from qa_review.bonus_rules import parse
-from qa_review.config import REPO_ROOT
-from qa_review.kpi import Frames, dispute_effects, monthly_report, standing
-from qa_review import kpi_service
+from qa_review.core.bonus_rules import parse
+from qa_review.core.kpi import Frames, dispute_effects, monthly_report, standing
+from qa_review.services import kpis as kpi_service
+from qa_review.services.settings import REPO_ROOT
 
 RULES = parse((REPO_ROOT / "rules" / "monthly-bonus.yaml").read_text(encoding="utf-8"))
 
@@ -179,7 +179,7 @@ def test_sampling_is_reproducible_and_targeted():
 
 
 def test_confidence_interval_and_uncertain_band():
-    from qa_review.fairness import band_certain, interval, t95
+    from qa_review.core.fairness import band_certain, interval, t95
 
     assert t95(5) == 2.571 and t95(200) == 1.96 and 2.021 < t95(35) < 2.042
     iv = interval([80, 90, 86, 92, 82, 86])  # mean 86, sd 4.56, n 6: ± 2.571 * 4.56 / √6 = 4.8

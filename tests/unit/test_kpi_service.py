@@ -3,10 +3,11 @@
 import pytest
 from click.testing import CliRunner
 
-from qa_review import kpi_service, review
-from qa_review.bonus_rules import parse
 from qa_review.cli import cli
-from qa_review.errors import PermissionDenied, RulesError
+from qa_review.core.bonus_rules import parse
+from qa_review.core.errors import PermissionDenied, RulesError
+from qa_review.services import kpis as kpi_service
+from qa_review.services import review
 from tests.review.conftest import T0, World
 
 
@@ -14,7 +15,7 @@ from tests.review.conftest import T0, World
 def world(tmp_path):
     from argon2 import PasswordHasher
 
-    from qa_review import accounts
+    from qa_review.services import accounts
 
     accounts._hasher, old = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1), accounts._hasher
     yield World(tmp_path)
@@ -65,7 +66,10 @@ def test_coverage(world):
 
 
 def test_import_inputs_reports_bad_rows_and_keeps_good(world):
-    text = "operator;period;booked_share;aht_s\nanna.smirnova;2026-11;0,7;185\npetr.volkov;11-2026;0.5;200\nolga;2026-11;lots;1\n"
+    text = (
+        "operator;period;booked_share;aht_s\n"
+        "anna.smirnova;2026-11;0,7;185\npetr.volkov;11-2026;0.5;200\nolga;2026-11;lots;1\n"
+    )
     rep = kpi_service.import_inputs(world.db, world.admin, text, "mis.csv")
     assert rep.rows == 1
     assert rep.errors == [
@@ -84,7 +88,7 @@ def test_import_inputs_reports_bad_rows_and_keeps_good(world):
     ],
 )
 def test_rule_validation_errors_have_lines(change, expected):
-    from qa_review.config import REPO_ROOT
+    from qa_review.services.settings import REPO_ROOT
 
     text = (REPO_ROOT / "rules" / "monthly-bonus.yaml").read_text(encoding="utf-8")
     if change.startswith("    - {min: 95"):
@@ -123,7 +127,7 @@ def test_cli_sample_kpi_and_rules(world, tmp_path):
     assert "xlsx needs -o" in run("kpi", "--month", "2026-11", "--format", "xlsx").output
     assert "expected YYYY-MM" in run("kpi", "--month", "November").output
     assert world.db["kpi_reports"].count == 2
-    from qa_review.config import REPO_ROOT
+    from qa_review.services.settings import REPO_ROOT
 
     assert "ok (monthly-bonus v1" in run("rules", "validate", REPO_ROOT / "rules" / "monthly-bonus.yaml").output
     mis = tmp_path / "mis.csv"
@@ -134,7 +138,7 @@ def test_cli_sample_kpi_and_rules(world, tmp_path):
 def test_top_up_adds_calls_for_operators_with_an_uncertain_band(world, tmp_path):
     import json as _json
 
-    from qa_review import services
+    from qa_review.services import pipeline as services
     from tests.review.conftest import chat
 
     # anna: one final scorecard (no interval: band not certain), and three more calls waiting

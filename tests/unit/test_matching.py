@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa_review.matching import Token, find, norm
+from qa_review.core.matching import Token, find, norm
 
 
 def tokens(text, speaker="operator", t0=0.0, step=0.4):

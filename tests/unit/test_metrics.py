@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa_review.domain import Interval, Segment, Transcript, Word
-from qa_review.metrics import compute
+from qa_review.core.domain import Interval, Segment, Transcript, Word
+from qa_review.core.metrics import compute
 
 
 def call(activity, duration=60.0, words_per_turn=None):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa_review import asr_models
-from qa_review.errors import ModelError
+from qa_review.asr import models as asr_models
+from qa_review.core.errors import ModelError
 
 
 def _folder(path, files=asr_models.REQUIRED_FILES):
@@ -102,9 +102,9 @@ def test_an_onnx_folder_needs_its_type(tmp_path):
 
 
 def test_an_onnx_model_installs_and_transcribes_a_call_with_timed_words(tmp_path):
-    from qa_review.engines import check_loads, make_transcriber
-    from qa_review.onnx_engine import OnnxAsrTranscriber
-    from qa_review.transcribe import AsrOptions, transcribe_call
+    from qa_review.asr.engines import check_loads, make_transcriber
+    from qa_review.asr.onnx_engine import OnnxAsrTranscriber
+    from qa_review.asr.transcribe import AsrOptions, transcribe_call
     from tests.onnx_model import build
 
     models = tmp_path / "models"
@@ -126,7 +126,7 @@ def test_an_onnx_model_installs_and_transcribes_a_call_with_timed_words(tmp_path
 
 
 def test_a_broken_onnx_folder_is_refused_at_install(tmp_path):
-    from qa_review.engines import check_loads
+    from qa_review.asr.engines import check_loads
     from tests.onnx_model import build
 
     src = build(tmp_path / "tiny")
@@ -138,7 +138,7 @@ def test_a_broken_onnx_folder_is_refused_at_install(tmp_path):
 
 
 def test_timed_words_join_pieces_into_words():
-    from qa_review.onnx_engine import timed_words
+    from qa_review.asr.onnx_engine import timed_words
 
     words = timed_words([" за", "пи", "сала", " вас"], [0.5, 0.62, 0.7, 1.1], offset=10.0, length=3.0)
     assert [(w.text, w.start, w.end) for w in words] == [(" записала", 10.5, 11.0), (" вас", 11.1, 11.4)]

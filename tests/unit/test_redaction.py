@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa_review.redaction import find, redact
+from qa_review.core.redaction import find, redact
 
 MASKED = [
     ("Мой номер +7 916 123-45-67, перезвоните", "+7 916 123-45-67", "phone"),
@@ -50,7 +50,7 @@ def test_several_kinds_in_one_line():
 
 
 def test_a_number_split_over_asr_words_is_masked_word_by_word():
-    from qa_review.redaction import redact_words, word_hits
+    from qa_review.core.redaction import redact_words, word_hits
 
     words = [" мой", " телефон", " +7", " 916", " 123-45-67", " запишите"]
     assert word_hits(words) == [("phone", 2, 4)]

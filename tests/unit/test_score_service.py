@@ -5,10 +5,11 @@ import shutil
 
 import pytest
 
-from qa_review import services, store
-from qa_review.config import REPO_ROOT, Settings
-from qa_review.db import open_db
-from qa_review.errors import ChecklistError
+from qa_review.core.errors import ChecklistError
+from qa_review.services import pipeline as services
+from qa_review.services.settings import REPO_ROOT, Settings
+from qa_review.storage import store
+from qa_review.storage.schema import open_db
 
 CHAT = {
     "conversation_id": "chat-1",
@@ -135,8 +136,8 @@ def test_export_scores_has_one_row_per_item_with_stable_columns(env):
 
 
 def test_operator_name_comes_from_the_account_and_clinic_from_the_profile(env, tmp_path):
-    from qa_review import accounts
-    from qa_review.permissions import User
+    from qa_review.core.permissions import User
+    from qa_review.services import accounts
 
     db, settings, checklists = env
     (checklists / "named.yaml").write_text(

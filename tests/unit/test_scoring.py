@@ -2,9 +2,9 @@
 
 import pytest
 
-from qa_review.checklists import parse
-from qa_review.domain import Interval, Segment, Transcript, Word
-from qa_review.scoring import FAIL, NA, PASS, REVIEW, score
+from qa_review.core.checklists import parse
+from qa_review.core.domain import Interval, Segment, Transcript, Word
+from qa_review.core.scoring import FAIL, NA, PASS, REVIEW, score
 
 
 def seg(speaker, start, text, step=0.4):
@@ -271,7 +271,7 @@ def test_an_unknown_variable_sends_the_item_to_review_not_to_fail():
 
 
 def test_a_checklist_naming_an_unknown_variable_is_refused_with_its_line():
-    from qa_review.errors import ChecklistError
+    from qa_review.core.errors import ChecklistError
 
     text = (
         "id: x\ntitle: X\nversion: 1\nsections:\n  - id: s\n    items:\n      - id: i\n"

@@ -3,8 +3,8 @@
 import pytest
 from click.testing import CliRunner
 
-from qa_review import review, search
 from qa_review.cli import cli
+from qa_review.services import review, search
 from tests.review.conftest import T0, World
 
 
@@ -12,7 +12,7 @@ from tests.review.conftest import T0, World
 def world(tmp_path):
     from argon2 import PasswordHasher
 
-    from qa_review import accounts
+    from qa_review.services import accounts
 
     accounts._hasher, old = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1), accounts._hasher
     yield World(tmp_path)

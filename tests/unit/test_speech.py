@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qa_review import speech
+from qa_review.core import speech
 
 RATE = 16000
 

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from qa_review import services, store
-from qa_review.config import Settings
-from qa_review.db import open_db
+from qa_review.services import pipeline as services
+from qa_review.services.settings import Settings
+from qa_review.storage import store
+from qa_review.storage.schema import open_db
 from tests.audio_factory import write_wav
 from tests.conftest import FakeTranscriber
 

@@ -1,5 +1,5 @@
-from qa_review.domain import Segment, Word
-from qa_review.turns import activity, clean_channel, collapse_repeats, merge_channels, split_turns
+from qa_review.core.domain import Segment, Word
+from qa_review.core.turns import activity, clean_channel, collapse_repeats, merge_channels, split_turns
 
 
 def words(*spec):
@@ -64,7 +64,7 @@ def test_channels_merged_by_time_with_speakers_kept():
 def test_crosstalk_words_are_dropped_and_real_overlap_kept():
     import numpy as np
 
-    from qa_review.turns import drop_crosstalk
+    from qa_review.core.turns import drop_crosstalk
 
     rate = 1000
     own = np.zeros(4 * rate)

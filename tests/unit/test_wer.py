@@ -1,6 +1,6 @@
 import pytest
 
-from qa_review.wer import normalize, wer
+from qa_review.core.wer import normalize, wer
 
 
 @pytest.mark.parametrize(

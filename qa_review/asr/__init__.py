@@ -1,0 +1,1 @@
+"""Speech recognition: decoding audio, the models registry, the transcribers."""

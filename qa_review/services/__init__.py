@@ -1,0 +1,1 @@
+"""Use cases by capability: permissions and policy numbers live here."""

@@ -1,0 +1,214 @@
+"""Ingest: recordings and written conversations into the database.
+
+Each input is checked on its own; a bad one is recorded with its reason and
+the batch goes on. Identical content (by sha256) is stored once, so running
+the same ingest twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from qa_review.asr.audio import AUDIO_SUFFIXES, probe, sha256_file
+from qa_review.core.conversations import looks_like_conversation, parse_conversation
+from qa_review.core.domain import CallMeta
+from qa_review.core.errors import IngestError, ManifestError
+from qa_review.core.metadata import meta_from_filename, meta_from_mapping, read_manifest
+from qa_review.services.settings import Settings
+from qa_review.storage import store
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestReport:
+    batch: str
+    added: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, existing call id)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return f"{len(self.added)} added, {len(self.duplicates)} already ingested, {len(self.errors)} failed"
+
+
+@dataclass(frozen=True)
+class _Item:
+    path: Path
+    meta: CallMeta | None = None  # None: find it from a sidecar or the name
+    where: str = ""  # for messages: the file, or manifest line
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.name.startswith("."):
+            yield p
+
+
+def ingest(
+    db: Database,
+    path: Path,
+    settings: Settings,
+    *,
+    manifest: Path | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    path = Path(path)
+    report = IngestReport(batch=uuid.uuid4().hex[:12])
+
+    def fail(where: str, reason: str, row: int | None = None) -> None:
+        report.errors.append((where, reason))
+        store.record_ingest_error(db, report.batch, where, row, reason)
+
+    if not path.exists():
+        fail(str(path), f"{path}: no such file or folder")
+        return report
+
+    if manifest is not None:
+        items = list(_items_from_manifest(path, Path(manifest), settings, fail))
+    else:
+        items = list(_items_from_folder(path, fail))
+
+    for n, item in enumerate(items, 1):
+        if progress:
+            progress(f"[{n}/{len(items)}] {item.path.name}")
+        try:
+            _ingest_one(db, item, settings, report)
+        except IngestError as e:
+            fail(item.where or str(item.path), str(e))
+    return report
+
+
+def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail) -> Iterator[_Item]:
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        fail(str(manifest), f"{manifest}: cannot read the manifest ({e}); save it as UTF-8 CSV")
+        return
+    try:
+        rows, bad = read_manifest(text, str(manifest))
+    except ManifestError as e:
+        fail(str(manifest), str(e), 1)
+        return
+    for line, reason in bad:
+        fail(f"{manifest}:{line}", reason, line)
+    base = root if root.is_dir() else manifest.parent
+    for r in rows:
+        where = f"{manifest}:{r.row}"
+        try:
+            meta = meta_from_mapping(r.fields, settings.tz, f"{manifest}: line {r.row}")
+        except ManifestError as e:
+            fail(where, str(e), r.row)
+            continue
+        file = Path(r.file)
+        file = file if file.is_absolute() else base / file
+        if not file.exists():
+            fail(where, f"{manifest}: line {r.row}: file {r.file!r} not found under {base}", r.row)
+            continue
+        yield _Item(path=file, meta=meta, where=where)
+
+
+def _items_from_folder(root: Path, fail) -> Iterator[_Item]:
+    files = list(_walk(root))
+    audio_stems = {p.with_suffix("") for p in files if p.suffix.lower() in AUDIO_SUFFIXES}
+    for p in files:
+        suffix = p.suffix.lower()
+        if suffix in AUDIO_SUFFIXES:
+            yield _Item(path=p, where=str(p))
+        elif suffix == ".json":
+            if p.with_suffix("") in audio_stems:
+                continue  # a sidecar: read with its recording
+            yield _Item(path=p, where=str(p))
+        elif suffix == ".csv":
+            fail(str(p), f"{p}: a CSV in the folder is not read on its own; pass it as --manifest {p}")
+        else:
+            fail(
+                str(p),
+                f"{p}: unsupported format {suffix or '(no extension)'}; expected "
+                f"audio ({', '.join(sorted(AUDIO_SUFFIXES))}) or conversation .json",
+            )
+
+
+def _ingest_one(db: Database, item: _Item, settings: Settings, report: IngestReport) -> None:
+    p = item.path
+    if p.suffix.lower() == ".json":
+        _ingest_conversation(db, item, settings, report)
+        return
+    sha = sha256_file(p)
+    existing = store.call_by_sha(db, sha)
+    if existing:
+        report.duplicates.append((str(p), existing["call_id"]))
+        return
+    meta = item.meta or _meta_for_audio(p, settings)
+    info = probe(p)
+    _check_new_id(db, meta.call_id, item.where or str(p))
+    store.add_call(
+        db,
+        meta,
+        kind="audio",
+        source_path=str(p.resolve()),
+        sha256=sha,
+        audio=store.AudioFacts(info.channels, info.sample_rate, info.duration_s),
+    )
+    report.added.append(meta.call_id)
+
+
+def _meta_for_audio(p: Path, settings: Settings) -> CallMeta:
+    sidecar = p.with_suffix(".json")
+    if sidecar.exists():
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise IngestError(f"{sidecar}: cannot read the sidecar metadata ({e})") from e
+        if not isinstance(data, dict):
+            raise IngestError(f"{sidecar}: expected a JSON object with call_id, operator, started_at")
+        return meta_from_mapping(data, settings.tz, str(sidecar))
+    return meta_from_filename(p, p.stat().st_mtime, settings.tz)
+
+
+def _ingest_conversation(db: Database, item: _Item, settings: Settings, report: IngestReport) -> None:
+    p = item.path
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise IngestError(f"{p}: cannot read the file ({e}); save it as UTF-8 JSON") from e
+    sha = sha256_file(p)
+    existing = store.call_by_sha(db, sha)
+    if existing:
+        report.duplicates.append((str(p), existing["call_id"]))
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = None  # parse_conversation reports it with line and column
+    if data is not None and not looks_like_conversation(data):
+        raise IngestError(
+            f'{p}: a JSON file without "messages" and without a recording of the same '
+            "name; expected a conversation or a sidecar next to its audio file"
+        )
+    meta, transcript = parse_conversation(text, str(p), settings.tz)
+    _check_new_id(db, meta.call_id, str(p))
+    with db.atomic():
+        store.add_call(db, meta, kind="written", source_path=str(p.resolve()), sha256=sha)
+        store.save_transcript(db, transcript, model="", settings={}, processing_s=0.0)
+    report.added.append(meta.call_id)
+
+
+def _check_new_id(db: Database, call_id: str, where: str) -> None:
+    if store.call_exists(db, call_id):
+        raise IngestError(
+            f"{where}: call id {call_id!r} is already used by another recording; "
+            "give this one a unique call_id in the manifest or sidecar"
+        )

@@ -1,0 +1,505 @@
+"""KPIs, bonuses and sampling: use cases for the CLI and the pages."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from qa_review.core.bonus_rules import load_file
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.core.kpi import Frames, Report, month_of, monthly_report
+from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User
+from qa_review.services import accounts
+from qa_review.services.settings import REPO_ROOT, Settings
+from qa_review.storage import store
+
+DEFAULT_RULES = REPO_ROOT / "rules" / "monthly-bonus.yaml"
+MONTH_FMT = "%Y-%m"
+
+
+PUBLISHED_SQL = "('final', 'disputed', 'resolved')"
+
+
+def load_frames(
+    db: Database,
+    month: str | None = None,
+    *,
+    published_only: bool = False,
+    items: str = "all",
+    operator: str | None = None,
+) -> Frames:
+    """The KPI frames; ``items`` is "all", "failed" (all a report needs) or "none"."""
+    where, args = "where 1", []
+    if month:
+        lo, hi = store.month_range(month)
+        where, args = "where c.started_at >= ? and c.started_at < ?", [lo, hi]
+    if operator:
+        where += " and c.operator = ?"
+        args.append(operator)
+    if published_only:
+        where += f" and s.status in {PUBLISHED_SQL}"
+    sc = pd.read_sql_query(
+        f"""select s.id as scorecard_id, s.call_id, c.operator, c.started_at, c.duration_s, c.tags,
+                   s.checklist_id, s.status, s.score, s.critical_failed
+            from scorecards s join calls c on c.call_id = s.call_id {where}""",
+        db.conn,
+        params=args,
+    )
+    ids = "select s.id from scorecards s join calls c on c.call_id = s.call_id " + where
+    item_cols = "scorecard_id, item_id, title, weight, critical, verdict, auto_verdict"
+    if items == "none":
+        item_frame = pd.DataFrame(columns=item_cols.split(", "))
+    else:
+        only = " and verdict = 'fail'" if items == "failed" else ""
+        item_frame = pd.read_sql_query(
+            f"select {item_cols} from scorecard_items where scorecard_id in ({ids}){only}", db.conn, params=args
+        )
+    disputes = pd.read_sql_query(
+        f"""select scorecard_id, item_id, status, verdict_before, verdict_after
+            from disputes where scorecard_id in ({ids})""",
+        db.conn,
+        params=args,
+    )
+    inputs = pd.read_sql_query("select operator, period, metric, value from kpi_inputs", db.conn)
+    return Frames(sc, item_frame, disputes, inputs, accounts.teams_by_operator(db))
+
+
+def _may_see_kpis(user: User) -> None:
+    if user.role not in (ADMIN, SUPERVISOR, TRAINER):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not see other operators' KPIs")
+
+
+def report(
+    db: Database, user: User, month: str, settings: Settings, rules_path: Path | None = None, record: bool = False
+) -> Report:
+    _may_see_kpis(user)
+    rules = load_file(rules_path or DEFAULT_RULES)
+    frames = load_frames(db, month, published_only=True, items="failed")
+    rep = monthly_report(frames, rules, month, settings.timezone)
+    if user.role == SUPERVISOR and user.team is not None:
+        rep.operators = rep.operators[rep.operators["team"] == user.team].reset_index(drop=True)
+        rep.teams = rep.teams[rep.teams["team"] == user.team].reset_index(drop=True)
+    if record:
+        db["kpi_reports"].insert(
+            {
+                "month": month,
+                "rules_id": rules.rules.id,
+                "rules_version": rules.rules.version,
+                "rules_sha256": rules.sha256,
+                "created_by": user.username,
+                "created_at": store.now_iso(),
+                "report": rep.operators.to_json(orient="records", force_ascii=False),
+            }
+        )
+    return rep
+
+
+def operator_month(
+    db: Database, user: User, settings: Settings, rules_path: Path | None = None, months: int = 6
+) -> dict:
+    """An operator's own view: score trend, items failed most, standing, disputes' effect."""
+    from qa_review.core.kpi import dispute_effects, standing
+
+    if user.role != "operator" or not user.operator_id:
+        raise PermissionDenied(f"{user.username} ({user.role}) has no operator scores of their own")
+    rules = load_file(rules_path or DEFAULT_RULES)
+    frames = load_frames(db, published_only=True, operator=user.operator_id)
+    sc = frames.scorecards[
+        (frames.scorecards["operator"] == user.operator_id)
+        & frames.scorecards["status"].isin(("final", "disputed", "resolved"))
+    ].copy()
+    sc["month"] = month_of(sc["started_at"], settings.timezone) if len(sc) else []
+    trend = sc.groupby("month")["score"].agg(["mean", "size"]).round(1).reset_index().tail(months)
+    current = trend["month"].max() if len(trend) else None
+    mine = sc[sc["month"] == current] if current else sc
+    items = frames.items[frames.items["scorecard_id"].isin(mine["scorecard_id"]) & (frames.items["verdict"] == "fail")]
+    failed = items.groupby("title").size().sort_values(ascending=False).head(5)
+    mean = float(mine["score"].mean()) if len(mine) else None
+    return {
+        "month": current,
+        "trend": trend,
+        "failed_items": failed,
+        "mean": mean,
+        "standing": standing(rules, mean),
+        "disputes": dispute_effects(frames, user.operator_id),
+        "reviewed": int(len(mine)),
+        "min_reviewed": rules.rules.min_reviewed_calls,
+    }
+
+
+def export(rep: Report, fmt: str) -> bytes:
+    """CSV (UTF-8 with BOM, ';' so Russian Excel opens it), XLSX, or JSON."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                **rep.meta(),
+                "operators": json.loads(rep.operators.to_json(orient="records", force_ascii=False)),
+                "teams": json.loads(rep.teams.to_json(orient="records", force_ascii=False)),
+            },
+            ensure_ascii=False,
+            indent=1,
+        ).encode("utf-8")
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write(
+            f"# month={rep.month};rules={rep.rules_id};rules_version={rep.rules_version};"
+            f"may_change={'yes' if rep.may_change else 'no'}\n"
+        )
+        rep.operators.to_csv(buf, index=False, sep=";", decimal=",")
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        return _xlsx(rep)
+    raise QAReviewError(f"unknown format {fmt!r}; use csv, xlsx or json")
+
+
+RU_HEADERS = {
+    "operator": "Оператор",
+    "team": "Команда",
+    "calls_reviewed": "Проверено звонков",
+    "mean_final_score": "Средний итоговый балл",
+    "score_ci_low": "Балл: нижняя граница 95 %",
+    "score_ci_high": "Балл: верхняя граница 95 %",
+    "band_certain": "Уровень премии определён",
+    "critical_fails": "Критичные ошибки",
+    "disputes_raised": "Споров подано",
+    "disputes_upheld": "Споров принято",
+    "open_disputes": "Открытых споров",
+    "top_failed_items": "Чаще всего не выполнено",
+    "coefficient": "Коэффициент премии",
+    "may_change": "Может измениться",
+    "note": "Примечание",
+    "operators": "Операторов",
+    "calls": "Звонков",
+    "auto_scored": "С автооценкой",
+    "reviewed": "Проверено человеком",
+    "reviewed_share": "Доля проверенных",
+}
+
+
+def _xlsx(rep: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    operators = rep.operators.assign(note=rep.notes_in("ru"))
+    for title, df in (("Операторы", operators), ("Команды", rep.teams)):
+        ws = wb.active if title == "Операторы" else wb.create_sheet()
+        ws.title = title
+        ws.append(
+            [
+                f"Месяц {rep.month}",
+                f"Правила {rep.rules_id} v{rep.rules_version}",
+                "Цифры могут измениться: есть открытые споры" if rep.may_change else "Итог",
+            ]
+        )
+        ws.append([RU_HEADERS.get(c, c) for c in df.columns])
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in df.itertuples(index=False):
+            ws.append(
+                [
+                    None
+                    if (isinstance(v, float) and np.isnan(v))
+                    else ("да" if v is True else "нет" if v is False else v)
+                    for v in row
+                ]
+            )
+        for col in ws.iter_cols(min_row=3):
+            for cell in col:
+                if isinstance(cell.value, float):
+                    cell.number_format = "0.00" if df.columns[cell.column - 1] == "coefficient" else "0.0"
+        for col in ws.columns:
+            ws.column_dimensions[col[1].column_letter].width = max(
+                10, min(45, max(len(str(c.value or "")) for c in col) + 2)
+            )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- imported KPI inputs --------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_inputs(db: Database, user: User, text: str, where: str = "<csv>") -> ImportReport:
+    """CSV: operator, period (YYYY-MM), then one column per metric (e.g. booked_share, aht_s)."""
+    if user.role not in (ADMIN, SUPERVISOR):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not import KPI inputs")
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delim = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delim)
+    cols = [c.strip() for c in reader.fieldnames or []]
+    if not {"operator", "period"} <= set(cols) or len(cols) < 3:
+        raise QAReviewError(f"{where}: line 1: need columns operator, period and at least one metric")
+    reader.fieldnames = cols
+    rep = ImportReport()
+    for raw in reader:
+        line = reader.line_num
+        op, period = (raw.get("operator") or "").strip(), (raw.get("period") or "").strip()
+        try:
+            datetime.strptime(period, MONTH_FMT)
+        except ValueError:
+            rep.errors.append(f"{where}: line {line}: period {period!r}: expected YYYY-MM")
+            continue
+        if not op:
+            rep.errors.append(f"{where}: line {line}: operator is empty")
+            continue
+        values = {}
+        for metric in cols[2:]:
+            v = (raw.get(metric) or "").strip().replace(",", ".")
+            if v == "":
+                continue
+            try:
+                values[metric] = float(v)
+            except ValueError:
+                rep.errors.append(f"{where}: line {line}: {metric}: {v!r} is not a number")
+                values = None
+                break
+        if values is None:
+            continue
+        db["kpi_inputs"].upsert_all(
+            [
+                {"operator": op, "period": period, "metric": m, "value": v, "imported_at": store.now_iso()}
+                for m, v in values.items()
+            ],
+            pk=("operator", "period", "metric"),
+        )
+        rep.rows += 1
+    return rep
+
+
+# --- sampling ----------------------------------------------------------------------
+
+
+def _may_fill_queues(user: User) -> None:
+    if user.role not in (ADMIN, SUPERVISOR):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
+
+
+def _record_sample(db: Database, month: str, call_id: str, reason: str, seed: int, assignee: str | None) -> None:
+    """Remember the call in the month's sample and put it in the assignee's queue."""
+    db["samples"].insert(
+        {
+            "month": month,
+            "call_id": call_id,
+            "reason": reason,
+            "seed": seed,
+            "assignee": assignee,
+            "created_at": store.now_iso(),
+        }
+    )
+    if assignee:
+        db.execute(
+            "update scorecards set assignee = ? where call_id = ? and status in ('auto', 'in_review')",
+            [assignee, call_id],
+        )
+
+
+def _stable(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+def choose(calls: pd.DataFrame, per_operator: int, seed: int) -> pd.DataFrame:
+    """Targeted calls first, then a random top-up to ``per_operator`` each.
+
+    Reproducible: the same calls, seed and size give the same sample, whatever
+    the order the database returns rows in.
+    """
+    out = []
+    for operator, grp in sorted(calls.groupby("operator"), key=lambda x: x[0]):
+        grp = grp.sort_values("call_id")
+        picked: dict[str, str] = {}
+        for row in grp.itertuples():
+            tags = json.loads(row.tags or "[]") if isinstance(row.tags, str) else (row.tags or [])
+            if row.critical_failed:
+                picked.setdefault(row.call_id, "critical")
+            elif row.score is not None and not pd.isna(row.score) and row.score < 60:
+                picked.setdefault(row.call_id, "low_score")
+            elif row.duration_s is not None and not pd.isna(row.duration_s) and row.duration_s > 600:
+                picked.setdefault(row.call_id, "long_call")
+            elif "complaint" in tags:
+                picked.setdefault(row.call_id, "complaint")
+        rest = [c for c in grp["call_id"] if c not in picked]
+        need = max(0, per_operator - len(picked))
+        rng = np.random.default_rng([seed, _stable(operator)])
+        for c in rng.permutation(rest)[:need]:
+            picked[str(c)] = "random"
+        out += [{"call_id": c, "operator": operator, "reason": r} for c, r in picked.items()]
+    return pd.DataFrame(out, columns=["call_id", "operator", "reason"])
+
+
+def sample(
+    db: Database, user: User, month: str, settings: Settings, per_operator: int = 5, seed: int = 1
+) -> pd.DataFrame:
+    """Fill the month's review queues: choose calls, assign them round robin to supervisors."""
+    _may_fill_queues(user)
+    frames = load_frames(db, month, items="none")
+    sc = frames.scorecards
+    auto = sc[sc["status"].isin(("auto", "in_review"))]
+    per_call = auto.sort_values("score").groupby("call_id").first().reset_index()
+    chosen = choose(per_call, per_operator, seed)
+    turn: dict[str | None, int] = {}
+    assigned = []
+    for row in chosen.itertuples():
+        team = frames.teams.get(row.operator)
+        sups = sorted(accounts.supervisors_of(db, team))
+        existing = list(db["samples"].rows_where("month = ? and call_id = ?", [month, row.call_id], limit=1))
+        if existing:
+            assignee = existing[0]["assignee"]
+        else:
+            assignee = sups[turn.get(team, 0) % len(sups)] if sups else None
+            turn[team] = turn.get(team, 0) + 1
+            _record_sample(db, month, row.call_id, row.reason, seed, assignee)
+        assigned.append(assignee)
+    return chosen.assign(assignee=assigned)
+
+
+def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.DataFrame:
+    """Per operator: calls, auto-scored, reviewed by a human, and the reviewed share."""
+    _may_see_kpis(user)
+    frames = load_frames(db, month, items="none")
+    lo, hi = store.month_range(month)
+    calls = pd.read_sql_query(
+        "select call_id, operator from calls where started_at >= ? and started_at < ?", db.conn, params=[lo, hi]
+    )
+    sc = frames.scorecards
+    scored = set(sc["call_id"])
+    reviewed = set(sc.loc[sc["status"].isin(("final", "disputed", "resolved")), "call_id"])
+    g = calls.assign(scored=calls["call_id"].isin(scored), reviewed=calls["call_id"].isin(reviewed)).groupby("operator")
+    out = pd.DataFrame({"calls": g.size(), "auto_scored": g["scored"].sum(), "reviewed": g["reviewed"].sum()})
+    out["reviewed_share"] = (out["reviewed"] / out["calls"]).round(3)
+    return out.reset_index()
+
+
+# --- dashboards ---------------------------------------------------------------------
+
+
+def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3) -> dict[str, pd.DataFrame]:
+    """The frames the dashboards draw, aggregated in SQL over the last months.
+
+    Stored times are on the clinic's clock, so ``substr(started_at, 1, 7)`` is
+    the clinic's month; aggregating in SQLite keeps a year of a large centre
+    (over a million scorecards) out of memory.
+    """
+    from qa_review.core.wer import corpus_wer
+
+    _may_see_kpis(user)
+    teams = accounts.teams_by_operator(db)
+    months = store.call_months(db)[:last_months]
+    if not months:
+        empty = pd.DataFrame()
+        return {
+            k: empty
+            for k in ("trend_operator", "trend_team", "fail_rate", "distribution", "agreement", "wer", "coverage")
+        }
+    lo = min(months)
+    pub = "('final', 'disputed', 'resolved')"
+    scope, args = "c.started_at >= ?", [lo]
+    if user.role == SUPERVISOR and user.team is not None:
+        mine = sorted(op for op, t in teams.items() if t == user.team)
+        scope += f" and c.operator in ({', '.join('?' * len(mine))})" if mine else " and 0"
+        args += mine
+    joined = "from scorecard_items i join scorecards s on s.id = i.scorecard_id join calls c on c.call_id = s.call_id"
+    q = lambda sql: pd.read_sql_query(sql, db.conn, params=args)  # noqa: E731
+    # one pass over the scorecards, one over their items
+    cards = q(f"""select substr(c.started_at, 1, 7) as month, c.operator,
+                  min(cast(s.score / 10 as int) * 10, 90) as bin, sum(s.score) as total, count(s.score) as n
+                  from scorecards s join calls c on c.call_id = s.call_id
+                  where {scope} and s.status in {pub} group by 1, 2, 3""")
+    per_op = cards.groupby(["month", "operator"])[["total", "n"]].sum().reset_index()
+    per_op["team"] = per_op["operator"].map(teams).fillna("")
+    trend_op = per_op.assign(score=(per_op["total"] / per_op["n"]).round(1))[["month", "operator", "score"]]
+    t = per_op.groupby(["month", "team"])[["total", "n"]].sum().reset_index()
+    trend_team = t.assign(score=(t["total"] / t["n"]).round(1))[["month", "team", "score"]]
+    distribution = (
+        cards.dropna(subset=["bin"]).groupby("bin")["n"].sum().rename("calls").reset_index().astype({"bin": int})
+    )
+    per_item = q(f"""select i.item_id, i.title,
+                     sum(i.verdict = 'fail') as failed, sum(i.verdict in ('pass', 'fail')) as decided,
+                     sum(i.auto_verdict in ('pass', 'fail', 'na')) as scorecards,
+                     sum(i.auto_verdict in ('pass', 'fail', 'na') and i.verdict = i.auto_verdict) as same
+                     {joined} where {scope} and s.status in {pub} group by 1, 2""")
+    fail_rate = (
+        per_item.assign(fail_rate=(per_item["failed"] / per_item["decided"]).round(3))
+        .groupby("title", as_index=False)["fail_rate"]
+        .max()
+        .sort_values("fail_rate", ascending=False)
+    )
+    agreement = (
+        per_item.groupby("item_id", as_index=False)[["scorecards", "same"]]
+        .sum()
+        .assign(agreement=lambda d: (d["same"] / d["scorecards"]).round(3))[["item_id", "scorecards", "agreement"]]
+        .sort_values("agreement")
+    )
+    coverage = q(f"""select c.operator, count(distinct c.call_id) as calls,
+                     count(distinct case when s.status in {pub} then c.call_id end) as reviewed
+                     from calls c left join scorecards s on s.call_id = c.call_id where {scope} group by 1""")
+    coverage["reviewed_share"] = (coverage["reviewed"] / coverage["calls"]).round(3)
+    corrected = pd.read_sql_query(
+        """select t.model, s.text, s.original_text from segments s join transcripts t on t.call_id = s.call_id
+           where s.original_text is not null""",
+        db.conn,
+    )
+    wer_rows = []
+    for model, grp in corrected.groupby("model"):
+        total = corpus_wer(zip(grp["text"], grp["original_text"]))
+        if total.words:
+            wer_rows.append({"model": model, "corrected_lines": len(grp), "wer": round(total.wer, 3)})
+    return {
+        "trend_operator": trend_op,
+        "trend_team": trend_team,
+        "fail_rate": fail_rate,
+        "distribution": distribution,
+        "agreement": agreement,
+        "wer": pd.DataFrame(wer_rows, columns=["model", "corrected_lines", "wer"]),
+        "coverage": coverage,
+    }
+
+
+def top_up(
+    db: Database,
+    user: User,
+    month: str,
+    settings: Settings,
+    extra: int = 3,
+    seed: int = 1,
+    rules_path: Path | None = None,
+) -> pd.DataFrame:
+    """More calls for operators whose band is not certain, before the month closes."""
+    _may_fill_queues(user)
+    rep = report(db, User("system", ADMIN), month, settings, rules_path)
+    unsure = set(rep.operators.loc[~rep.operators["band_certain"], "operator"])
+    frames = load_frames(db, month, items="none")
+    sampled = {r["call_id"] for r in db["samples"].rows_where("month = ?", [month])}
+    pool = frames.scorecards[
+        frames.scorecards["status"].isin(("auto", "in_review"))
+        & frames.scorecards["operator"].isin(unsure)
+        & ~frames.scorecards["call_id"].isin(sampled)
+    ]
+    out = []
+    for operator, grp in sorted(pool.groupby("operator"), key=lambda x: x[0]):
+        calls = sorted(set(grp["call_id"]))
+        rng = np.random.default_rng([seed, _stable(operator), 1])
+        sups = sorted(accounts.supervisors_of(db, frames.teams.get(operator)))
+        for n, call_id in enumerate(rng.permutation(calls)[:extra]):
+            assignee = sups[n % len(sups)] if sups else None
+            _record_sample(db, month, str(call_id), "uncertain_band", seed, assignee)
+            out.append(
+                {"call_id": str(call_id), "operator": operator, "reason": "uncertain_band", "assignee": assignee}
+            )
+    return pd.DataFrame(out, columns=["call_id", "operator", "reason", "assignee"])

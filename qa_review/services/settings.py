@@ -1,0 +1,100 @@
+"""Settings, read once from the environment; CLI options override them.
+
+Every setting has a default that works for the demo, so a fresh clone runs
+without any configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from qa_review.core.domain import CLIENT, OPERATOR
+from qa_review.core.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_models_dir() -> Path:
+    # An editable install (the README's way) keeps the registry beside the
+    # package; anything else falls back to ./models.
+    bundled = REPO_ROOT / "models"
+    if (bundled / "registry.yaml").exists():
+        return bundled
+    return Path.cwd() / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("qa_review.db")
+    models_dir: Path = field(default_factory=_default_models_dir)
+    checklists_dir: Path = REPO_ROOT / "checklists"
+    # Which party each stereo channel carries: (left, right).
+    channel_roles: tuple[str, str] = (OPERATOR, CLIENT)
+    # ASR: the site's profile file, and overrides of it (None: the profile's)
+    asr_profile: Path = Path("asr-profile.yaml")
+    language: str | None = None  # "auto": let Whisper detect it
+    timezone: str = "Europe/Moscow"  # for naive timestamps in metadata
+    model: str | None = None
+    dispute_window_days: int = 5  # operators may dispute this long after finalization
+
+    @property
+    def tz(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ConfigError(
+                f"QA_REVIEW_TZ={self.timezone!r} is not a known time zone; use an IANA name such as Europe/Moscow"
+            ) from e
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_channel_roles(value: str) -> tuple[str, str]:
+    parts = tuple(p.strip().lower() for p in value.split(","))
+    if sorted(parts) != sorted((OPERATOR, CLIENT)):
+        raise ConfigError(
+            f"channel roles {value!r}: expected 'operator,client' or 'client,operator' (left channel first)"
+        )
+    return parts  # type: ignore[return-value]
+
+
+def parse_language(value: str) -> str:
+    value = value.strip().lower()
+    return "auto" if value in ("", "auto") else value
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    s = Settings()
+    if "QA_REVIEW_DB" in env:
+        s = replace(s, db_path=Path(env["QA_REVIEW_DB"]))
+    if "QA_REVIEW_MODELS" in env:
+        s = replace(s, models_dir=Path(env["QA_REVIEW_MODELS"]))
+    if "QA_REVIEW_CHECKLISTS" in env:
+        s = replace(s, checklists_dir=Path(env["QA_REVIEW_CHECKLISTS"]))
+    if "QA_REVIEW_CHANNELS" in env:
+        s = replace(s, channel_roles=parse_channel_roles(env["QA_REVIEW_CHANNELS"]))
+    if "QA_REVIEW_LANGUAGE" in env:
+        s = replace(s, language=parse_language(env["QA_REVIEW_LANGUAGE"]))
+    if "QA_REVIEW_TZ" in env:
+        s = replace(s, timezone=env["QA_REVIEW_TZ"])
+    if "QA_REVIEW_DISPUTE_DAYS" in env:
+        try:
+            days = int(env["QA_REVIEW_DISPUTE_DAYS"])
+        except ValueError:
+            days = -1
+        if days < 0:
+            raise ConfigError(
+                f"QA_REVIEW_DISPUTE_DAYS={env['QA_REVIEW_DISPUTE_DAYS']!r}: expected a whole number of days, 0 or more"
+            )
+        s = replace(s, dispute_window_days=days)
+    if "QA_REVIEW_ASR_PROFILE" in env:
+        s = replace(s, asr_profile=Path(env["QA_REVIEW_ASR_PROFILE"]))
+    if "QA_REVIEW_MODEL" in env:
+        s = replace(s, model=env["QA_REVIEW_MODEL"])
+    _ = s.tz  # fail early on a bad zone
+    return s

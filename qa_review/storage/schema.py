@@ -1,0 +1,382 @@
+"""Opening the database and keeping its schema current.
+
+The schema is created and upgraded by numbered migrations; an old database is
+upgraded in place, never dropped. Each migration runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from qa_review.core.errors import MigrationError
+
+migrations = Migrations("qa_review")
+
+
+@migrations()
+def m001_calls_and_transcripts(db: Database) -> None:
+    db["calls"].create(
+        {
+            "call_id": str,
+            "kind": str,  # audio | written
+            "channel": str,  # phone | chat | messenger | email
+            "operator": str,
+            "started_at": str,  # ISO 8601 with offset
+            "direction": str,
+            "phone": str,
+            "queue": str,
+            "tags": str,  # JSON list
+            "source_path": str,
+            "content_sha256": str,
+            "audio_channels": int,
+            "sample_rate": int,
+            "duration_s": float,
+            "status": str,  # ingested | transcribed | failed
+            "error": str,
+            "ingested_at": str,
+        },
+        pk="call_id",
+        not_null={"kind", "channel", "operator", "started_at", "status"},
+    )
+    db["calls"].create_index(["content_sha256"], unique=True)
+    db["calls"].create_index(["status"])
+    db["calls"].create_index(["operator", "started_at"])
+
+    db["ingest_errors"].create(
+        {
+            "id": int,
+            "batch": str,
+            "path": str,
+            "row": int,
+            "reason": str,
+            "at": str,
+        },
+        pk="id",
+    )
+
+    db["transcripts"].create(
+        {
+            "call_id": str,
+            "source": str,  # asr | written
+            "model": str,
+            "language": str,
+            "settings": str,  # JSON: the ASR options used
+            "duration_s": float,
+            "processing_s": float,
+            "created_at": str,
+        },
+        pk="call_id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["segments"].create(
+        {
+            "id": int,
+            "call_id": str,
+            "idx": int,
+            "speaker": str,
+            "start": float,
+            "end": float,
+            "text": str,
+            "words": str,  # JSON list of {start, end, text, probability}
+        },
+        pk="id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["segments"].create_index(["call_id", "idx"], unique=True)
+    db["activity"].create(
+        {"id": int, "call_id": str, "speaker": str, "start": float, "end": float},
+        pk="id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["activity"].create_index(["call_id"])
+
+
+@migrations()
+def m002_checklists_and_scorecards(db: Database) -> None:
+    db["checklist_versions"].create(
+        {
+            "id": int,
+            "checklist_id": str,
+            "version": int,
+            "title": str,
+            "sha256": str,  # of the YAML text: the same version must not change
+            "yaml": str,
+            "first_used_at": str,
+        },
+        pk="id",
+    )
+    db["checklist_versions"].create_index(["checklist_id", "version"], unique=True)
+    db["scorecards"].create(
+        {
+            "id": int,
+            "call_id": str,
+            "checklist_id": str,
+            "checklist_version": int,
+            "score": float,  # null: nothing decided yet
+            "provisional": int,
+            "critical_failed": int,
+            "passed": int,  # null without a pass mark or score
+            "pass_mark": float,
+            "status": str,  # auto; later: in_review, final, disputed, resolved
+            "revision": int,  # bumped on every save: optimistic locking
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("call_id", "calls", "call_id")],
+    )
+    db["scorecards"].create_index(["call_id", "checklist_id", "checklist_version"], unique=True)
+    db["scorecard_items"].create(
+        {
+            "id": int,
+            "scorecard_id": int,
+            "position": int,
+            "section_id": str,
+            "item_id": str,
+            "title": str,
+            "kind": str,
+            "weight": float,
+            "critical": int,
+            "verdict": str,
+            "auto_verdict": str,  # what the machine said, kept when a human changes it
+            "evidence": str,  # JSON list
+            "comment": str,
+        },
+        pk="id",
+        foreign_keys=[("scorecard_id", "scorecards", "id")],
+    )
+    db["scorecard_items"].create_index(["scorecard_id", "item_id"], unique=True)
+
+
+@migrations()
+def m003_users_review_disputes(db: Database) -> None:
+    db["users"].create(
+        {
+            "username": str,
+            "display_name": str,
+            "role": str,  # admin | supervisor | trainer | operator
+            "team": str,
+            "operator_id": str,  # an operator's id in call metadata
+            "password_hash": str,  # argon2id
+            "active": int,
+            "created_at": str,
+        },
+        pk="username",
+        not_null={"role", "password_hash"},
+    )
+    db["users"].create_index(["operator_id"])
+    db["scorecards"].add_column("feedback", str)
+    db["scorecards"].add_column("assignee", str)
+    db["scorecards"].add_column("finalized_at", str)
+    db["scorecards"].add_column("finalized_by", str)
+    db["scorecard_items"].add_column("changed_by", str)
+    db["segments"].add_column("original_text", str)  # the ASR text, kept when corrected
+    db["disputes"].create(
+        {
+            "id": int,
+            "scorecard_id": int,
+            "item_id": str,
+            "opened_by": str,
+            "reason": str,
+            "opened_at": str,
+            "status": str,  # open | upheld | rejected
+            "verdict_before": str,
+            "verdict_after": str,
+            "resolved_by": str,
+            "resolved_at": str,
+            "reply": str,
+        },
+        pk="id",
+        foreign_keys=[("scorecard_id", "scorecards", "id")],
+    )
+    db["disputes"].create_index(["scorecard_id", "item_id"], unique=True)
+    db["disputes"].create_index(["status"])
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "username": str,
+            "action": str,
+            "call_id": str,
+            "scorecard_id": int,
+            "target": str,  # item id, segment index, ...
+            "old": str,
+            "new": str,
+            "reason": str,
+        },
+        pk="id",
+    )
+    db["audit_log"].create_index(["call_id"])
+    db["notifications"].create(
+        {
+            "id": int,
+            "username": str,
+            "kind": str,
+            "call_id": str,
+            "scorecard_id": int,
+            "text": str,
+            "created_at": str,
+            "read_at": str,
+        },
+        pk="id",
+    )
+    db["notifications"].create_index(["username", "read_at"])
+
+
+@migrations()
+def m004_kpi_and_sampling(db: Database) -> None:
+    db["samples"].create(
+        {"id": int, "month": str, "call_id": str, "reason": str, "seed": int, "assignee": str, "created_at": str},
+        pk="id",
+    )
+    db["samples"].create_index(["month", "call_id"], unique=True)
+    db["kpi_inputs"].create(
+        {"operator": str, "period": str, "metric": str, "value": float, "imported_at": str},
+        pk=("operator", "period", "metric"),
+    )
+    db["kpi_reports"].create(
+        {
+            "id": int,
+            "month": str,
+            "rules_id": str,
+            "rules_version": int,
+            "rules_sha256": str,
+            "created_by": str,
+            "created_at": str,
+            "report": str,
+        },
+        pk="id",
+    )
+    db["calls"].create_index(["started_at"])
+
+
+@migrations()
+def m005_covering_indexes(db: Database) -> None:
+    # Month reports and dashboards read verdicts of hundreds of thousands of
+    # items; with them in the index, SQLite never visits the table rows.
+    db["scorecard_items"].create_index(["scorecard_id", "verdict", "auto_verdict", "item_id", "title"])
+    db["scorecards"].create_index(["call_id", "status", "score", "critical_failed"])
+
+
+@migrations()
+def m006_transcript_search(db: Database) -> None:
+    from qa_review.services.search import index_call
+
+    db.execute("create virtual table segments_fts using fts5(stems, call_id unindexed, idx unindexed)")
+    for (call_id,) in db.execute("select distinct call_id from segments").fetchall():
+        index_call(db, call_id)
+
+
+@migrations()
+def m007_coaching_and_calibration(db: Database) -> None:
+    db["goals"].create(
+        {
+            "id": int,
+            "operator_id": str,
+            "items": str,
+            "target": float,
+            "due": str,
+            "note": str,
+            "set_by": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["goals"].create_index(["operator_id"])
+    db["calibrations"].create(
+        {"id": int, "title": str, "checklist_id": str, "lead": str, "created_at": str, "closed_at": str},
+        pk="id",
+    )
+    db["calibration_calls"].create({"calibration_id": int, "call_id": str}, pk=("calibration_id", "call_id"))
+    db["calibration_reviewers"].create({"calibration_id": int, "username": str}, pk=("calibration_id", "username"))
+    db["calibration_verdicts"].create(
+        {"calibration_id": int, "call_id": str, "item_id": str, "reviewer": str, "verdict": str, "at": str},
+        pk=("calibration_id", "call_id", "item_id", "reviewer"),
+    )
+    db["calibration_agreed"].create(
+        {"calibration_id": int, "call_id": str, "item_id": str, "verdict": str, "at": str},
+        pk=("calibration_id", "call_id", "item_id"),
+    )
+
+
+@migrations()
+def m008_training_library(db: Database) -> None:
+    db["collections"].create(
+        {"id": int, "name": str, "description": str, "created_by": str, "created_at": str}, pk="id"
+    )
+    db["collections"].create_index(["name"], unique=True)
+    db["clips"].create(
+        {
+            "id": int,
+            "collection_id": int,
+            "call_id": str,
+            "start": float,
+            "end": float,
+            "items": str,
+            "example": str,
+            "note": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("collection_id", "collections", "id"), ("call_id", "calls", "call_id")],
+    )
+    db["clips"].create_index(["collection_id"])
+    db["collection_shares"].create(
+        {"collection_id": int, "audience": str},  # all | team:NAME | user:NAME
+        pk=("collection_id", "audience"),
+    )
+
+
+@migrations()
+def m009_asr_coverage_and_vocabulary(db: Database) -> None:
+    # How much of each speaker's speech was recognized, and where it was not.
+    db["transcripts"].add_column("coverage", str)  # JSON {speaker: {speech_s, covered_s, restored_s}}
+    db["transcripts"].add_column("unheard", str)  # JSON [[speaker, start, end], ...]
+    # A line a reviewer added where the recognizer heard nothing.
+    db["segments"].add_column("added_by", str)
+    # The name an operator gives on the phone ("Анна"), for greeting checks
+    # and the recognizer's vocabulary.
+    db["users"].add_column("spoken_name", str)
+    # One flag mechanism for calls a person should look at (low ASR
+    # coverage now; recording faults later).
+    db["call_flags"].create(
+        {"call_id": str, "code": str, "detail": str, "created_at": str},
+        pk=("call_id", "code"),
+    )
+
+
+def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    ``":memory:"`` gives a fresh in-memory database, for tests.
+    """
+    if str(path) == ":memory:":
+        db = Database(memory=True)
+    else:
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=check_same_thread)
+        db = Database(conn)
+        # WAL lets the app read while a batch transcription writes.
+        db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA foreign_keys = ON")
+    known = {m.name for m in migrations._migrations}
+    applied = {m.name for m in migrations.applied(db)}
+    unknown = applied - known
+    if unknown:
+        raise MigrationError(
+            f"database {path} was written by a newer qa-review (migrations "
+            f"{', '.join(sorted(unknown))}); upgrade qa-review before opening it"
+        )
+    migrations.apply(db)
+    return db
+
+
+def schema_version(db: Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]

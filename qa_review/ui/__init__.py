@@ -1,0 +1,1 @@
+"""The Streamlit app: the router, the pages and their shared helpers."""

@@ -1,0 +1,79 @@
+"""Who sees which page: the sidebar, and st.navigation over the pages allowed to the role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from qa_review.core.permissions import SCREENS, Role
+from qa_review.services import review
+from qa_review.ui.common import db, local_time, tr
+from qa_review.ui.i18n import LANGUAGES
+
+PAGES_DIR = Path(__file__).with_name("screens")
+
+# screen -> (title key, icon); the order is the sidebar's
+LOOK = {
+    "queue": ("nav.queue", ":material/fact_check:"),
+    "calls": ("nav.calls", ":material/list:"),
+    "call": ("nav.call", ":material/headphones:"),
+    "search": ("nav.search", ":material/search:"),
+    "library": ("nav.library", ":material/video_library:"),
+    "disputes": ("nav.disputes", ":material/gavel:"),
+    "my_month": ("nav.my_month", ":material/trending_up:"),
+    "goals": ("nav.goals", ":material/flag:"),
+    "calibration": ("nav.calibration", ":material/balance:"),
+    "kpi": ("nav.kpi", ":material/payments:"),
+    "dashboards": ("nav.dashboards", ":material/monitoring:"),
+    "checklists": ("nav.checklists", ":material/checklist:"),
+    "users": ("nav.users", ":material/group:"),
+}
+HOME = {Role.SUPERVISOR: "queue"}  # everyone else starts at the calls list
+
+
+def page(name: str, title_key: str, icon: str, default: bool = False):
+    return st.Page(str(PAGES_DIR / f"{name}.py"), title=tr(title_key), icon=icon, url_path=name, default=default)
+
+
+def _sidebar(user) -> None:
+    with st.sidebar:
+        st.selectbox(
+            "Язык / Language",
+            LANGUAGES,
+            key="lang",
+            format_func=lambda code: {"ru": "Русский", "en": "English"}[code],
+        )
+        if user is None:
+            return
+        st.caption(tr("login.as", name=user.name, role=tr(f"role.{user.role}")))
+        unread = review.notifications(db(), user)
+        if unread:
+            with st.expander(tr("notify.title", n=len(unread)), expanded=True):
+                for n in unread[:10]:
+                    st.caption(f"{local_time(n['created_at'])} · " + tr(f"notify.{n['kind']}", call=n["call_id"]))
+                if st.button(tr("notify.read"), key="mark_read"):
+                    review.mark_read(db(), user)
+                    st.rerun()
+        if st.button(tr("login.logout"), key="logout"):
+            for key in ("user", "call_id"):
+                st.session_state.pop(key, None)
+            st.rerun()
+
+
+def main() -> None:
+    st.set_page_config(page_title="qa-review", page_icon=":material/headphones:", layout="wide")
+    user = st.session_state.get("user")
+    _sidebar(user)
+    if user is None:
+        pages = [page("login", "nav.login", ":material/login:", default=True)]
+    else:
+        role = Role(user.role)
+        home = HOME.get(role, "calls")
+        pages = []
+        for name, (key, icon) in LOOK.items():
+            if role in SCREENS[name]:
+                if name == "calls" and role == Role.OPERATOR:
+                    key = "nav.my_calls"
+                pages.append(page(name, key, icon, default=name == home))
+    st.navigation(pages).run()

@@ -1,0 +1,41 @@
+"""Checklists in the folder: what each checks, and why an invalid one is not loaded."""
+
+import pandas as pd
+import streamlit as st
+
+from qa_review.services import pipeline as services
+from qa_review.ui.common import settings, tr
+
+st.title(tr("checklists.title"))
+folder = settings().checklists_dir
+st.caption(tr("checklists.folder", path=folder))
+good, bad = services.checklists(settings())
+for message in bad:
+    st.error(tr("checklists.invalid") + "\n\n```\n" + message + "\n```")
+if not good and not bad:
+    st.info(tr("checklists.none"))
+for lc in good:
+    c = lc.checklist
+    items = list(c.items())
+    with st.expander(f"**{c.title}** · `{c.id}`", expanded=False):
+        st.caption(
+            tr(
+                "checklists.summary",
+                version=c.version,
+                sections=len(c.sections),
+                items=len(items),
+                pass_mark=c.pass_mark if c.pass_mark is not None else "—",
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    tr("checklists.col_section"): [s.title or s.id for s, _ in items],
+                    tr("checklists.col_item"): [i.title or i.id for _, i in items],
+                    tr("checklists.col_kind"): [i.check.kind for _, i in items],
+                    tr("checklists.col_weight"): [i.weight for _, i in items],
+                    tr("checklists.col_critical"): ["✓" if i.critical else "" for _, i in items],
+                }
+            ),
+            hide_index=True,
+        )
