@@ -307,7 +307,7 @@ def test_dashboards_render_for_supervisor(final_db):
 
 def test_operator_cannot_reach_kpis(final_db):
     at = run_app(user=ANNA)
-    with pytest.raises(KeyError):  # AppTest finds no such page in the operator's navigation
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("screens/kpi.py")  # not among the operator's pages
 
 
