@@ -60,7 +60,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: model chromium
+test: model chromium lint
 	$(BIN)/python -m pytest
 
 test-quick: setup

@@ -15,6 +15,7 @@ import argparse
 import json
 import random
 import resource
+import sqlite3
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from qa_review.core.permissions import User  # noqa: E402
 from qa_review.services import kpis as kpi_service  # noqa: E402
 from qa_review.services.settings import Settings  # noqa: E402
-from qa_review.storage.schema import open_db  # noqa: E402
+from qa_review.storage import open_storage  # noqa: E402
 
 ITEMS = [
     ("greet", "Поздоровался", 2, 0),
@@ -39,8 +40,8 @@ ITEMS = [
 
 def generate(path: Path, operators: int, months: int, calls: int) -> None:
     rng = random.Random(42)
-    db = open_db(path)
-    conn = db.conn
+    open_storage(path).close()  # the schema; rows go in by plain SQL, fast
+    conn = sqlite3.connect(path)
     t0 = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(
@@ -111,13 +112,14 @@ def main() -> None:
     path = args.db or Path(tempfile.mkdtemp()) / "kpi-bench.db"
     if not path.exists():
         generate(path, args.operators, args.months, args.calls)
-    db = open_db(path)
+    db = open_storage(path)
+    raw = sqlite3.connect(path)
     settings = Settings(db_path=path)
     admin = User("bench", "admin")
     month = "2026-06" if args.months >= 6 else "2026-01"
-    n = db.execute("select count(*) from scorecards").fetchone()[0]
+    n = raw.execute("select count(*) from scorecards").fetchone()[0]
     print(
-        f"database: {n} scorecards, {db.execute('select count(*) from scorecard_items').fetchone()[0]} items, "
+        f"database: {n} scorecards, {raw.execute('select count(*) from scorecard_items').fetchone()[0]} items, "
         f"{path.stat().st_size / 2**20:.0f} MiB"
     )
 

@@ -23,13 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa_review.core.agreement import compare  # noqa: E402
-from qa_review.core.checklists import load_dir  # noqa: E402
 from qa_review.core.domain import Interval, Segment, Transcript, Word  # noqa: E402
 from qa_review.core.scoring import score  # noqa: E402
-from qa_review.services import pipeline as services  # noqa: E402
+from qa_review.services import ingest, transcription  # noqa: E402
+from qa_review.services.catalog import load_checklists  # noqa: E402
 from qa_review.services.settings import Settings  # noqa: E402
-from qa_review.storage import store  # noqa: E402
-from qa_review.storage.schema import open_db  # noqa: E402
+from qa_review.storage import open_storage  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "demo"))
 from scripts import SPOKEN_NAMES  # noqa: E402
@@ -75,25 +74,26 @@ def main() -> None:
 
         db_path = Path(tempfile.mkdtemp()) / "bench.db"
         settings = Settings(db_path=db_path)
-        db = open_db(db_path)
-        services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
-        services.ingest(db, DEMO / "chats", settings)
-        services.transcribe_pending(db, settings, lambda: FasterWhisperTranscriber(resolve("base", ROOT / "models")))
-    db = open_db(db_path)
+        db = open_storage(db_path)
+        ingest.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
+        ingest.ingest(db, DEMO / "chats", settings)
+        model = resolve("base", ROOT / "models")
+        transcription.transcribe_pending(db, settings, lambda: FasterWhisperTranscriber(model))
+    db = open_storage(db_path)
 
     truth = yaml.safe_load((DEMO / "ground_truth.yaml").read_text(encoding="utf-8"))
-    checklists = {lc.checklist.id: lc.checklist for lc in load_dir(ROOT / "checklists")[0]}
+    checklists = {lc.checklist.id: lc.checklist for lc in load_checklists(ROOT / "checklists")[0]}
     for source in ("ASR transcripts", "reference text"):
         auto, ref, critical, times = {}, {}, set(), []
         for checklist_id, calls in truth.items():
             c = checklists[checklist_id]
             critical |= {f"{checklist_id}/{it.id}" for _, it in c.items() if it.critical}
             for call_id, verdicts in calls.items():
-                call = store.get_call(db, call_id)
+                call = db.calls.get(call_id)
                 if source == "ASR transcripts":
-                    t = store.get_transcript(db, call_id)
+                    t = db.transcripts.get(call_id)
                 else:
-                    t = reference_transcript(call_id) or store.get_transcript(db, call_id)
+                    t = reference_transcript(call_id) or db.transcripts.get(call_id)
                 if t is None:
                     sys.exit(f"{call_id} is not transcribed in {db_path}: run `make demo-data` or pass --transcribe")
                 t0 = time.perf_counter()

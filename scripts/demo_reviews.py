@@ -24,29 +24,31 @@ from qa_review.services import (  # noqa: E402
     library,
     review,  # noqa: E402
 )
-from qa_review.storage.schema import open_db  # noqa: E402
+from qa_review.services.database import open_database  # noqa: E402
 
 LEFT_IN_QUEUE = {"demo-09-interrupt", "demo-10-mono"}
 POOR = {"demo-06-rude", "demo-08-careless", "demo-mail-02"}
 
 
 def main(db_path: str) -> None:
-    db = open_db(db_path)
-    if db.execute("select count(*) from scorecards where status != 'auto'").fetchone()[0]:
+    db = open_database(db_path)
+    sup = accounts.get(db, "svetlana")
+    queue = review.review_queue(db, sup, status=("auto",))
+    if len(queue) < len(review.review_queue(db, sup, status=("auto", "in_review", "final", "disputed", "resolved"))):
         print("demo reviews: already in place")
         return
-    sup = accounts.get(db, "svetlana")
-    for row in db.query("select id, call_id, revision from scorecards order by call_id"):
+    for row in sorted(queue, key=lambda r: r["call_id"]):
         if row["call_id"] in LEFT_IN_QUEUE:
             continue
         rev = row["revision"]
-        for item in db.query(
-            "select item_id, kind from scorecard_items where scorecard_id = ? and verdict = 'review'", [row["id"]]
-        ):
+        card = next(sc for r, sc, _ in review.call_for(db, sup, row["call_id"])["scorecards"] if r["id"] == row["id"])
+        for item in card.items:
+            if item.verdict != "review":
+                continue
             poor = row["call_id"] in POOR
-            verdict = "fail" if poor or item["kind"] != "manual" else "pass"
-            comment = "грубый тон" if poor and item["kind"] == "manual" else "прослушано супервизором"
-            rev = review.set_verdict(db, sup, row["id"], item["item_id"], verdict, comment, rev)
+            verdict = "fail" if poor or item.kind != "manual" else "pass"
+            comment = "грубый тон" if poor and item.kind == "manual" else "прослушано супервизором"
+            rev = review.set_verdict(db, sup, row["id"], item.item_id, verdict, comment, rev)
         rev = review.set_feedback(
             db,
             sup,
@@ -56,7 +58,7 @@ def main(db_path: str) -> None:
         )
         review.finalize(db, sup, row["id"], rev)
     petr = accounts.get(db, "petr")
-    card = next(db.query("select id from scorecards where call_id = 'demo-08-careless'"))["id"]
+    card = review.call_for(db, petr, "demo-08-careless")["scorecards"][0][0]["id"]
     review.open_disputes(db, petr, card, {"no_interrupting": "Клиент начал говорить раньше, я его не перебивал"})
     coaching.set_goal(
         db,

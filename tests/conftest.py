@@ -10,7 +10,7 @@ from qa_review.asr.models import installed_path
 from qa_review.asr.transcribe import AsrOptions
 from qa_review.core.domain import Segment, Word
 from qa_review.services.settings import REPO_ROOT, Settings
-from qa_review.storage.schema import open_db
+from qa_review.storage import open_storage
 
 DEMO = REPO_ROOT / "demo"
 MODELS = REPO_ROOT / "models"
@@ -23,7 +23,7 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def fresh_db():
-    return open_db(":memory:")
+    return open_storage(":memory:")
 
 
 class FakeTranscriber:

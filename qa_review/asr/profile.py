@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa_review.asr.transcribe import AsrOptions
 from qa_review.core.errors import ProfileError
-from qa_review.core.yamlcheck import compose, read, validate
+from qa_review.core.yamlcheck import compose, validate
 
 _DEFAULT = AsrOptions()
 
@@ -128,7 +128,11 @@ def load(path: Path | None) -> AsrProfile:
     """The profile at ``path``; the built-in defaults when there is no such file."""
     if path is None or not Path(path).exists():
         return DEFAULT
-    return parse(read(path, ProfileError, "ASR profile"), str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProfileError(f"{path}: cannot read the ASR profile ({e})") from e
+    return parse(text, str(path))
 
 
 def write(profile: AsrProfile, path: Path, comment: str = "") -> Path:

@@ -19,16 +19,23 @@ from tqdm import tqdm
 
 from qa_review.asr import models as asr_models
 from qa_review.asr.engines import check_loads, make_transcriber
-from qa_review.core.bonus_rules import load_file as load_rules
-from qa_review.core.checklists import load_file as load_checklist
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import ADMIN, ROLES, User
-from qa_review.services import accounts, library, review, search
+from qa_review.services import (
+    accounts,
+    asr_feedback,
+    database,
+    exports,
+    library,
+    review,
+    scoring,
+    search,
+    transcription,
+    workflow,
+)
 from qa_review.services import kpis as kpi_service
-from qa_review.services import pipeline as services
+from qa_review.services.catalog import load_checklist, load_rules
 from qa_review.services.settings import from_env, parse_channel_roles, parse_language
-from qa_review.storage import store
-from qa_review.storage.schema import open_db
 
 
 class _Ctx:
@@ -41,7 +48,7 @@ class _Ctx:
     @property
     def db(self):
         if self._db is None:
-            self._db = open_db(self.settings.db_path)
+            self._db = database.open_database(self.settings.db_path)
         return self._db
 
 
@@ -129,13 +136,13 @@ def ingest(obj: _Ctx, path: Path, manifest: Path | None, then_score: bool):
     any input failed.
     """
     with _ticker("ingest", "file") as tick:
-        report = services.ingest(obj.db, path, obj.settings, manifest=manifest, progress=tick)
+        report, scored = workflow.ingest_then_score(
+            obj.db, path, obj.settings, manifest=manifest, progress=tick, score=then_score
+        )
     for where, existing in report.duplicates:
         click.echo(f"skipped (already ingested as {existing}): {where}")
-    written = [c for c in report.added if store.get_call(obj.db, c)["kind"] == "written"]
     score_failures = []
-    if then_score and written:
-        scored = services.score_calls(obj.db, obj.settings, call_ids=written)
+    if scored:
         click.echo(f"score: {scored.summary()}")
         score_failures = scored.failed
     _conclude("ingest", report.summary(), report.errors + score_failures)
@@ -186,7 +193,7 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
         s = replace(s, language=parse_language(language))
     if channels:
         s = s.with_(channel_roles=parse_channel_roles(channels))
-    setup = services.asr_setup(s, model=model)
+    setup = transcription.asr_setup(s, model=model)
 
     def make():
         click.echo(f"loading model {setup.model} ({setup.model_path})", err=True)
@@ -203,7 +210,7 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
         if error:
             tqdm.write(f"FAILED {error}", file=sys.stderr)
 
-    report = services.transcribe_pending(
+    report, scored = workflow.transcribe_then_score(
         obj.db,
         s,
         make,
@@ -211,11 +218,11 @@ def transcribe(obj: _Ctx, model, workers, language, channels, call_ids, then_sco
         progress=progress,
         workers=workers,
         profile=setup.profile,
+        score=then_score,
     )
     if bar:
         bar.close()
     click.echo(f"transcribe: {report.summary()}")
-    scored = services.score_calls(obj.db, obj.settings, call_ids=report.done) if then_score and report.done else None
     if scored:
         click.echo(f"score: {scored.summary()}")
         for _, reason in scored.failed:
@@ -233,7 +240,7 @@ def calls_cmd(obj: _Ctx, status):
     \b
     qa-review calls --status failed
     """
-    rows = services.list_calls(obj.db, status=status)
+    rows = transcription.list_calls(obj.db, status=status)
     for c in rows:
         dur = f"{c['duration_s']:6.1f}s" if c["duration_s"] else "      -"
         line = (
@@ -341,7 +348,7 @@ def asr_evaluate(obj: _Ctx, since):
     Corrected lines, untouched lines of the same calls and lines reviewers
     added (speech the recognizer missed) are the reference.
     """
-    tables = services.asr_evaluate(obj.db, since)
+    tables = asr_feedback.asr_evaluate(obj.db, since)
     if not tables["speaker"]:
         click.echo("no corrected calls yet: correct transcripts on the call page, then run this again")
         return
@@ -373,10 +380,10 @@ def asr_tune(obj: _Ctx, since, max_calls, apply_):
     against the reviewers' text; the best is written beside the active
     profile as *.candidate.yaml with its WER and the current one's.
     """
-    setup = services.asr_setup(obj.settings)
+    setup = transcription.asr_setup(obj.settings)
     tr = make_transcriber(setup.model_path, setup.options, model_name=setup.model)
     with _ticker("asr tune", "call") as tick:
-        report = services.asr_tune(
+        report = asr_feedback.asr_tune(
             obj.db, obj.settings, tr, since=since, max_calls=max_calls, apply=apply_, progress=tick
         )
     click.echo(f"{report.calls} corrected call(s), {report.words} reference words")
@@ -454,7 +461,7 @@ def score(obj: _Ctx, checklist_spec, call_ids, all_calls, rescore):
     if all_calls and call_ids:
         raise click.UsageError("give --call or --all, not both")
     with _ticker("score", "call") as tick:
-        report = services.score_calls(
+        report = scoring.score_calls(
             obj.db,
             obj.settings,
             checklist=checklist_spec,
@@ -478,8 +485,8 @@ def show(obj: _Ctx, call_id, as_json):
     qa-review show demo-01-booking
     qa-review show demo-01-booking --json
     """
-    detail = services.call_detail(obj.db, call_id)
-    cards = services.scorecards(obj.db, call_id)
+    detail = transcription.call_detail(obj.db, call_id)
+    cards = scoring.scorecards(obj.db, call_id)
     call, t = detail["call"], detail["transcript"]
     if as_json:
         click.echo(
@@ -599,7 +606,7 @@ def users_add(obj: _Ctx, username, role, team, operator_id, display_name, spoken
     \b
     qa-review users add svetlana --role supervisor --team registry
     """
-    if exist_ok and list(obj.db["users"].rows_where("username = ?", [username], limit=1)):
+    if exist_ok and accounts.exists(obj.db, username):
         click.echo(f"user {username} exists")
         return
     actor = None if accounts.count(obj.db) == 0 else SYSTEM
@@ -864,7 +871,7 @@ def export_scores(obj: _Ctx, fmt, output):
     \b
     qa-review export scores --format csv -o scores.csv
     """
-    _write(services.export_scores(obj.db, fmt), output)
+    _write(exports.export_scores(obj.db, fmt), output)
 
 
 @export.command("audit")
@@ -907,7 +914,7 @@ def export_transcripts(obj: _Ctx, fmt, call_id, redact, output):
     \b
     qa-review export transcripts --format json --call demo-01-booking
     """
-    _write(services.export_transcripts(obj.db, fmt, call_id, redact=redact), output)
+    _write(exports.export_transcripts(obj.db, fmt, call_id, redact=redact), output)
 
 
 def _write(text: str, output: Path | None) -> None:

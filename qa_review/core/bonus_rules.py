@@ -7,13 +7,12 @@ rules out; applying them is ``coefficient``.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qa_review.core.errors import RulesError
-from qa_review.core.yamlcheck import compose, read, validate
+from qa_review.core.yamlcheck import compose, validate
 
 
 class _Strict(BaseModel):
@@ -112,10 +111,6 @@ class LoadedRules(BaseModel):
 def parse(text: str, source: str = "<string>") -> LoadedRules:
     node, data = compose(text, source, RulesError, "bonus rules are a YAML mapping with id, version, quality")
     return LoadedRules(rules=validate(Rules, node, data, source, RulesError), source=source, text=text)
-
-
-def load_file(path: Path) -> LoadedRules:
-    return parse(read(path, RulesError, "bonus rules"), str(path))
 
 
 def band_of(bands: tuple[Band, ...], value: float) -> Band | None:

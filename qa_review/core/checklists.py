@@ -1,21 +1,20 @@
 """Checklists: the YAML format, validated with pydantic, errors with line numbers.
 
-Loading is pure (text in, Checklist out); reading files is the caller's job,
-except for ``load_dir``/``find`` which the CLI and services use.
+Loading is pure (text in, Checklist out); reading the files is
+services/catalog.py's job.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qa_review.core.errors import ChecklistError
-from qa_review.core.yamlcheck import compose, read, validate
+from qa_review.core.yamlcheck import compose, validate
 
 ID_RE = r"^[a-z0-9_-]+$"
 SPEAKER = Literal["operator", "client", "any"]
@@ -278,39 +277,3 @@ def parse(text: str, source: str = "<string>") -> LoadedChecklist:
         Checklist, node, data, source, ChecklistError, extra=_duplicate_ids(node, source), tags=CHECK_KINDS
     )
     return LoadedChecklist(checklist=checklist, source=source, text=text)
-
-
-def load_file(path: Path) -> LoadedChecklist:
-    return parse(read(path, ChecklistError, "checklist"), str(path))
-
-
-def load_dir(folder: Path) -> tuple[list[LoadedChecklist], list[str]]:
-    """Every valid checklist in ``folder``, and the errors of the invalid ones."""
-    good, bad = [], []
-    for path in sorted(Path(folder).glob("*.y*ml")):
-        try:
-            good.append(load_file(path))
-        except ChecklistError as e:
-            bad.append(str(e))
-    ids: dict[str, str] = {}
-    for lc in good:
-        if lc.checklist.id in ids:
-            bad.append(f"{lc.source}: checklist id {lc.checklist.id!r} is also used by {ids[lc.checklist.id]}")
-        ids[lc.checklist.id] = lc.source
-    return good, bad
-
-
-def find(spec: str, folder: Path) -> LoadedChecklist:
-    """A checklist by id (in ``folder``) or by path to a YAML file."""
-    p = Path(spec)
-    if p.suffix.lower() in (".yaml", ".yml") or p.exists():
-        return load_file(p)
-    good, bad = load_dir(folder)
-    for lc in good:
-        if lc.checklist.id == spec:
-            return lc
-    hint = f"; invalid files there: {len(bad)} (run `qa-review checklist validate {folder}/*.yaml`)" if bad else ""
-    raise ChecklistError(
-        f"no checklist with id {spec!r} in {folder} (known: "
-        f"{', '.join(lc.checklist.id for lc in good) or 'none'}){hint}"
-    )

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 OPERATOR = "operator"
 CLIENT = "client"
 MIXED = "mixed"  # mono audio: one channel carries both voices
+
+
+class CallStatus(StrEnum):
+    INGESTED = "ingested"  # stored, waiting for the recognizer
+    TRANSCRIBED = "transcribed"  # has a transcript (written conversations arrive so)
+    FAILED = "failed"  # the recognizer failed; tried again on the next run
+
+
 SPEAKERS = (OPERATOR, CLIENT, MIXED)
 
 AUDIO_CHANNEL = "phone"

@@ -7,21 +7,12 @@ rules, so both speak to their author the same way.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def read(path, error: type[Exception], what: str) -> str:
-    """A YAML file's text, or ``error`` saying which file could not be read and why."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(f"{path}: cannot read the {what} ({e})") from e
 
 
 def compose(text: str, source: str, error: type[Exception], shape: str) -> tuple[yaml.Node, dict]:

@@ -6,34 +6,27 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlite_utils import Database
 
 from qa_review.core.errors import AuthError, NotFound, PermissionDenied, QAReviewError
 from qa_review.core.permissions import OPERATOR, ROLES, User, can_manage_users
-from qa_review.storage.store import now_iso
+from qa_review.storage import Storage
 
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[a-z0-9_.\-@]{2,64}$")
 MIN_PASSWORD = 8
 
 
-def _user(row: dict) -> User:
-    return User(
-        username=row["username"],
-        role=row["role"],
-        display_name=row["display_name"] or "",
-        team=row["team"] or None,
-        operator_id=row["operator_id"] or None,
-        spoken_name=row.get("spoken_name") or None,
-    )
+def count(db: Storage) -> int:
+    return db.users.count()
 
 
-def count(db: Database) -> int:
-    return db["users"].count
+def exists(db: Storage, username: str) -> bool:
+    """Whether the user name is taken (by an active or a deactivated user)."""
+    return db.users.exists(username)
 
 
 def add_user(
-    db: Database,
+    db: Storage,
     actor: User | None,
     username: str,
     password: str,
@@ -67,20 +60,16 @@ def add_user(
             f"operator {username}: give --operator-id, the operator's id in call metadata, so they see their own calls",
             code="operator_id_required",
         )
-    if list(db["users"].rows_where("username = ?", [username], limit=1)):
+    if db.users.exists(username):
         raise QAReviewError(f"user {username!r} already exists", code="user_exists", name=username)
-    db["users"].insert(
-        {
-            "username": username,
-            "display_name": display_name,
-            "role": role,
-            "team": team,
-            "operator_id": operator_id,
-            "password_hash": _hasher.hash(password),
-            "active": 1,
-            "created_at": now_iso(),
-            "spoken_name": _spoken(spoken_name),
-        }
+    db.users.add(
+        username,
+        role=role,
+        password_hash=_hasher.hash(password),
+        display_name=display_name,
+        team=team,
+        operator_id=operator_id,
+        spoken_name=_spoken(spoken_name),
     )
     return get(db, username)
 
@@ -92,76 +81,51 @@ def _spoken(name: str | None) -> str | None:
     return name or None
 
 
-def set_spoken_name(db: Database, actor: User, username: str, spoken_name: str | None) -> User:
+def set_spoken_name(db: Storage, actor: User, username: str, spoken_name: str | None) -> User:
     """The name a user gives on the phone: checklists' {operator_name}, the ASR vocabulary."""
     if not can_manage_users(actor):
         raise PermissionDenied("only an admin can edit users")
     get(db, username)
-    db["users"].update(username, {"spoken_name": _spoken(spoken_name)})
+    db.users.update(username, spoken_name=_spoken(spoken_name))
     return get(db, username)
 
 
-def spoken_names(db: Database) -> dict[str, str]:
+def spoken_names(db: Storage) -> dict[str, str]:
     """{operator_id: spoken name} of active operators who have one."""
-    return {
-        r["operator_id"]: r["spoken_name"]
-        for r in db["users"].rows_where("operator_id is not null and spoken_name is not null and active = 1")
-    }
+    return db.users.spoken_names()
 
 
-def get(db: Database, username: str) -> User:
-    rows = list(db["users"].rows_where("username = ? and active = 1", [username], limit=1))
-    if not rows:
+def get(db: Storage, username: str) -> User:
+    user = db.users.get(username)
+    if user is None:
         raise NotFound(f"no active user {username!r}")
-    return _user(rows[0])
+    return user
 
 
-def authenticate(db: Database, username: str, password: str) -> User:
-    rows = list(db["users"].rows_where("username = ?", [username.strip().lower()], limit=1))
+def authenticate(db: Storage, username: str, password: str) -> User:
+    found = db.users.credentials(username.strip().lower())
     # one message for both cases: do not tell which user names exist
     wrong = AuthError("wrong user name or password", code="auth")
-    if not rows or not rows[0]["active"]:
+    if found is None:
         raise wrong
+    user, password_hash = found
     try:
-        _hasher.verify(rows[0]["password_hash"], password)
+        _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         raise wrong from None
-    return _user(rows[0])
+    return user
 
 
-def list_users(db: Database, actor: User) -> list[User]:
+def list_users(db: Storage, actor: User) -> list[User]:
     if not can_manage_users(actor):
         raise PermissionDenied("only an admin can list users")
-    return [_user(r) for r in db["users"].rows_where("active = 1", order_by="role, username")]
+    return db.users.active()
 
 
-def set_password(db: Database, actor: User, username: str, password: str) -> None:
+def set_password(db: Storage, actor: User, username: str, password: str) -> None:
     if actor.username != username and not can_manage_users(actor):
         raise PermissionDenied("only an admin can change another user's password")
     if len(password or "") < MIN_PASSWORD:
         raise QAReviewError(f"password for {username}: at least {MIN_PASSWORD} characters")
     get(db, username)
-    db["users"].update(username, {"password_hash": _hasher.hash(password)})
-
-
-def operator_team(db: Database, operator_id: str) -> str | None:
-    """The team of the operator user linked to a call's operator id."""
-    rows = list(db["users"].rows_where("operator_id = ? and active = 1", [operator_id], limit=1))
-    return rows[0]["team"] if rows else None
-
-
-def teams_by_operator(db: Database) -> dict[str, str | None]:
-    """operator id -> team, for filtering many calls with one query."""
-    return {r["operator_id"]: r["team"] for r in db["users"].rows_where("operator_id is not null and active = 1")}
-
-
-def users_for_operator(db: Database, operator_id: str) -> list[str]:
-    return [r["username"] for r in db["users"].rows_where("operator_id = ? and active = 1", [operator_id])]
-
-
-def supervisors_of(db: Database, team: str | None) -> list[str]:
-    return [
-        r["username"]
-        for r in db["users"].rows_where("role = 'supervisor' and active = 1")
-        if r["team"] is None or r["team"] == team
-    ]
+    db.users.update(username, password_hash=_hasher.hash(password))

@@ -13,15 +13,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from qa_review.asr.audio import AUDIO_SUFFIXES, probe, sha256_file
 from qa_review.core.conversations import looks_like_conversation, parse_conversation
 from qa_review.core.domain import CallMeta
 from qa_review.core.errors import IngestError, ManifestError
 from qa_review.core.metadata import meta_from_filename, meta_from_mapping, read_manifest
 from qa_review.services.settings import Settings
-from qa_review.storage import store
+from qa_review.services.transcription import save_transcript
+from qa_review.storage import AudioFacts, Storage
 
 Progress = Callable[[str], None]
 
@@ -58,7 +57,7 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def ingest(
-    db: Database,
+    db: Storage,
     path: Path,
     settings: Settings,
     *,
@@ -70,7 +69,7 @@ def ingest(
 
     def fail(where: str, reason: str, row: int | None = None) -> None:
         report.errors.append((where, reason))
-        store.record_ingest_error(db, report.batch, where, row, reason)
+        db.calls.record_ingest_error(report.batch, where, row, reason)
 
     if not path.exists():
         fail(str(path), f"{path}: no such file or folder")
@@ -141,26 +140,25 @@ def _items_from_folder(root: Path, fail) -> Iterator[_Item]:
             )
 
 
-def _ingest_one(db: Database, item: _Item, settings: Settings, report: IngestReport) -> None:
+def _ingest_one(db: Storage, item: _Item, settings: Settings, report: IngestReport) -> None:
     p = item.path
     if p.suffix.lower() == ".json":
         _ingest_conversation(db, item, settings, report)
         return
     sha = sha256_file(p)
-    existing = store.call_by_sha(db, sha)
+    existing = db.calls.by_sha(sha)
     if existing:
         report.duplicates.append((str(p), existing["call_id"]))
         return
     meta = item.meta or _meta_for_audio(p, settings)
     info = probe(p)
     _check_new_id(db, meta.call_id, item.where or str(p))
-    store.add_call(
-        db,
+    db.calls.add(
         meta,
         kind="audio",
         source_path=str(p.resolve()),
         sha256=sha,
-        audio=store.AudioFacts(info.channels, info.sample_rate, info.duration_s),
+        audio=AudioFacts(info.channels, info.sample_rate, info.duration_s),
     )
     report.added.append(meta.call_id)
 
@@ -178,14 +176,14 @@ def _meta_for_audio(p: Path, settings: Settings) -> CallMeta:
     return meta_from_filename(p, p.stat().st_mtime, settings.tz)
 
 
-def _ingest_conversation(db: Database, item: _Item, settings: Settings, report: IngestReport) -> None:
+def _ingest_conversation(db: Storage, item: _Item, settings: Settings, report: IngestReport) -> None:
     p = item.path
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise IngestError(f"{p}: cannot read the file ({e}); save it as UTF-8 JSON") from e
     sha = sha256_file(p)
-    existing = store.call_by_sha(db, sha)
+    existing = db.calls.by_sha(sha)
     if existing:
         report.duplicates.append((str(p), existing["call_id"]))
         return
@@ -201,13 +199,13 @@ def _ingest_conversation(db: Database, item: _Item, settings: Settings, report: 
     meta, transcript = parse_conversation(text, str(p), settings.tz)
     _check_new_id(db, meta.call_id, str(p))
     with db.atomic():
-        store.add_call(db, meta, kind="written", source_path=str(p.resolve()), sha256=sha)
-        store.save_transcript(db, transcript, model="", settings={}, processing_s=0.0)
+        db.calls.add(meta, kind="written", source_path=str(p.resolve()), sha256=sha)
+        save_transcript(db, transcript, model="", settings={}, processing_s=0.0)
     report.added.append(meta.call_id)
 
 
-def _check_new_id(db: Database, call_id: str, where: str) -> None:
-    if store.call_exists(db, call_id):
+def _check_new_id(db: Storage, call_id: str, where: str) -> None:
+    if db.calls.exists(call_id):
         raise IngestError(
             f"{where}: call id {call_id!r} is already used by another recording; "
             "give this one a unique call_id in the manifest or sidecar"

@@ -12,25 +12,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlite_utils import Database
 
-from qa_review.core.bonus_rules import load_file
+from qa_review.core.bonus_rules import LoadedRules
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.kpi import Frames, Report, month_of, monthly_report
-from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User
-from qa_review.services import accounts
-from qa_review.services.settings import REPO_ROOT, Settings
-from qa_review.storage import store
+from qa_review.core.permissions import ADMIN, EDITABLE, OPERATOR, PUBLISHED, SUPERVISOR, TRAINER, User
+from qa_review.core.wer import corpus_wer
+from qa_review.services.catalog import load_rules
+from qa_review.services.settings import Settings
+from qa_review.storage import Storage
 
-DEFAULT_RULES = REPO_ROOT / "rules" / "monthly-bonus.yaml"
+
+def _rules(settings: Settings, rules_path: Path | None) -> LoadedRules:
+    return load_rules(rules_path or settings.bonus_rules)
+
+
 MONTH_FMT = "%Y-%m"
 
 
-PUBLISHED_SQL = "('final', 'disputed', 'resolved')"
-
-
 def load_frames(
-    db: Database,
+    db: Storage,
     month: str | None = None,
     *,
     published_only: bool = False,
@@ -38,39 +39,10 @@ def load_frames(
     operator: str | None = None,
 ) -> Frames:
     """The KPI frames; ``items`` is "all", "failed" (all a report needs) or "none"."""
-    where, args = "where 1", []
-    if month:
-        lo, hi = store.month_range(month)
-        where, args = "where c.started_at >= ? and c.started_at < ?", [lo, hi]
-    if operator:
-        where += " and c.operator = ?"
-        args.append(operator)
-    if published_only:
-        where += f" and s.status in {PUBLISHED_SQL}"
-    sc = pd.read_sql_query(
-        f"""select s.id as scorecard_id, s.call_id, c.operator, c.started_at, c.duration_s, c.tags,
-                   s.checklist_id, s.status, s.score, s.critical_failed
-            from scorecards s join calls c on c.call_id = s.call_id {where}""",
-        db.conn,
-        params=args,
+    cards, item_frame, disputes, inputs = db.kpis.frames(
+        month, states=PUBLISHED if published_only else None, items=items, operator=operator
     )
-    ids = "select s.id from scorecards s join calls c on c.call_id = s.call_id " + where
-    item_cols = "scorecard_id, item_id, title, weight, critical, verdict, auto_verdict"
-    if items == "none":
-        item_frame = pd.DataFrame(columns=item_cols.split(", "))
-    else:
-        only = " and verdict = 'fail'" if items == "failed" else ""
-        item_frame = pd.read_sql_query(
-            f"select {item_cols} from scorecard_items where scorecard_id in ({ids}){only}", db.conn, params=args
-        )
-    disputes = pd.read_sql_query(
-        f"""select scorecard_id, item_id, status, verdict_before, verdict_after
-            from disputes where scorecard_id in ({ids})""",
-        db.conn,
-        params=args,
-    )
-    inputs = pd.read_sql_query("select operator, period, metric, value from kpi_inputs", db.conn)
-    return Frames(sc, item_frame, disputes, inputs, accounts.teams_by_operator(db))
+    return Frames(cards, item_frame, disputes, inputs, db.users.teams_by_operator())
 
 
 def _may_see_kpis(user: User) -> None:
@@ -79,43 +51,39 @@ def _may_see_kpis(user: User) -> None:
 
 
 def report(
-    db: Database, user: User, month: str, settings: Settings, rules_path: Path | None = None, record: bool = False
+    db: Storage, user: User, month: str, settings: Settings, rules_path: Path | None = None, record: bool = False
 ) -> Report:
     _may_see_kpis(user)
-    rules = load_file(rules_path or DEFAULT_RULES)
+    rules = _rules(settings, rules_path)
     frames = load_frames(db, month, published_only=True, items="failed")
     rep = monthly_report(frames, rules, month, settings.timezone)
     if user.role == SUPERVISOR and user.team is not None:
         rep.operators = rep.operators[rep.operators["team"] == user.team].reset_index(drop=True)
         rep.teams = rep.teams[rep.teams["team"] == user.team].reset_index(drop=True)
     if record:
-        db["kpi_reports"].insert(
-            {
-                "month": month,
-                "rules_id": rules.rules.id,
-                "rules_version": rules.rules.version,
-                "rules_sha256": rules.sha256,
-                "created_by": user.username,
-                "created_at": store.now_iso(),
-                "report": rep.operators.to_json(orient="records", force_ascii=False),
-            }
+        db.kpis.record_report(
+            month=month,
+            rules_id=rules.rules.id,
+            rules_version=rules.rules.version,
+            rules_sha256=rules.sha256,
+            created_by=user.username,
+            report_json=rep.operators.to_json(orient="records", force_ascii=False),
         )
     return rep
 
 
 def operator_month(
-    db: Database, user: User, settings: Settings, rules_path: Path | None = None, months: int = 6
+    db: Storage, user: User, settings: Settings, rules_path: Path | None = None, months: int = 6
 ) -> dict:
     """An operator's own view: score trend, items failed most, standing, disputes' effect."""
     from qa_review.core.kpi import dispute_effects, standing
 
-    if user.role != "operator" or not user.operator_id:
+    if user.role != OPERATOR or not user.operator_id:
         raise PermissionDenied(f"{user.username} ({user.role}) has no operator scores of their own")
-    rules = load_file(rules_path or DEFAULT_RULES)
+    rules = _rules(settings, rules_path)
     frames = load_frames(db, published_only=True, operator=user.operator_id)
     sc = frames.scorecards[
-        (frames.scorecards["operator"] == user.operator_id)
-        & frames.scorecards["status"].isin(("final", "disputed", "resolved"))
+        (frames.scorecards["operator"] == user.operator_id) & frames.scorecards["status"].isin(PUBLISHED)
     ].copy()
     sc["month"] = month_of(sc["started_at"], settings.timezone) if len(sc) else []
     trend = sc.groupby("month")["score"].agg(["mean", "size"]).round(1).reset_index().tail(months)
@@ -235,7 +203,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
 
 
-def import_inputs(db: Database, user: User, text: str, where: str = "<csv>") -> ImportReport:
+def import_inputs(db: Storage, user: User, text: str, where: str = "<csv>") -> ImportReport:
     """CSV: operator, period (YYYY-MM), then one column per metric (e.g. booked_share, aht_s)."""
     if user.role not in (ADMIN, SUPERVISOR):
         raise PermissionDenied(f"{user.username} ({user.role}) may not import KPI inputs")
@@ -272,13 +240,7 @@ def import_inputs(db: Database, user: User, text: str, where: str = "<csv>") -> 
                 break
         if values is None:
             continue
-        db["kpi_inputs"].upsert_all(
-            [
-                {"operator": op, "period": period, "metric": m, "value": v, "imported_at": store.now_iso()}
-                for m, v in values.items()
-            ],
-            pk=("operator", "period", "metric"),
-        )
+        db.kpis.put_inputs(op, period, values)
         rep.rows += 1
     return rep
 
@@ -291,23 +253,12 @@ def _may_fill_queues(user: User) -> None:
         raise PermissionDenied(f"{user.username} ({user.role}) may not fill review queues")
 
 
-def _record_sample(db: Database, month: str, call_id: str, reason: str, seed: int, assignee: str | None) -> None:
+def _record_sample(db: Storage, month: str, call_id: str, reason: str, seed: int, assignee: str | None) -> None:
     """Remember the call in the month's sample and put it in the assignee's queue."""
-    db["samples"].insert(
-        {
-            "month": month,
-            "call_id": call_id,
-            "reason": reason,
-            "seed": seed,
-            "assignee": assignee,
-            "created_at": store.now_iso(),
-        }
-    )
-    if assignee:
-        db.execute(
-            "update scorecards set assignee = ? where call_id = ? and status in ('auto', 'in_review')",
-            [assignee, call_id],
-        )
+    with db.atomic():
+        db.kpis.add_sample(month, call_id, reason, seed, assignee)
+        if assignee:
+            db.scorecards.assign_call(call_id, assignee, EDITABLE)
 
 
 def _stable(text: str) -> int:
@@ -344,23 +295,23 @@ def choose(calls: pd.DataFrame, per_operator: int, seed: int) -> pd.DataFrame:
 
 
 def sample(
-    db: Database, user: User, month: str, settings: Settings, per_operator: int = 5, seed: int = 1
+    db: Storage, user: User, month: str, settings: Settings, per_operator: int = 5, seed: int = 1
 ) -> pd.DataFrame:
     """Fill the month's review queues: choose calls, assign them round robin to supervisors."""
     _may_fill_queues(user)
     frames = load_frames(db, month, items="none")
     sc = frames.scorecards
-    auto = sc[sc["status"].isin(("auto", "in_review"))]
+    auto = sc[sc["status"].isin(EDITABLE)]
     per_call = auto.sort_values("score").groupby("call_id").first().reset_index()
     chosen = choose(per_call, per_operator, seed)
     turn: dict[str | None, int] = {}
     assigned = []
     for row in chosen.itertuples():
         team = frames.teams.get(row.operator)
-        sups = sorted(accounts.supervisors_of(db, team))
-        existing = list(db["samples"].rows_where("month = ? and call_id = ?", [month, row.call_id], limit=1))
+        sups = sorted(db.users.supervisors_of(team))
+        existing = db.kpis.sample_of(month, row.call_id)
         if existing:
-            assignee = existing[0]["assignee"]
+            assignee = existing["assignee"]
         else:
             assignee = sups[turn.get(team, 0) % len(sups)] if sups else None
             turn[team] = turn.get(team, 0) + 1
@@ -369,17 +320,14 @@ def sample(
     return chosen.assign(assignee=assigned)
 
 
-def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.DataFrame:
+def coverage(db: Storage, user: User, month: str, settings: Settings) -> pd.DataFrame:
     """Per operator: calls, auto-scored, reviewed by a human, and the reviewed share."""
     _may_see_kpis(user)
     frames = load_frames(db, month, items="none")
-    lo, hi = store.month_range(month)
-    calls = pd.read_sql_query(
-        "select call_id, operator from calls where started_at >= ? and started_at < ?", db.conn, params=[lo, hi]
-    )
+    calls = db.kpis.month_calls(month)
     sc = frames.scorecards
     scored = set(sc["call_id"])
-    reviewed = set(sc.loc[sc["status"].isin(("final", "disputed", "resolved")), "call_id"])
+    reviewed = set(sc.loc[sc["status"].isin(PUBLISHED), "call_id"])
     g = calls.assign(scored=calls["call_id"].isin(scored), reviewed=calls["call_id"].isin(reviewed)).groupby("operator")
     out = pd.DataFrame({"calls": g.size(), "auto_scored": g["scored"].sum(), "reviewed": g["reviewed"].sum()})
     out["reviewed_share"] = (out["reviewed"] / out["calls"]).round(3)
@@ -389,38 +337,26 @@ def coverage(db: Database, user: User, month: str, settings: Settings) -> pd.Dat
 # --- dashboards ---------------------------------------------------------------------
 
 
-def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3) -> dict[str, pd.DataFrame]:
+def dashboard(db: Storage, user: User, settings: Settings, last_months: int = 3) -> dict[str, pd.DataFrame]:
     """The frames the dashboards draw, aggregated in SQL over the last months.
 
     Stored times are on the clinic's clock, so ``substr(started_at, 1, 7)`` is
     the clinic's month; aggregating in SQLite keeps a year of a large centre
     (over a million scorecards) out of memory.
     """
-    from qa_review.core.wer import corpus_wer
-
     _may_see_kpis(user)
-    teams = accounts.teams_by_operator(db)
-    months = store.call_months(db)[:last_months]
+    teams = db.users.teams_by_operator()
+    months = db.calls.months()[:last_months]
     if not months:
         empty = pd.DataFrame()
         return {
             k: empty
             for k in ("trend_operator", "trend_team", "fail_rate", "distribution", "agreement", "wer", "coverage")
         }
-    lo = min(months)
-    pub = "('final', 'disputed', 'resolved')"
-    scope, args = "c.started_at >= ?", [lo]
+    mine = None
     if user.role == SUPERVISOR and user.team is not None:
         mine = sorted(op for op, t in teams.items() if t == user.team)
-        scope += f" and c.operator in ({', '.join('?' * len(mine))})" if mine else " and 0"
-        args += mine
-    joined = "from scorecard_items i join scorecards s on s.id = i.scorecard_id join calls c on c.call_id = s.call_id"
-    q = lambda sql: pd.read_sql_query(sql, db.conn, params=args)  # noqa: E731
-    # one pass over the scorecards, one over their items
-    cards = q(f"""select substr(c.started_at, 1, 7) as month, c.operator,
-                  min(cast(s.score / 10 as int) * 10, 90) as bin, sum(s.score) as total, count(s.score) as n
-                  from scorecards s join calls c on c.call_id = s.call_id
-                  where {scope} and s.status in {pub} group by 1, 2, 3""")
+    cards, per_item, coverage = db.kpis.dashboard(min(months) + "-01", PUBLISHED, mine)
     per_op = cards.groupby(["month", "operator"])[["total", "n"]].sum().reset_index()
     per_op["team"] = per_op["operator"].map(teams).fillna("")
     trend_op = per_op.assign(score=(per_op["total"] / per_op["n"]).round(1))[["month", "operator", "score"]]
@@ -429,11 +365,6 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
     distribution = (
         cards.dropna(subset=["bin"]).groupby("bin")["n"].sum().rename("calls").reset_index().astype({"bin": int})
     )
-    per_item = q(f"""select i.item_id, i.title,
-                     sum(i.verdict = 'fail') as failed, sum(i.verdict in ('pass', 'fail')) as decided,
-                     sum(i.auto_verdict in ('pass', 'fail', 'na')) as scorecards,
-                     sum(i.auto_verdict in ('pass', 'fail', 'na') and i.verdict = i.auto_verdict) as same
-                     {joined} where {scope} and s.status in {pub} group by 1, 2""")
     fail_rate = (
         per_item.assign(fail_rate=(per_item["failed"] / per_item["decided"]).round(3))
         .groupby("title", as_index=False)["fail_rate"]
@@ -446,15 +377,8 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
         .assign(agreement=lambda d: (d["same"] / d["scorecards"]).round(3))[["item_id", "scorecards", "agreement"]]
         .sort_values("agreement")
     )
-    coverage = q(f"""select c.operator, count(distinct c.call_id) as calls,
-                     count(distinct case when s.status in {pub} then c.call_id end) as reviewed
-                     from calls c left join scorecards s on s.call_id = c.call_id where {scope} group by 1""")
     coverage["reviewed_share"] = (coverage["reviewed"] / coverage["calls"]).round(3)
-    corrected = pd.read_sql_query(
-        """select t.model, s.text, s.original_text from segments s join transcripts t on t.call_id = s.call_id
-           where s.original_text is not null""",
-        db.conn,
-    )
+    corrected = pd.DataFrame(db.transcripts.corrected_lines(), columns=["model", "text", "original_text"])
     wer_rows = []
     for model, grp in corrected.groupby("model"):
         total = corpus_wer(zip(grp["text"], grp["original_text"]))
@@ -472,7 +396,7 @@ def dashboard(db: Database, user: User, settings: Settings, last_months: int = 3
 
 
 def top_up(
-    db: Database,
+    db: Storage,
     user: User,
     month: str,
     settings: Settings,
@@ -485,9 +409,9 @@ def top_up(
     rep = report(db, User("system", ADMIN), month, settings, rules_path)
     unsure = set(rep.operators.loc[~rep.operators["band_certain"], "operator"])
     frames = load_frames(db, month, items="none")
-    sampled = {r["call_id"] for r in db["samples"].rows_where("month = ?", [month])}
+    sampled = db.kpis.sampled(month)
     pool = frames.scorecards[
-        frames.scorecards["status"].isin(("auto", "in_review"))
+        frames.scorecards["status"].isin(EDITABLE)
         & frames.scorecards["operator"].isin(unsure)
         & ~frames.scorecards["call_id"].isin(sampled)
     ]
@@ -495,7 +419,7 @@ def top_up(
     for operator, grp in sorted(pool.groupby("operator"), key=lambda x: x[0]):
         calls = sorted(set(grp["call_id"]))
         rng = np.random.default_rng([seed, _stable(operator), 1])
-        sups = sorted(accounts.supervisors_of(db, frames.teams.get(operator)))
+        sups = sorted(db.users.supervisors_of(frames.teams.get(operator)))
         for n, call_id in enumerate(rng.permutation(calls)[:extra]):
             assignee = sups[n % len(sups)] if sups else None
             _record_sample(db, month, str(call_id), "uncertain_band", seed, assignee)

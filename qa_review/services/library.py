@@ -8,18 +8,17 @@ the audio of a redacted word is bleeped.
 
 from __future__ import annotations
 
-import json
+import io
 import re
+import tempfile
+import zipfile
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from qa_review.asr.audio import cut, write_clip
-from qa_review.core.errors import NotFound, PermissionDenied, QAReviewError
+from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.permissions import ADMIN, OPERATOR, SUPERVISOR, TRAINER, User, can_read_call
 from qa_review.core.redaction import redact, word_hits
-from qa_review.services import accounts
-from qa_review.storage import store
+from qa_review.storage import Storage
 
 CURATORS = (TRAINER, SUPERVISOR, ADMIN)
 
@@ -29,22 +28,18 @@ def _curator(user: User) -> None:
         raise PermissionDenied(f"{user.username} ({user.role}) may not edit the training library")
 
 
-def create_collection(db: Database, user: User, name: str, description: str = "") -> int:
+def create_collection(db: Storage, user: User, name: str, description: str = "") -> int:
     _curator(user)
     name = name.strip()
     if not name:
         raise QAReviewError("a collection needs a name")
-    if list(db["collections"].rows_where("name = ?", [name], limit=1)):
+    if db.library.collection_named(name):
         raise QAReviewError(f"a collection named {name!r} exists already")
-    return (
-        db["collections"]
-        .insert({"name": name, "description": description, "created_by": user.username, "created_at": store.now_iso()})
-        .last_pk
-    )
+    return db.library.add_collection(name, description, user.username)
 
 
 def add_clip(
-    db: Database,
+    db: Storage,
     user: User,
     collection_id: int,
     call_id: str,
@@ -55,79 +50,48 @@ def add_clip(
     note: str = "",
 ) -> int:
     _curator(user)
-    _collection(db, collection_id)
-    call = store.get_call(db, call_id)
-    if not can_read_call(user, call["operator"], accounts.operator_team(db, call["operator"])):
+    db.library.collection(collection_id)
+    call = db.calls.get(call_id)
+    if not can_read_call(user, call["operator"], db.users.operator_team(call["operator"])):
         raise PermissionDenied(f"{user.username} ({user.role}) may not use call {call_id}")
     if example not in ("good", "bad"):
         raise QAReviewError(f"example {example!r}: good or bad")
-    t = store.get_transcript(db, call_id)
+    t = db.transcripts.get(call_id)
     length = call["duration_s"] or (t.duration_s if t else 0)
     if not 0 <= start < end or (length and end > length + 0.5):
         raise QAReviewError(f"clip {start:.1f}-{end:.1f} s does not fit call {call_id} ({length:.1f} s)")
-    return (
-        db["clips"]
-        .insert(
-            {
-                "collection_id": collection_id,
-                "call_id": call_id,
-                "start": start,
-                "end": end,
-                "items": json.dumps(items),
-                "example": example,
-                "note": note,
-                "created_by": user.username,
-                "created_at": store.now_iso(),
-            }
-        )
-        .last_pk
-    )
+    return db.library.add_clip(collection_id, call_id, start, end, items, example, note, user.username)
 
 
-def share(db: Database, user: User, collection_id: int, audience: str) -> None:
+def share(db: Storage, user: User, collection_id: int, audience: str) -> None:
     _curator(user)
-    _collection(db, collection_id)
+    db.library.collection(collection_id)
     if not re.match(r"^(all|team:.+|user:.+)$", audience):
         raise QAReviewError(f"audience {audience!r}: all, team:NAME or user:NAME")
-    db["collection_shares"].upsert(
-        {"collection_id": collection_id, "audience": audience}, pk=("collection_id", "audience")
-    )
+    db.library.share(collection_id, audience)
 
 
-def _collection(db: Database, collection_id: int) -> dict:
-    rows = list(db["collections"].rows_where("id = ?", [collection_id], limit=1))
-    if not rows:
-        raise NotFound(f"no collection {collection_id}")
-    return rows[0]
+def _reaches(user: User, audiences) -> bool:
+    return bool(set(audiences) & {"all", f"team:{user.team}", f"user:{user.username}"})
 
 
-def _shared_with(db: Database, user: User, collection_id: int) -> bool:
-    audiences = {r["audience"] for r in db["collection_shares"].rows_where("collection_id = ?", [collection_id])}
-    return bool(audiences & {"all", f"team:{user.team}", f"user:{user.username}"})
+def collections(db: Storage, user: User) -> list[dict]:
+    return [c for c in db.library.collections() if user.role in CURATORS or _reaches(user, c["audiences"])]
 
 
-def collections(db: Database, user: User) -> list[dict]:
-    out = []
-    for c in db["collections"].rows_where(order_by="name"):
-        if user.role in CURATORS or _shared_with(db, user, c["id"]):
-            out.append({**c, "clips": db["clips"].count_where("collection_id = ?", [c["id"]])})
-    return out
-
-
-def clips(db: Database, user: User, collection_id: int) -> list[dict]:
+def clips(db: Storage, user: User, collection_id: int) -> list[dict]:
     """The clips with their excerpts; operators get them masked, and only if shared."""
-    _collection(db, collection_id)
-    if user.role not in CURATORS and not _shared_with(db, user, collection_id):
+    db.library.collection(collection_id)
+    if user.role not in CURATORS and not _reaches(user, db.library.audiences(collection_id)):
         raise PermissionDenied(f"collection {collection_id} is not shared with {user.username}")
-    out = []
-    for c in db["clips"].rows_where("collection_id = ?", [collection_id], order_by="id"):
-        lines = excerpt(db, c["call_id"], c["start"], c["end"], masked=user.role == OPERATOR)
-        out.append({**c, "items": json.loads(c["items"]), "lines": lines})
-    return out
+    return [
+        {**c, "lines": excerpt(db, c["call_id"], c["start"], c["end"], masked=user.role == OPERATOR)}
+        for c in db.library.clips(collection_id)
+    ]
 
 
-def excerpt(db: Database, call_id: str, start: float, end: float, masked: bool = True) -> list[dict]:
-    t = store.get_transcript(db, call_id)
+def excerpt(db: Storage, call_id: str, start: float, end: float, masked: bool = True) -> list[dict]:
+    t = db.transcripts.get(call_id)
     if t is None:
         return []
     return [
@@ -137,9 +101,9 @@ def excerpt(db: Database, call_id: str, start: float, end: float, masked: bool =
     ]
 
 
-def pii_spans(db: Database, call_id: str, start: float, end: float) -> list[tuple[float, float]]:
+def pii_spans(db: Storage, call_id: str, start: float, end: float) -> list[tuple[float, float]]:
     """Times of the words that carry personal data, for bleeping."""
-    t = store.get_transcript(db, call_id)
+    t = db.transcripts.get(call_id)
     spans = []
     for s in t.segments if t else ():
         if s.end < start or s.start > end or not s.words:
@@ -149,26 +113,53 @@ def pii_spans(db: Database, call_id: str, start: float, end: float) -> list[tupl
     return spans
 
 
-def shared_call_spans(db: Database, user: User) -> dict[str, list[tuple[float, float]]]:
+def shared_call_spans(db: Storage, user: User) -> dict[str, list[tuple[float, float]]]:
     """For an operator: calls (and the stretches of them) shared through collections."""
+    reached = {c["id"] for c in db.library.collections() if _reaches(user, c["audiences"])}
     out: dict[str, list[tuple[float, float]]] = {}
-    for c in db["collections"].rows:
-        if _shared_with(db, user, c["id"]):
-            for clip in db["clips"].rows_where("collection_id = ?", [c["id"]]):
-                out.setdefault(clip["call_id"], []).append((clip["start"], clip["end"]))
+    for clip in db.library.clips():
+        if clip["collection_id"] in reached:
+            out.setdefault(clip["call_id"], []).append((clip["start"], clip["end"]))
     return out
 
 
-def export_collection(db: Database, user: User, collection_id: int, folder: Path) -> list[Path]:
+def clip_audio(db: Storage, user: User, clip: dict) -> bytes | None:
+    """A clip's audio as Ogg/Opus with personal data bleeped; None for a written call or a missing file.
+
+    ``clip`` is one of :func:`clips`' results, so the permission check has been made.
+    """
+    call = db.calls.get(clip["call_id"])
+    if call["kind"] != "audio" or not Path(call["source_path"]).exists():
+        return None
+    spans = pii_spans(db, clip["call_id"], clip["start"], clip["end"])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_clip(
+            cut(Path(call["source_path"]), clip["start"], clip["end"], spans), 16000, Path(tmp) / "clip.ogg"
+        )
+        return out.read_bytes()
+
+
+def export_zip(db: Storage, user: User, collection_id: int) -> bytes:
+    """The exported collection (see :func:`export_collection`) as one zip archive."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = export_collection(db, user, collection_id, Path(tmp))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for f in files:
+                z.write(f, f.name)
+    return buf.getvalue()
+
+
+def export_collection(db: Storage, user: User, collection_id: int, folder: Path) -> list[Path]:
     """A folder with one Ogg/Opus file per clip (personal data bleeped) and a masked excerpt document."""
-    coll = _collection(db, collection_id)
+    coll = db.library.collection(collection_id)
     items = clips(db, user, collection_id)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     doc = [f"# {coll['name']}", "", coll["description"] or "", ""]
     for n, c in enumerate(items, 1):
-        call = store.get_call(db, c["call_id"])
+        call = db.calls.get(c["call_id"])
         safe_id = re.sub(r"[^\w.-]", "_", c["call_id"])
         name = f"{n:02d}-{c['example']}-{safe_id}"
         doc += [

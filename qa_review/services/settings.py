@@ -31,6 +31,7 @@ class Settings:
     db_path: Path = Path("qa_review.db")
     models_dir: Path = field(default_factory=_default_models_dir)
     checklists_dir: Path = REPO_ROOT / "checklists"
+    bonus_rules: Path = REPO_ROOT / "rules" / "monthly-bonus.yaml"
     # Which party each stereo channel carries: (left, right).
     channel_roles: tuple[str, str] = (OPERATOR, CLIENT)
     # ASR: the site's profile file, and overrides of it (None: the profile's)
@@ -76,6 +77,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         s = replace(s, models_dir=Path(env["QA_REVIEW_MODELS"]))
     if "QA_REVIEW_CHECKLISTS" in env:
         s = replace(s, checklists_dir=Path(env["QA_REVIEW_CHECKLISTS"]))
+    if env.get("QA_REVIEW_RULES"):
+        s = replace(s, bonus_rules=Path(env["QA_REVIEW_RULES"]))
     if "QA_REVIEW_CHANNELS" in env:
         s = replace(s, channel_roles=parse_channel_roles(env["QA_REVIEW_CHANNELS"]))
     if "QA_REVIEW_LANGUAGE" in env:

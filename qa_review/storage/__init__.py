@@ -1,1 +1,70 @@
-"""The only code that touches SQLite: the schema and one repository per aggregate."""
+"""The only code that touches SQLite: the schema and one repository per aggregate.
+
+Services receive a :class:`Storage` and never a connection: its repositories
+say what is read and written, and ``atomic()`` makes several writes one
+transaction.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from qa_review.storage import schema
+from qa_review.storage.calibration import Calibration
+from qa_review.storage.calls import AudioFacts, Calls
+from qa_review.storage.disputes import Audit, Disputes, Notifications
+from qa_review.storage.goals import Goals
+from qa_review.storage.kpis import Kpis
+from qa_review.storage.library import Library
+from qa_review.storage.scorecards import Scorecards
+from qa_review.storage.search_index import SearchIndex
+from qa_review.storage.transcripts import Transcripts
+from qa_review.storage.users import Users
+
+__all__ = ["AudioFacts", "Storage", "open_storage"]
+
+
+class Storage:
+    """One database: its repositories, and transactions across them."""
+
+    def __init__(self, db: Database, path: str) -> None:
+        self._db = db
+        self.path = path
+        self.search = SearchIndex(db)
+        self.calls = Calls(db)
+        self.transcripts = Transcripts(db, self.search)
+        self.scorecards = Scorecards(db)
+        self.users = Users(db)
+        self.disputes = Disputes(db)
+        self.audit = Audit(db)
+        self.notifications = Notifications(db)
+        self.kpis = Kpis(db)
+        self.library = Library(db)
+        self.calibration = Calibration(db)
+        self.goals = Goals(db)
+
+    @contextmanager
+    def atomic(self):
+        """One transaction: all the writes inside land, or none (a nested block is a savepoint)."""
+        with self._db.atomic():
+            yield self
+
+    def schema_version(self) -> list[str]:
+        return schema.schema_version(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_storage(path: str | Path, *, check_same_thread: bool = True) -> Storage:
+    """Open (creating and migrating as needed) the database at ``path``; ``":memory:"`` for tests."""
+    db = schema.connect(path, check_same_thread=check_same_thread)
+    storage = Storage(db, str(path))
+    if schema.REINDEX_SEARCH in schema.pending_tasks(db):
+        with storage.atomic():
+            storage.search.rebuild()
+            schema.task_done(db, schema.REINDEX_SEARCH)
+    return storage

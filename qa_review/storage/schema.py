@@ -15,6 +15,9 @@ from qa_review.core.errors import MigrationError
 
 migrations = Migrations("qa_review")
 
+# Work a migration leaves for the storage layer (which may use the domain's code).
+REINDEX_SEARCH = "reindex_search"
+
 
 @migrations()
 def m001_calls_and_transcripts(db: Database) -> None:
@@ -263,11 +266,12 @@ def m005_covering_indexes(db: Database) -> None:
 
 @migrations()
 def m006_transcript_search(db: Database) -> None:
-    from qa_review.services.search import index_call
-
+    # A migration never runs application code: the index is filled by the
+    # storage layer on the next open (see ``pending_tasks``).
     db.execute("create virtual table segments_fts using fts5(stems, call_id unindexed, idx unindexed)")
-    for (call_id,) in db.execute("select distinct call_id from segments").fetchall():
-        index_call(db, call_id)
+    db["storage_tasks"].create({"task": str, "created_at": str}, pk="task", if_not_exists=True)
+    if db.execute("select 1 from segments limit 1").fetchone():
+        db["storage_tasks"].insert({"task": REINDEX_SEARCH, "created_at": ""}, replace=True)
 
 
 @migrations()
@@ -349,7 +353,7 @@ def m009_asr_coverage_and_vocabulary(db: Database) -> None:
     )
 
 
-def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
+def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
     ``":memory:"`` gives a fresh in-memory database, for tests.
@@ -376,6 +380,16 @@ def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
         )
     migrations.apply(db)
     return db
+
+
+def pending_tasks(db: Database) -> list[str]:
+    if not db["storage_tasks"].exists():
+        return []
+    return [r["task"] for r in db["storage_tasks"].rows]
+
+
+def task_done(db: Database, task: str) -> None:
+    db.execute("delete from storage_tasks where task = ?", [task])
 
 
 def schema_version(db: Database) -> list[str]:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from qa_review.core.errors import QAReviewError
+from qa_review.services.database import open_database
 from qa_review.services.settings import Settings, from_env
-from qa_review.storage.schema import open_db
 from qa_review.ui.i18n import DEFAULT, LANGUAGES, t
 
 
@@ -22,7 +22,7 @@ def settings() -> Settings:
 def db():
     # One connection per script run: sqlite3 objects must not cross the
     # threads Streamlit runs sessions on.
-    return open_db(settings().db_path)
+    return open_database(settings().db_path)
 
 
 def lang() -> str:

@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-from qa_review.services import accounts, review
-from qa_review.services import pipeline as services
-from qa_review.storage.schema import open_db
+from qa_review.services import accounts, ingest, review, scoring, transcription
+from qa_review.storage import open_storage
 from tests.audio_factory import write_turns
 from tests.conftest import FakeTranscriber
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def clinic(settings, tmp_path):
     """One inbound call by operator anna, auto-scored and finalized by the supervisor."""
-    db = open_db(settings.db_path)
+    db = open_storage(settings.db_path)
     write_turns(tmp_path / "in" / "call-e2e.wav", [(0, 0.0, 2.0), (1, 3.0, 5.0)], seconds=6.0)
     (tmp_path / "in" / "call-e2e.json").write_text(
         json.dumps(
@@ -34,9 +33,9 @@ def clinic(settings, tmp_path):
     accounts.add_user(
         db, admin, "anna", "anna-password", "operator", team="registry", operator_id="anna.smirnova", spoken_name="Анна"
     )
-    services.ingest(db, tmp_path / "in", settings)
-    services.transcribe_pending(db, settings, FakeTranscriber)
-    services.score_calls(db, settings, checklist="clinic-inbound")
+    ingest.ingest(db, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, settings, FakeTranscriber)
+    scoring.score_calls(db, settings, checklist="clinic-inbound")
     ((row, _, _),) = review.call_for(db, sup, "call-e2e")["scorecards"]
     rev = review.set_verdict(db, sup, row["id"], "empathy", "pass", "вежливо", row["revision"])
     review.finalize(db, sup, row["id"], rev)

@@ -10,10 +10,9 @@ import time
 
 import pytest
 
-from qa_review.services import pipeline as services
+from qa_review.services import ingest, scoring, transcription
 from qa_review.services.settings import Settings
-from qa_review.storage import store
-from qa_review.storage.schema import open_db
+from qa_review.storage import open_storage
 from tests.conftest import DEMO, MODELS
 
 pytestmark = pytest.mark.model
@@ -44,18 +43,18 @@ def transcribed(tmp_path_factory, real_transcriber):
     """Every demo call and chat ingested and transcribed with the real model."""
     tmp = tmp_path_factory.mktemp("real")
     settings = Settings(db_path=tmp / "qa.db", models_dir=MODELS)
-    db = open_db(settings.db_path)
+    db = open_storage(settings.db_path)
     _demo_operators(db)
-    report = services.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
+    report = ingest.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
     assert report.errors == [] and len(report.added) == 10
-    services.ingest(db, DEMO / "chats", settings)
-    result = services.transcribe_pending(db, settings, lambda: real_transcriber)
+    ingest.ingest(db, DEMO / "chats", settings)
+    result = transcription.transcribe_pending(db, settings, lambda: real_transcriber)
     assert result.failed == [] and len(result.done) == 10
     return db, settings
 
 
 def test_stereo_call_has_the_right_words_under_the_right_speaker(transcribed):
-    t = store.get_transcript(transcribed[0], "demo-01-booking")
+    t = transcribed[0].transcripts.get("demo-01-booking")
     operator, client = t.text_of("operator").lower(), t.text_of("client").lower()
     assert "анна" in operator and "паспорт" in operator
     assert "терапевт" in client and "горло" in client
@@ -65,7 +64,7 @@ def test_stereo_call_has_the_right_words_under_the_right_speaker(transcribed):
 
 
 def test_turns_are_timed_like_the_reference(transcribed):
-    t = store.get_transcript(transcribed[0], "demo-01-booking")
+    t = transcribed[0].transcripts.get("demo-01-booking")
     ref = reference("demo-01-booking")["segments"]
     # Each reference turn overlaps a recognized turn of the same speaker.
     for r in ref:
@@ -83,7 +82,7 @@ def test_word_error_rate_per_speaker_is_usable(transcribed):
         ref = json.loads(ref_file.read_text(encoding="utf-8"))
         if ref["mono"]:
             continue
-        t = store.get_transcript(transcribed[0], ref["call_id"])
+        t = transcribed[0].transcripts.get(ref["call_id"])
         for speaker, acc in pairs.items():
             acc.append((" ".join(s["text"] for s in ref["segments"] if s["speaker"] == speaker), t.text_of(speaker)))
     for speaker, acc in pairs.items():
@@ -92,13 +91,13 @@ def test_word_error_rate_per_speaker_is_usable(transcribed):
 
 
 def test_mono_call_is_one_mixed_speaker(transcribed):
-    t = store.get_transcript(transcribed[0], "demo-10-mono")
+    t = transcribed[0].transcripts.get("demo-10-mono")
     assert {s.speaker for s in t.segments} == {"mixed"}
     assert "суббот" in t.text_of("mixed").lower()
 
 
 def test_speech_activity_comes_from_words_not_segment_bounds(transcribed):
-    t = store.get_transcript(transcribed[0], "demo-01-booking")
+    t = transcribed[0].transcripts.get("demo-01-booking")
     op = [a for a in t.activity if a.speaker == "operator"]
     spoken = sum(a.end - a.start for a in op)
     turns = sum(s.end - s.start for s in t.segments if s.speaker == "operator")
@@ -108,7 +107,7 @@ def test_speech_activity_comes_from_words_not_segment_bounds(transcribed):
 
 
 def test_long_hold_produces_no_text_over_silence(transcribed):
-    t = store.get_transcript(transcribed[0], "demo-05-long-hold")
+    t = transcribed[0].transcripts.get("demo-05-long-hold")
     # Hold from ~14 s to ~51 s: nobody speaks, nothing may be written there.
     assert not [s.text for s in t.segments if s.start > 15 and s.end < 50]
 
@@ -151,7 +150,7 @@ def test_killed_batch_resumes_with_no_duplicate(tmp_path):
 
 def test_no_crosstalk_under_the_wrong_speaker(transcribed):
     # the operator's greeting leaks into the client channel at -34 dB
-    t = store.get_transcript(transcribed[0], "demo-03-price")
+    t = transcribed[0].transcripts.get("demo-03-price")
     assert "зовут" not in t.text_of("client").lower()
 
 
@@ -161,13 +160,13 @@ def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
     from qa_review.core.agreement import compare
 
     db, settings = transcribed
-    report = services.score_calls(db, settings)
+    report = scoring.score_calls(db, settings)
     assert report.failed == [] and len(report.scored) == 12
     truth = yaml.safe_load((DEMO / "ground_truth.yaml").read_text(encoding="utf-8"))
     auto, ref, critical = {}, {}, set()
     for checklist_id, calls in truth.items():
         for call_id, verdicts in calls.items():
-            ((_, sc),) = [c for c in services.scorecards(db, call_id) if c[1].checklist_id == checklist_id]
+            ((_, sc),) = [c for c in scoring.scorecards(db, call_id) if c[1].checklist_id == checklist_id]
             for item in sc.items:
                 if item.critical:
                     critical.add(item.item_id)

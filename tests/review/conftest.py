@@ -3,10 +3,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from qa_review.services import accounts
-from qa_review.services import pipeline as services
+from qa_review.services import accounts, ingest, scoring
 from qa_review.services.settings import REPO_ROOT, Settings
-from qa_review.storage.schema import open_db
+from qa_review.storage import open_storage
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
@@ -40,7 +39,7 @@ class World:
 
     def __init__(self, tmp_path):
         self.settings = Settings(db_path=tmp_path / "qa.db", checklists_dir=REPO_ROOT / "checklists")
-        self.db = db = open_db(self.settings.db_path)
+        self.db = db = open_storage(self.settings.db_path)
         self.admin = accounts.add_user(db, None, "admin", "admin-pass-1", "admin")
         add = lambda *a, **k: accounts.add_user(db, self.admin, *a, **k)  # noqa: E731
         self.sup_a = add("sup.a", "password-a", "supervisor", team="A")
@@ -53,20 +52,18 @@ class World:
         (tmp_path / "in" / "p.json").write_text(
             json.dumps(chat("chat-petr", "petr.volkov", greet=False), ensure_ascii=False)
         )
-        services.ingest(db, tmp_path / "in", self.settings)
-        services.score_calls(db, self.settings)
+        ingest.ingest(db, tmp_path / "in", self.settings)
+        scoring.score_calls(db, self.settings)
         self.card = self.card_id("chat-anna")
 
     def card_id(self, call_id):
-        return next(r["id"] for r in self.db["scorecards"].rows_where("call_id = ?", [call_id]))
+        return self.db.scorecards.for_call(call_id)[0][0]["id"]
 
     def row(self, card=None):
-        return next(self.db["scorecards"].rows_where("id = ?", [card or self.card]))
+        return self.db.scorecards.get(card or self.card)
 
     def verdict(self, item_id, card=None):
-        return next(
-            self.db["scorecard_items"].rows_where("scorecard_id = ? and item_id = ?", [card or self.card, item_id])
-        )["verdict"]
+        return next(i for i in self.db.scorecards.items(card or self.card) if i["item_id"] == item_id)["verdict"]
 
 
 @pytest.fixture

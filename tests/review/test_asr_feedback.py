@@ -10,9 +10,7 @@ from qa_review.asr import profile as asr_profile
 from qa_review.asr.transcribe import AsrOptions
 from qa_review.core.domain import Segment, Word
 from qa_review.core.errors import PermissionDenied, QAReviewError
-from qa_review.services import pipeline as services
-from qa_review.services import review
-from qa_review.storage import store
+from qa_review.services import asr_feedback, ingest, review, transcription
 from tests.audio_factory import write_turns
 
 RATE = 16000
@@ -68,24 +66,24 @@ def audio_world(world, tmp_path):
                 ["call-1.wav", "call-1", "anna.smirnova", "2026-11-05T10:00:00+03:00", "inbound"],
             ]
         )
-    services.ingest(world.db, folder, world.settings, manifest=tmp_path / "manifest.csv")
+    ingest.ingest(world.db, folder, world.settings, manifest=tmp_path / "manifest.csv")
     world.settings = world.settings.with_(asr_profile=tmp_path / "asr-profile.yaml")
     # a strict VAD and no guard: the profile a clinic might have come with
     asr_profile.write(
         asr_profile.parse("vad: {threshold: 0.5, min_silence_ms: 2000}\nguard: {enabled: false}"),
         world.settings.asr_profile,
     )
-    report = services.transcribe_pending(world.db, world.settings, SaysYes)
+    report = transcription.transcribe_pending(world.db, world.settings, SaysYes)
     assert report.done == ["call-1"]
     return world
 
 
 def test_a_reviewer_adds_a_missed_line_in_time_order_and_it_is_audited(audio_world):
     w = audio_world
-    before = store.get_transcript(w.db, "call-1")
+    before = w.db.transcripts.get("call-1")
     assert [s.speaker for s in before.segments] == ["operator", "client"]
     index = review.add_line(w.db, w.sup_a, "call-1", "client", 10.0, 12.0, "раз два")
-    after = store.get_transcript(w.db, "call-1")
+    after = w.db.transcripts.get("call-1")
     assert index == 2 and [s.text for s in after.segments][-1] == "раз два"
     assert after.unheard == ()  # the line covers what was unheard
     audit = [a for a in review.audit_for_call(w.db, w.sup_a, "call-1") if a["action"] == "transcript"]
@@ -116,8 +114,8 @@ def test_only_the_calls_reviewers_may_add_lines(audio_world):
 
 def test_asr_evaluate_counts_corrections_and_added_lines(audio_world):
     w = audio_world
-    assert services.asr_evaluate(w.db)["speaker"] == []  # nothing corrected yet
-    t = store.get_transcript(w.db, "call-1")
+    assert asr_feedback.asr_evaluate(w.db)["speaker"] == []  # nothing corrected yet
+    t = w.db.transcripts.get("call-1")
     op_words = len(t.text_of("operator").split())
     cl_words = len(t.text_of("client").split())
     assert op_words == 3 and cl_words == 2
@@ -126,19 +124,19 @@ def test_asr_evaluate_counts_corrections_and_added_lines(audio_world):
     review.correct_segment(w.db, w.sup_a, "call-1", 0, "два нет четыре")
     # the client's quiet reply the recognizer never heard: two words
     review.add_line(w.db, w.sup_a, "call-1", "client", 10.0, 12.0, "раз два")
-    tables = services.asr_evaluate(w.db)
+    tables = asr_feedback.asr_evaluate(w.db)
     by_speaker = {r["key"]: r for r in tables["speaker"]}
     assert by_speaker["operator"]["wer"] == pytest.approx(1 / 3, abs=1e-3)
     assert by_speaker["client"]["wer"] == pytest.approx(2 / 4, abs=1e-3)
     assert by_speaker["client"]["words"] == 4 and by_speaker["client"]["lines"] == 2
     assert tables["operator"] == [{"key": "anna.smirnova", "calls": 1, "lines": 3, "words": 7, "wer": round(3 / 7, 3)}]
-    assert services.asr_evaluate(w.db, since="2026-12-01")["speaker"] == []
+    assert asr_feedback.asr_evaluate(w.db, since="2026-12-01")["speaker"] == []
 
 
 def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
     w = audio_world
     review.add_line(w.db, w.sup_a, "call-1", "client", 10.0, 12.0, "раз два")
-    report = services.asr_tune(w.db, w.settings, SaysYes())
+    report = asr_feedback.asr_tune(w.db, w.settings, SaysYes())
     assert report.calls == 1 and report.words == 7
     assert report.current.wer == pytest.approx(2 / 7, abs=1e-3)
     assert report.best.name != "current" and report.best.wer == 0
@@ -147,7 +145,7 @@ def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
     assert asr_profile.load(report.candidate) == report.best.profile
     assert asr_profile.load(w.settings.asr_profile).guard.enabled is False  # not applied yet
 
-    applied = services.asr_tune(w.db, w.settings, SaysYes(), apply=True)
+    applied = asr_feedback.asr_tune(w.db, w.settings, SaysYes(), apply=True)
     assert applied.applied
     assert asr_profile.load(w.settings.asr_profile) == applied.best.profile
     assert w.settings.asr_profile.with_name("asr-profile.yaml.bak").exists()
@@ -155,4 +153,4 @@ def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
 
 def test_asr_tune_without_corrected_calls_says_what_to_do(audio_world):
     with pytest.raises(QAReviewError, match="correct transcripts"):
-        services.asr_tune(audio_world.db, audio_world.settings, SaysYes())
+        asr_feedback.asr_tune(audio_world.db, audio_world.settings, SaysYes())

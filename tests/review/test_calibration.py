@@ -1,5 +1,6 @@
 import pytest
 
+from qa_review.core import agreement
 from qa_review.core.errors import InvalidTransition, PermissionDenied
 from qa_review.services import calibration as cal
 
@@ -19,15 +20,15 @@ def test_fleiss_kappa_on_the_textbook_example():
         [0, 2, 2, 3, 7],
     ]
     votes = [[str(c) for c, n in enumerate(row) for _ in range(n)] for row in table]
-    assert cal.fleiss_kappa(votes) == pytest.approx(0.210, abs=0.001)
+    assert agreement.fleiss_kappa(votes) == pytest.approx(0.210, abs=0.001)
 
 
 def test_cohen_kappa_hand_computed():
     # 10 items: po = 0.7; rater A pass 5, B pass 6 -> pe = 0.5*0.6 + 0.5*0.4 = 0.5 -> kappa 0.4
     a = ["pass"] * 5 + ["fail"] * 5
     b = ["pass"] * 4 + ["fail"] + ["pass"] * 2 + ["fail"] * 3
-    assert cal.cohen_kappa(a, b) == pytest.approx(0.4)
-    assert cal.cohen_kappa(["pass"] * 3, ["pass"] * 3) == 1.0
+    assert agreement.cohen_kappa(a, b) == pytest.approx(0.4)
+    assert agreement.cohen_kappa(["pass"] * 3, ["pass"] * 3) == 1.0
 
 
 def test_report_per_item_and_reviewer():
@@ -36,7 +37,7 @@ def test_report_per_item_and_reviewer():
         ("c2", "greet"): {"ann": "fail", "bob": "fail", "cat": "fail"},
         ("c1", "slot"): {"ann": "pass", "bob": "fail", "cat": "na"},  # no consensus
     }
-    rep = cal.report(ratings)
+    rep = agreement.report(ratings)
     greet = next(i for i in rep.items if i["item"] == "greet")
     assert greet["calls"] == 2 and greet["spread"] == 1
     assert greet["percent_agreement"] == pytest.approx(4 / 6)

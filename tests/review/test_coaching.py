@@ -3,6 +3,7 @@ from datetime import date, timedelta
 import pytest
 
 from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.core.goals import progress
 from qa_review.services import coaching, review
 from tests.review.conftest import T0
 
@@ -23,7 +24,7 @@ from tests.review.conftest import T0
     ],
 )
 def test_progress_on_hand_built_verdicts(verdicts, today, state, rate):
-    p = coaching.progress(verdicts, 0.9, date(2026, 12, 1), today)
+    p = progress(verdicts, 0.9, date(2026, 12, 1), today)
     assert p.state == state and p.rate == rate
 
 

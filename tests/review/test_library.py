@@ -5,9 +5,8 @@ import pytest
 from qa_review.asr.audio import probe
 from qa_review.core.domain import Interval, Segment, Transcript, Word
 from qa_review.core.errors import PermissionDenied, QAReviewError
-from qa_review.services import library, search
-from qa_review.services import pipeline as services
-from qa_review.storage import store
+from qa_review.services import exports, ingest, library, search
+from qa_review.services.transcription import save_transcript
 from tests.audio_factory import write_turns
 
 
@@ -18,7 +17,7 @@ def phone_call(world, tmp_path):
     (tmp_path / "audio" / "call-pii.json").write_text(
         '{"call_id": "call-pii", "operator": "petr.volkov", "started_at": "2026-11-05T10:00:00"}'
     )
-    services.ingest(world.db, tmp_path / "audio", world.settings)
+    ingest.ingest(world.db, tmp_path / "audio", world.settings)
     words = [
         Word(4.0 + i * 0.5, 4.4 + i * 0.5, " " + w)
         for i, w in enumerate(["мой", "телефон", "+7", "916", "123-45-67", "запишите"])
@@ -38,7 +37,7 @@ def phone_call(world, tmp_path):
         (Interval("operator", 0.2, 2.8), Interval("client", 4.0, 6.9)),
         10.0,
     )
-    store.save_transcript(world.db, t, model="test", settings={}, processing_s=0)
+    save_transcript(world.db, t, model="test", settings={}, processing_s=0)
     return "call-pii"
 
 
@@ -101,5 +100,5 @@ def test_bleep_replaces_the_spoken_number(world, phone_call, tmp_path):
 
 
 def test_redacted_json_export_masks_the_words_too(world, phone_call):
-    text = services.export_transcripts(world.db, "json", phone_call, redact=True)
+    text = exports.export_transcripts(world.db, "json", phone_call, redact=True)
     assert "123-45-67" not in text and "916" not in text and "[телефон]" in text

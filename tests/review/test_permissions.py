@@ -74,7 +74,7 @@ def test_visible_calls_per_role(world):
 
 
 def test_passwords_are_hashed_and_checked(world):
-    stored = next(world.db["users"].rows_where("username = 'anna'"))["password_hash"]
+    stored = world.db.users.credentials("anna")[1]
     assert stored.startswith("$argon2id$") and "password-anna" not in stored
     assert accounts.authenticate(world.db, "anna", "password-anna").operator_id == "anna.smirnova"
     from qa_review.core.errors import AuthError
@@ -86,9 +86,9 @@ def test_passwords_are_hashed_and_checked(world):
 
 
 def test_first_user_must_be_an_admin(tmp_path):
-    from qa_review.storage.schema import open_db
+    from qa_review.storage import open_storage
 
-    db = open_db(tmp_path / "x.db")
+    db = open_storage(tmp_path / "x.db")
     with pytest.raises(PermissionDenied, match="first user must be an admin"):
         accounts.add_user(db, None, "sup", "password-1", "supervisor")
     accounts.add_user(db, None, "root", "password-1", "admin")

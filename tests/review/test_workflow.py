@@ -1,5 +1,6 @@
 """Review -> finalize -> dispute -> resolve, through the service layer."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,7 @@ def test_changing_a_verdict_needs_a_comment_and_recalculates(world):
     row = world.row()
     assert row["status"] == "in_review" and row["revision"] == rev
     assert row["score"] < 100
-    item = next(world.db["scorecard_items"].rows_where("item_id = 'greet' and scorecard_id = ?", [world.card]))
+    item = next(i for i in world.db.scorecards.items(world.card) if i["item_id"] == "greet")
     assert (item["verdict"], item["auto_verdict"], item["comment"]) == ("fail", "pass", "не назвала себя")
 
 
@@ -85,9 +86,17 @@ def test_dispute_window(world):
         review.open_disputes(
             world.db, world.anna, world.card, {"farewell": "поздно"}, now=T0 + timedelta(days=5, seconds=1)
         )
+    ten_days = replace(world.settings, dispute_window_days=10)
     review.open_disputes(
-        world.db, world.anna, world.card, {"farewell": "окно 10 дней"}, window_days=10, now=T0 + timedelta(days=6)
+        world.db, world.anna, world.card, {"farewell": "окно 10 дней"}, settings=ten_days, now=T0 + timedelta(days=6)
     )
+
+
+def test_the_dispute_window_comes_from_the_environment_for_every_caller(world, monkeypatch):
+    finalize(world)
+    monkeypatch.setenv("QA_REVIEW_DISPUTE_DAYS", "2")
+    with pytest.raises(InvalidTransition, match="2 days after finalization"):
+        review.open_disputes(world.db, world.anna, world.card, {"greet": "поздно"}, now=T0 + timedelta(days=3))
 
 
 def test_refused_transitions(world):
@@ -114,10 +123,10 @@ def test_second_concurrent_save_is_refused_and_the_first_kept(world):
 
 def test_transcript_correction_keeps_the_asr_text(world):
     review.correct_segment(world.db, world.sup_a, "chat-anna", 1, "Здравствуйте! Клиника «Здоровье», Анна Смирнова.")
-    seg = next(world.db["segments"].rows_where("call_id = 'chat-anna' and idx = 1"))
+    seg = world.db.transcripts.line("chat-anna", 1)
     assert seg["text"].endswith("Анна Смирнова.") and seg["original_text"].startswith("Здравствуйте! Клиника")
     review.correct_segment(world.db, world.sup_a, "chat-anna", 1, "Второе исправление")
-    seg = next(world.db["segments"].rows_where("call_id = 'chat-anna' and idx = 1"))
+    seg = world.db.transcripts.line("chat-anna", 1)
     assert "Анна." in seg["original_text"]  # still the ASR text, not the first correction
 
 

@@ -4,10 +4,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from qa_review.core.permissions import User
-from qa_review.services import accounts, review
-from qa_review.services import pipeline as services
+from qa_review.services import accounts, ingest, review, scoring, transcription
 from qa_review.services.settings import REPO_ROOT
-from qa_review.storage.schema import open_db
+from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
 from tests.conftest import FakeTranscriber
 
@@ -16,7 +15,7 @@ APP = str(REPO_ROOT / "qa_review" / "ui" / "app.py")
 
 @pytest.fixture
 def app_db(settings, tmp_path, monkeypatch):
-    db = open_db(settings.db_path)
+    db = open_storage(settings.db_path)
     write_wav(tmp_path / "in" / "call-a.wav", seconds=3.0)
     (tmp_path / "in" / "chat-b.json").write_text(
         json.dumps(
@@ -30,8 +29,8 @@ def app_db(settings, tmp_path, monkeypatch):
             ensure_ascii=False,
         )
     )
-    services.ingest(db, tmp_path / "in", settings)
-    services.transcribe_pending(db, settings, FakeTranscriber)
+    ingest.ingest(db, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, settings, FakeTranscriber)
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
     from argon2 import PasswordHasher
 
@@ -50,7 +49,7 @@ TRAINER = User("trainer", "trainer")
 
 @pytest.fixture
 def scored_db(app_db, settings):
-    services.score_calls(app_db, settings)
+    scoring.score_calls(app_db, settings)
     return app_db
 
 
@@ -357,6 +356,9 @@ def test_library_page_shows_shared_collection_to_operator(scored_db):
     assert not at.exception
     assert any("Запись в чате" in e.label for e in at.expander)
     assert any("Можно записаться?" in c.value for c in at.caption)
+    assert len(at.get("download_button")) == 0  # the archive is made on request, not on every rerun
+    next(b for b in at.button if b.label.startswith("Подготовить коллекцию")).click().run()
+    assert not at.exception
     assert len(at.get("download_button")) == 1
 
 
@@ -370,29 +372,16 @@ def test_calls_list_shows_scores_operators_only_final_ones(scored_db):
 
 
 def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_line(app_db):
-    import json as _json
+    from dataclasses import replace
+
+    from qa_review.core.domain import Coverage, Interval
+    from qa_review.services.transcription import save_transcript
 
     # the recognizer missed the client at 1.0-2.5 s: what the guard could not restore
-    app_db["transcripts"].update(
-        "call-a",
-        {
-            "coverage": _json.dumps(
-                {
-                    "operator": {"speech_s": 3.0, "covered_s": 2.9, "restored_s": 0.0},
-                    "client": {"speech_s": 3.0, "covered_s": 1.5, "restored_s": 0.0},
-                }
-            ),
-            "unheard": _json.dumps([["client", 1.0, 2.5]]),
-        },
-    )
-    app_db["call_flags"].insert(
-        {
-            "call_id": "call-a",
-            "code": "low_coverage",
-            "detail": "client: 50% of 3 s of speech recognized",
-            "created_at": "x",
-        }
-    )
+    t = app_db.transcripts.get("call-a")
+    coverage = (Coverage("operator", 3.0, 2.9), Coverage("client", 3.0, 1.5))
+    missed = replace(t, coverage=coverage, unheard=(Interval("client", 1.0, 2.5),))
+    save_transcript(app_db, missed, model="m", settings={}, processing_s=0.0)
     at = run_app(user=SUP, call_id="call-a")
     at.switch_page("screens/call.py").run()
     assert not at.exception
@@ -406,7 +395,7 @@ def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_l
     save = [b for b in at.button if b.label == "Сохранить"]
     save[-1].click().run()
     assert not at.exception
-    segments = [r["text"] for r in app_db["segments"].rows_where("call_id = ?", ["call-a"], order_by="idx")]
+    segments = [seg.text for seg in app_db.transcripts.get("call-a").segments]
     assert "Да, удобно" in segments
 
 

@@ -64,16 +64,16 @@ def test_language_override_beats_the_profile_and_auto_detects():
 
 def test_asr_setup_takes_option_then_environment_then_profile(tmp_path):
     from qa_review.core.errors import ModelError
-    from qa_review.services import pipeline as services
+    from qa_review.services import transcription
 
     (tmp_path / "p.yaml").write_text("model: /nowhere/profile-model\nbeam_size: 2\n", encoding="utf-8")
     s = Settings(asr_profile=tmp_path / "p.yaml", models_dir=tmp_path)
     with pytest.raises(ModelError, match="profile-model"):
-        services.asr_setup(s)
+        transcription.asr_setup(s)
     with pytest.raises(ModelError, match="env-model"):
-        services.asr_setup(s.with_(model="/nowhere/env-model"))
+        transcription.asr_setup(s.with_(model="/nowhere/env-model"))
     model_dir = tmp_path / "m"
     model_dir.mkdir()
     (model_dir / "model.bin").write_bytes(b"x")
-    setup = services.asr_setup(s.with_(model="/nowhere/env-model"), model=str(model_dir))
+    setup = transcription.asr_setup(s.with_(model="/nowhere/env-model"), model=str(model_dir))
     assert setup.model_path == str(model_dir) and setup.options.beam_size == 2

@@ -4,8 +4,9 @@ import textwrap
 
 import pytest
 
-from qa_review.core.checklists import load_dir, parse
+from qa_review.core.checklists import parse
 from qa_review.core.errors import ChecklistError
+from qa_review.services.catalog import load_checklists as load_dir
 from qa_review.services.settings import REPO_ROOT
 
 HEAD = """\
@@ -95,7 +96,7 @@ def test_folder_reports_invalid_files_and_keeps_valid_ones(tmp_path):
 
 
 def test_unreadable_file_names_itself(tmp_path):
-    from qa_review.core.checklists import load_file
+    from qa_review.services.catalog import load_checklist as load_file
 
     with pytest.raises(ChecklistError, match=r"missing.yaml: cannot read the checklist"):
         load_file(tmp_path / "missing.yaml")

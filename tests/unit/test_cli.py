@@ -261,19 +261,18 @@ def test_show_reports_coverage_and_unheard_speech(tmp_path):
 
     from qa_review.cli import cli
     from qa_review.core.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
-    from qa_review.storage import store
-    from qa_review.storage.schema import open_db
+    from qa_review.services.transcription import save_transcript
+    from qa_review.storage import open_storage
 
     db_path = tmp_path / "qa.db"
-    db = open_db(db_path)
-    store.add_call(
-        db,
+    db = open_storage(db_path)
+    db.calls.add(
         CallMeta("c1", "anna", datetime(2026, 11, 2, tzinfo=UTC)),
         kind="audio",
         source_path="/x.wav",
         sha256="x",
     )
-    store.save_transcript(
+    save_transcript(
         db,
         Transcript(
             "c1",

@@ -3,9 +3,8 @@ import shutil
 
 import pytest
 
-from qa_review.services import pipeline as services
-from qa_review.storage import store
-from qa_review.storage.schema import open_db
+from qa_review.services import ingest, transcription
+from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
 
 MANIFEST_HEADER = "file,call_id,operator,started_at,direction,phone,queue,tags\n"
@@ -13,16 +12,16 @@ MANIFEST_HEADER = "file,call_id,operator,started_at,direction,phone,queue,tags\n
 
 @pytest.fixture
 def db(settings):
-    return open_db(settings.db_path)
+    return open_storage(settings.db_path)
 
 
 def test_folder_of_good_files_is_ingested_with_audio_facts(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "a.wav", channels=2, seconds=2.0)
     write_wav(tmp_path / "in" / "sub" / "b.wav", channels=1, seconds=1.0)
-    report = services.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, tmp_path / "in", settings)
     assert report.errors == []
     assert sorted(report.added) == ["a", "b"]
-    a = store.get_call(db, "a")
+    a = db.calls.get("a")
     assert (a["audio_channels"], a["sample_rate"], a["status"]) == (2, 8000, "ingested")
     assert a["duration_s"] == pytest.approx(2.0, abs=0.01)
     assert a["operator"] == "unknown"  # no manifest, no sidecar: not guessed
@@ -31,11 +30,11 @@ def test_folder_of_good_files_is_ingested_with_audio_facts(db, settings, tmp_pat
 def test_rerun_is_a_noop_and_identical_audio_is_stored_once(db, settings, tmp_path):
     src = write_wav(tmp_path / "in" / "a.wav")
     shutil.copy(src, tmp_path / "in" / "copy-of-a.wav")
-    first = services.ingest(db, tmp_path / "in", settings)
+    first = ingest.ingest(db, tmp_path / "in", settings)
     assert len(first.added) == 1 and len(first.duplicates) == 1
-    second = services.ingest(db, tmp_path / "in", settings)
+    second = ingest.ingest(db, tmp_path / "in", settings)
     assert second.added == [] and len(second.duplicates) == 2
-    assert db["calls"].count == 1
+    assert len(db.calls.list()) == 1
 
 
 @pytest.mark.parametrize(
@@ -51,12 +50,12 @@ def test_rerun_is_a_noop_and_identical_audio_is_stored_once(db, settings, tmp_pa
 def test_bad_file_is_reported_and_the_batch_goes_on(db, settings, tmp_path, name, content, reason):
     write_wav(tmp_path / "in" / "good.wav")
     (tmp_path / "in" / name).write_bytes(content)
-    report = services.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, tmp_path / "in", settings)
     assert report.added == ["good"]
     assert len(report.errors) == 1
     where, message = report.errors[0]
     assert name in where and reason in message
-    recorded = store.ingest_errors(db, report.batch)
+    recorded = db.calls.ingest_errors(report.batch)
     assert [r["reason"] for r in recorded] == [message]
 
 
@@ -74,7 +73,7 @@ def test_truncated_mp3_is_reported_as_corrupt(db, settings, tmp_path):
             out.mux(packet)
     data = mp3.read_bytes()
     mp3.write_bytes(data[: len(data) // 2])
-    report = services.ingest(db, mp3, settings)
+    report = ingest.ingest(db, mp3, settings)
     assert report.added == []
     assert "corrupt" in report.errors[0][1] or "truncated" in report.errors[0][1]
 
@@ -92,9 +91,9 @@ def test_sidecar_json_gives_metadata(db, settings, tmp_path):
             }
         )
     )
-    report = services.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, tmp_path / "in", settings)
     assert report.added == ["C-17"] and report.errors == []
-    call = store.get_call(db, "C-17")
+    call = db.calls.get("C-17")
     assert call["operator"] == "anna"
     assert call["started_at"] == "2026-11-02T09:15:00+03:00"  # naive time: clinic zone
     assert call["tags"] == ["booking", "vip"]
@@ -103,15 +102,15 @@ def test_sidecar_json_gives_metadata(db, settings, tmp_path):
 def test_bad_sidecar_names_the_field(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "rec.wav")
     (tmp_path / "in" / "rec.json").write_text(json.dumps({"call_id": "X", "started_at": "yesterday"}))
-    report = services.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, tmp_path / "in", settings)
     message = report.errors[0][1]
     assert "rec.json" in message and "operator" in message and "started_at" in message
 
 
 def test_file_name_stamp_gives_start_time(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "out-20261102-091500-79161234567.wav")
-    services.ingest(db, tmp_path / "in", settings)
-    call = store.list_calls(db)[0]
+    ingest.ingest(db, tmp_path / "in", settings)
+    call = db.calls.list()[0]
     assert call["started_at"] == "2026-11-02T09:15:00+03:00"
 
 
@@ -127,7 +126,7 @@ def test_manifest_rows_each_checked_and_good_rows_go_in(db, settings, tmp_path):
         + "r3.wav,C4,ivan,2026-11-02T09:20:00,sideways,,,\n"
         + "r3.wav,C5,ivan,2026-11-02T09:20:00,outbound,,,\n"
     )
-    report = services.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
+    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
     assert sorted(report.added) == ["C0", "C5"]
     reasons = {where.rsplit(":", 1)[1]: msg for where, msg in report.errors}
     assert set(reasons) == {"3", "4", "5", "6"}
@@ -135,14 +134,14 @@ def test_manifest_rows_each_checked_and_good_rows_go_in(db, settings, tmp_path):
     assert "started_at" in reasons["4"]
     assert "missing.wav" in reasons["5"] and "not found" in reasons["5"]
     assert "direction" in reasons["6"]
-    c0 = store.get_call(db, "C0")
+    c0 = db.calls.get("C0")
     assert c0["tags"] == ["booking", "vip"] and c0["phone"] == "+7916"
 
 
 def test_manifest_without_required_column_is_refused_with_line_1(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "r0.wav")
     (tmp_path / "m.csv").write_text("file,call_id,started_at\nr0.wav,C0,2026-11-02T09:00:00\n")
-    report = services.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
+    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
     assert report.added == []
     assert "line 1" in report.errors[0][1] and "operator" in report.errors[0][1]
 
@@ -152,20 +151,20 @@ def test_manifest_from_excel_with_bom_and_semicolons(db, settings, tmp_path):
     (tmp_path / "m.csv").write_bytes(
         "\ufefffile;call_id;operator;started_at\nr0.wav;C0;anna;2026-11-02 09:00\n".encode()
     )
-    report = services.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
+    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
     assert report.added == ["C0"], report.errors
 
 
 def test_same_call_id_for_other_audio_is_refused(db, settings, tmp_path):
     write_wav(tmp_path / "a" / "x.wav", freqs=(300.0,))
     write_wav(tmp_path / "b" / "x.wav", freqs=(500.0,))
-    services.ingest(db, tmp_path / "a", settings)
-    report = services.ingest(db, tmp_path / "b", settings)
+    ingest.ingest(db, tmp_path / "a", settings)
+    report = ingest.ingest(db, tmp_path / "b", settings)
     assert report.added == [] and "already used" in report.errors[0][1]
 
 
 def test_missing_path_is_reported(db, settings, tmp_path):
-    report = services.ingest(db, tmp_path / "nope", settings)
+    report = ingest.ingest(db, tmp_path / "nope", settings)
     assert "no such file" in report.errors[0][1]
 
 
@@ -181,19 +180,19 @@ def test_written_conversation_is_stored_as_a_transcript(db, settings, tmp_path):
         ],
     }
     (tmp_path / "chat.json").write_text(json.dumps(conv, ensure_ascii=False))
-    report = services.ingest(db, tmp_path / "chat.json", settings)
+    report = ingest.ingest(db, tmp_path / "chat.json", settings)
     assert report.added == ["chat-1"]
-    detail = services.call_detail(db, "chat-1")
+    detail = transcription.call_detail(db, "chat-1")
     assert detail["call"]["kind"] == "written" and detail["call"]["status"] == "transcribed"
     segs = detail["transcript"].segments
     assert [(s.speaker, s.start) for s in segs] == [("client", 0.0), ("operator", 90.0)]
-    assert services.ingest(db, tmp_path / "chat.json", settings).added == []  # once only
+    assert ingest.ingest(db, tmp_path / "chat.json", settings).added == []  # once only
 
 
 def test_json_that_is_neither_conversation_nor_sidecar_is_reported(db, settings, tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "stray.json").write_text('{"a": 1}')
-    report = services.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, tmp_path / "in", settings)
     assert "messages" in report.errors[0][1]
 
 
@@ -202,15 +201,15 @@ def test_times_are_stored_on_the_clinics_clock(db, settings, tmp_path):
     (tmp_path / "in" / "r.json").write_text(
         json.dumps({"call_id": "utc", "operator": "anna", "started_at": "2026-11-30T21:30:00Z"})
     )
-    services.ingest(db, tmp_path / "in", settings)
-    assert store.get_call(db, "utc")["started_at"] == "2026-12-01T00:30:00+03:00"
+    ingest.ingest(db, tmp_path / "in", settings)
+    assert db.calls.get("utc")["started_at"] == "2026-12-01T00:30:00+03:00"
 
 
 def test_calls_listed_by_month(db, settings, tmp_path):
     for name, at in (("a", "2026-11-30T23:59:00"), ("b", "2026-12-01T00:00:00"), ("c", "2027-01-15T10:00:00")):
         write_wav(tmp_path / "in" / f"{name}.wav", freqs=(300.0 + ord(name),))
         (tmp_path / "in" / f"{name}.json").write_text(json.dumps({"call_id": name, "operator": "x", "started_at": at}))
-    services.ingest(db, tmp_path / "in", settings)
-    assert store.call_months(db) == ["2027-01", "2026-12", "2026-11"]
-    assert [c["call_id"] for c in store.list_calls(db, month="2026-11")] == ["a"]
-    assert [c["call_id"] for c in store.list_calls(db, month="2026-12")] == ["b"]
+    ingest.ingest(db, tmp_path / "in", settings)
+    assert db.calls.months() == ["2027-01", "2026-12", "2026-11"]
+    assert [c["call_id"] for c in db.calls.list(month="2026-11")] == ["a"]
+    assert [c["call_id"] for c in db.calls.list(month="2026-12")] == ["b"]

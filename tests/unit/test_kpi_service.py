@@ -76,7 +76,7 @@ def test_import_inputs_reports_bad_rows_and_keeps_good(world):
         "mis.csv: line 3: period '11-2026': expected YYYY-MM",
         "mis.csv: line 4: booked_share: 'lots' is not a number",
     ]
-    assert {r["metric"]: r["value"] for r in world.db["kpi_inputs"].rows} == {"booked_share": 0.7, "aht_s": 185.0}
+    assert {r["metric"]: r["value"] for r in world.db.kpis.inputs()} == {"booked_share": 0.7, "aht_s": 185.0}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_cli_sample_kpi_and_rules(world, tmp_path):
     assert run("kpi", "--month", "2026-11", "--format", "xlsx", "-o", xlsx).exit_code == 0 and xlsx.stat().st_size > 0
     assert "xlsx needs -o" in run("kpi", "--month", "2026-11", "--format", "xlsx").output
     assert "expected YYYY-MM" in run("kpi", "--month", "November").output
-    assert world.db["kpi_reports"].count == 2
+    assert len(world.db.kpis.reports()) == 2
     from qa_review.services.settings import REPO_ROOT
 
     assert "ok (monthly-bonus v1" in run("rules", "validate", REPO_ROOT / "rules" / "monthly-bonus.yaml").output
@@ -138,7 +138,7 @@ def test_cli_sample_kpi_and_rules(world, tmp_path):
 def test_top_up_adds_calls_for_operators_with_an_uncertain_band(world, tmp_path):
     import json as _json
 
-    from qa_review.services import pipeline as services
+    from qa_review.services import ingest, scoring
     from tests.review.conftest import chat
 
     # anna: one final scorecard (no interval: band not certain), and three more calls waiting
@@ -147,8 +147,8 @@ def test_top_up_adds_calls_for_operators_with_an_uncertain_band(world, tmp_path)
         c = chat(f"more-{n}", "anna.smirnova")
         c["messages"][0]["text"] += f" ({n})"
         (tmp_path / "in" / f"m{n}.json").write_text(_json.dumps(c, ensure_ascii=False))
-    services.ingest(world.db, tmp_path / "in", world.settings)
-    services.score_calls(world.db, world.settings)
+    ingest.ingest(world.db, tmp_path / "in", world.settings)
+    scoring.score_calls(world.db, world.settings)
     added = kpi_service.top_up(world.db, world.admin, "2026-11", world.settings, extra=2, seed=5)
     # two of anna's waiting calls; petr has nothing reviewed yet, so no band to be unsure of:
     # the regular sample covers him

@@ -1,17 +1,17 @@
 import numpy as np
 import pytest
 
-from qa_review.services import pipeline as services
+from qa_review.services import ingest, transcription
 from qa_review.services.settings import Settings
-from qa_review.storage import store
-from qa_review.storage.schema import open_db
+from qa_review.services.transcription import transcript_info
+from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
 from tests.conftest import FakeTranscriber
 
 
 @pytest.fixture
 def db(settings):
-    return open_db(settings.db_path)
+    return open_storage(settings.db_path)
 
 
 def ingest_n(db, settings, tmp_path, n, channels=2, seconds=3.0):
@@ -19,22 +19,22 @@ def ingest_n(db, settings, tmp_path, n, channels=2, seconds=3.0):
         write_wav(
             tmp_path / "in" / f"call{i}.wav", channels=channels, seconds=seconds, freqs=(300.0 + 40 * i, 500.0 + 40 * i)
         )
-    assert len(services.ingest(db, tmp_path / "in", settings).added) == n
+    assert len(ingest.ingest(db, tmp_path / "in", settings).added) == n
 
 
 def segment_count(db):
-    return db["segments"].count
+    return sum(len(t.segments) for c in db.calls.list() if (t := db.transcripts.get(c["call_id"])))
 
 
 def test_stereo_channels_become_operator_and_client(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 1)
-    report = services.transcribe_pending(db, settings, FakeTranscriber)
+    report = transcription.transcribe_pending(db, settings, FakeTranscriber)
     assert report.done == ["call0"] and report.failed == []
-    t = store.get_transcript(db, "call0")
+    t = db.transcripts.get("call0")
     assert {s.speaker for s in t.segments} == {"operator", "client"}
     assert t.duration_s == pytest.approx(3.0, abs=0.01)
-    assert store.get_call(db, "call0")["status"] == "transcribed"
-    assert store.transcript_info(db, "call0")["settings"]["language"] == "ru"
+    assert db.calls.get("call0")["status"] == "transcribed"
+    assert transcript_info(db, "call0")["settings"]["language"] == "ru"
 
 
 def test_channel_roles_can_be_swapped(db, settings, tmp_path):
@@ -50,10 +50,10 @@ def test_channel_roles_can_be_swapped(db, settings, tmp_path):
         w.setsampwidth(2)
         w.setframerate(sr)
         w.writeframes((np.stack([left, right], 1) * 32767).astype(np.int16).tobytes())
-    services.ingest(db, tmp_path / "in", settings)
+    ingest.ingest(db, tmp_path / "in", settings)
     swapped = Settings(db_path=settings.db_path, channel_roles=("client", "operator"))
-    services.transcribe_pending(db, swapped, FakeTranscriber)
-    t = store.get_transcript(db, "c")
+    transcription.transcribe_pending(db, swapped, FakeTranscriber)
+    t = db.transcripts.get("c")
     by = {sp: [s for s in t.segments if s.speaker == sp] for sp in ("operator", "client")}
     assert by["operator"][0].end < 1.0  # the right channel, now the operator
     assert by["client"][-1].end > 2.0
@@ -62,35 +62,35 @@ def test_channel_roles_can_be_swapped(db, settings, tmp_path):
 def test_mono_and_identical_stereo_get_one_mixed_speaker(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "mono.wav", channels=1)
     write_wav(tmp_path / "in" / "dup.wav", channels=2, freqs=(440.0,))  # same signal both sides
-    services.ingest(db, tmp_path / "in", settings)
-    services.transcribe_pending(db, settings, FakeTranscriber)
+    ingest.ingest(db, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, settings, FakeTranscriber)
     for cid in ("mono", "dup"):
-        assert {s.speaker for s in store.get_transcript(db, cid).segments} == {"mixed"}
+        assert {s.speaker for s in db.transcripts.get(cid).segments} == {"mixed"}
 
 
 def test_one_failing_call_does_not_stop_the_batch(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 3)
-    broken = store.get_call(db, "call1")["source_path"]
+    broken = db.calls.get("call1")["source_path"]
     open(broken, "wb").write(b"damaged after ingest")
     seen = []
-    report = services.transcribe_pending(
+    report = transcription.transcribe_pending(
         db, settings, FakeTranscriber, progress=lambda d, t, cid, err: seen.append((d, t, cid, err))
     )
     assert sorted(report.done) == ["call0", "call2"]
     assert [cid for cid, _ in report.failed] == ["call1"]
     assert "call1" in report.failed[0][1]
-    assert store.get_call(db, "call1")["status"] == "failed"
+    assert db.calls.get("call1")["status"] == "failed"
     assert [s[:2] for s in seen] == [(1, 3), (2, 3), (3, 3)]
     assert [s[3] is not None for s in seen].count(True) == 1
 
 
 def test_failed_call_is_retried_on_the_next_run(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 1)
-    services.transcribe_pending(db, settings, lambda: FakeTranscriber(fail_after=0))
-    assert store.get_call(db, "call0")["status"] == "failed"
-    report = services.transcribe_pending(db, settings, FakeTranscriber)
+    transcription.transcribe_pending(db, settings, lambda: FakeTranscriber(fail_after=0))
+    assert db.calls.get("call0")["status"] == "failed"
+    report = transcription.transcribe_pending(db, settings, FakeTranscriber)
     assert report.done == ["call0"]
-    assert store.get_call(db, "call0")["error"] is None
+    assert db.calls.get("call0")["error"] is None
 
 
 def test_interrupted_batch_resumes_without_duplicates(db, settings, tmp_path):
@@ -98,26 +98,28 @@ def test_interrupted_batch_resumes_without_duplicates(db, settings, tmp_path):
     # Two channels per call: dying on the 5th channel is midway through call 3.
     killer = FakeTranscriber(fail_after=5, error=KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        services.transcribe_pending(db, settings, lambda: killer)
-    statuses = {c["call_id"]: c["status"] for c in store.list_calls(db)}
+        transcription.transcribe_pending(db, settings, lambda: killer)
+    statuses = {c["call_id"]: c["status"] for c in db.calls.list()}
     assert sorted(statuses.values()) == ["ingested", "ingested", "transcribed", "transcribed"]
     partial = segment_count(db)
-    report = services.transcribe_pending(db, settings, FakeTranscriber)
+    report = transcription.transcribe_pending(db, settings, FakeTranscriber)
     assert len(report.done) == 2
-    assert all(c["status"] == "transcribed" for c in store.list_calls(db))
-    per_call = {cid: len(store.get_transcript(db, cid).segments) for cid in statuses}
+    assert all(c["status"] == "transcribed" for c in db.calls.list())
+    per_call = {cid: len(db.transcripts.get(cid).segments) for cid in statuses}
     assert segment_count(db) == sum(per_call.values()) > partial
-    assert len({(r["call_id"], r["idx"]) for r in db["segments"].rows}) == segment_count(db)
+    for cid in statuses:  # nothing of the interrupted call was kept twice
+        segs = db.transcripts.get(cid).segments
+        assert len({(s.speaker, s.start, s.end) for s in segs}) == len(segs)
 
 
 def test_nothing_to_do_loads_no_model(db, settings):
     def explode():
         raise AssertionError("model loaded for nothing")
 
-    assert services.transcribe_pending(db, settings, explode).done == []
+    assert transcription.transcribe_pending(db, settings, explode).done == []
 
 
 def test_workers_transcribe_every_call_once(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 5)
-    report = services.transcribe_pending(db, settings, FakeTranscriber, workers=3)
+    report = transcription.transcribe_pending(db, settings, FakeTranscriber, workers=3)
     assert sorted(report.done) == [f"call{i}" for i in range(5)]

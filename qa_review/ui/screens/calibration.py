@@ -3,16 +3,16 @@
 import pandas as pd
 import streamlit as st
 
+from qa_review.core import agreement
 from qa_review.core.errors import QAReviewError
 from qa_review.services import calibration as cal
-from qa_review.services import pipeline as services
-from qa_review.services import review
+from qa_review.services import review, scoring
 from qa_review.ui.common import current_user, db, error_text, headed, settings, tr
 
 user = current_user()
 conn = db()
 st.title(tr("cal.title"))
-checklists = {lc.checklist.id: lc.checklist for lc in services.checklists(settings())[0]}
+checklists = {lc.checklist.id: lc.checklist for lc in scoring.checklists(settings())[0]}
 if user.role in ("supervisor", "admin"):
     with st.expander(tr("cal.new")):
         with st.form("new_session"):
@@ -40,7 +40,7 @@ for s in sessions:
         if checklist is None:
             continue
         items = [it for _, it in checklist.items()]
-        reviewers = [r["username"] for r in conn["calibration_reviewers"].rows_where("calibration_id = ?", [s["id"]])]
+        reviewers = s["reviewers"]
         if user.username in reviewers and not s["closed_at"]:
             mine = cal.my_verdicts(conn, user, s["id"])
             with st.form(f"rate-{s['id']}"):
@@ -65,12 +65,12 @@ for s in sessions:
         if user.username == s["lead"]:
             ratings = cal.ratings(conn, user, s["id"])
             if ratings:
-                rep = cal.report(ratings)
+                rep = agreement.report(ratings)
                 st.markdown(f"**{tr('cal.report')}**")
                 st.dataframe(headed(pd.DataFrame(rep.items)), hide_index=True)
                 st.dataframe(headed(pd.DataFrame(rep.reviewers)), hide_index=True)
                 if not s["closed_at"] and st.button(tr("cal.agree"), key=f"agree-{s['id']}"):
-                    agreed = {k: cal.consensus(v) for k, v in ratings.items()}
+                    agreed = {k: agreement.consensus(v) for k, v in ratings.items()}
                     cal.agree(conn, user, s["id"], {k: v for k, v in agreed.items() if v})
                     st.rerun()
             if s["closed_at"]:

@@ -6,7 +6,6 @@ feedback and finalizes; an operator disputes items of a final scorecard.
 """
 
 import mimetypes
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,6 @@ from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import EDITABLE, PUBLISHED
 from qa_review.core.scoring import VERDICTS
 from qa_review.services import review
-from qa_review.storage import store
 from qa_review.ui.common import (
     VERDICT_STYLE,
     attempt,
@@ -37,11 +35,11 @@ user = current_user()
 conn = db()
 wanted = st.query_params.get("call") or st.session_state.get("call_id")
 # the chooser lists one month of calls: the asked-for call's, else the one picked on the list
-months = store.call_months(conn)
+months = review.call_months(conn)
 month = st.session_state.get("calls_month") or (months[0] if months else None)
 if wanted:
     try:
-        month = store.get_call(conn, wanted)["started_at"][:7]
+        month = review.call_for(conn, user, wanted)["call"]["started_at"][:7]
     except QAReviewError:
         pass
 calls = review.visible_calls(conn, user, month)
@@ -279,8 +277,7 @@ with right:
                 if attempt(review.finalize, conn, user, row["id"], row["revision"], success=tr("review.finalized")):
                     st.rerun()
         if user.role == "operator" and row["status"] in PUBLISHED:
-            days = settings().dispute_window_days
-            until = datetime.fromisoformat(row["finalized_at"]) + timedelta(days=days)
+            until = review.dispute_deadline(row, settings())
             open_items = [i for i in sc.items if i.item_id not in by_item]
             if open_items:
                 st.markdown(f"**{tr('dispute.title')}** · " + tr("dispute.window", date=local_time(until.isoformat())))
@@ -302,7 +299,7 @@ with right:
                             user,
                             row["id"],
                             reasons,
-                            window_days=days,
+                            settings=settings(),
                             success=tr("dispute.sent"),
                         ):
                             st.rerun()

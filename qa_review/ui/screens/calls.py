@@ -4,13 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from qa_review.services import review
-from qa_review.storage import store
 from qa_review.ui.common import current_user, db, go, local_time, tr
 
 user = current_user()
 st.title(tr("calls.title"))
 conn = db()
-months = store.call_months(conn)
+months = review.call_months(conn)
 # a busy centre has hundreds of thousands of calls: one month at a time
 month = st.selectbox(tr("kpi.month"), months, key="calls_month") if months else None
 rows = review.visible_calls(conn, user, month)

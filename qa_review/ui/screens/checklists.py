@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from qa_review.services import pipeline as services
+from qa_review.services import scoring
 from qa_review.ui.common import settings, tr
 
 st.title(tr("checklists.title"))
 folder = settings().checklists_dir
 st.caption(tr("checklists.folder", path=folder))
-good, bad = services.checklists(settings())
+good, bad = scoring.checklists(settings())
 for message in bad:
     st.error(tr("checklists.invalid") + "\n\n```\n" + message + "\n```")
 if not good and not bad:

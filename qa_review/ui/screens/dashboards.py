@@ -6,7 +6,7 @@ import streamlit as st
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import User
 from qa_review.services import kpis as kpi_service
-from qa_review.storage.schema import open_db
+from qa_review.services.database import open_database
 from qa_review.ui.common import current_user, error_text, headed, settings, tr
 
 user = current_user()
@@ -17,7 +17,7 @@ st.title(tr("dash.title"))
 def load(db_path: str, username: str, role: str, team: str | None, months: int):
     # A year of a large centre takes seconds to aggregate; two minutes of
     # staleness is fine for charts, and every viewer with the same rights shares it.
-    return kpi_service.dashboard(open_db(db_path), User(username, role, team=team), settings(), months)
+    return kpi_service.dashboard(open_database(db_path), User(username, role, team=team), settings(), months)
 
 
 months = st.slider(tr("dash.months"), 1, 12, 3)

@@ -4,15 +4,15 @@ import streamlit as st
 
 from qa_review.core.errors import QAReviewError
 from qa_review.services import kpis as kpi_service
+from qa_review.services import review
 from qa_review.services.kpis import RU_HEADERS
-from qa_review.storage import store
 from qa_review.ui.common import current_user, db, error_text, headed, lang, settings, tr
 
 user = current_user()
 conn = db()
 cfg = settings()
 st.title(tr("kpi.title"))
-months = store.call_months(conn)
+months = review.call_months(conn)
 if not months:
     st.info(tr("kpi.no_calls"))
     st.stop()

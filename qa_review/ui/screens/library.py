@@ -1,21 +1,16 @@
 """Example library: trainers collect clips; operators open what is shared with them."""
 
-import io
-import tempfile
-import zipfile
-from pathlib import Path
-
 import streamlit as st
 
-from qa_review.asr.audio import cut, write_clip
 from qa_review.services import library, review
-from qa_review.storage import store
 from qa_review.ui.common import attempt, clock, current_user, db, tr
 
 user = current_user()
 conn = db()
 curator = user.role in library.CURATORS
 st.title(tr("lib.title"))
+# Encoding a clip (decode, bleep, Opus) takes a moment: once per clip and session, not on every rerun.
+encoded = st.session_state.setdefault("clip_audio", {})
 
 
 if curator:
@@ -41,14 +36,10 @@ for c in colls:
                 f"**{label}** · {', '.join(clip['items'])} · {clip['call_id']} "
                 f"{clock(clip['start'])}–{clock(clip['end'])} · {clip['note'] or ''}"
             )
-            call = store.get_call(conn, clip["call_id"])
-            if call["kind"] == "audio" and Path(call["source_path"]).exists():
-                with tempfile.TemporaryDirectory() as tmp:
-                    spans = library.pii_spans(conn, clip["call_id"], clip["start"], clip["end"])
-                    out = write_clip(
-                        cut(Path(call["source_path"]), clip["start"], clip["end"], spans), 16000, Path(tmp) / "clip.ogg"
-                    )
-                    st.audio(out.read_bytes(), format="audio/ogg")
+            if clip["id"] not in encoded:
+                encoded[clip["id"]] = library.clip_audio(conn, user, clip)
+            if encoded[clip["id"]]:
+                st.audio(encoded[clip["id"]], format="audio/ogg")
             for line in clip["lines"]:
                 st.caption(f"{clock(line['start'])} · {tr('speaker.' + line['speaker'])}: {line['text']}")
         if curator:
@@ -85,12 +76,14 @@ for c in colls:
                 ):
                     st.rerun()
         if c["clips"]:
-            with tempfile.TemporaryDirectory() as tmp:
-                files = library.export_collection(conn, user, c["id"], Path(tmp))
-                buf = io.BytesIO()
-                with zipfile.ZipFile(buf, "w") as z:
-                    for f in files:
-                        z.write(f, f.name)
-            st.download_button(
-                tr("lib.export"), buf.getvalue(), f"{c['name']}.zip", "application/zip", key=f"zip-{c['id']}"
-            )
+            zipped = f"zip-data-{c['id']}"
+            if st.button(tr("lib.export"), key=f"zip-make-{c['id']}"):
+                st.session_state[zipped] = library.export_zip(conn, user, c["id"])
+            if st.session_state.get(zipped):
+                st.download_button(
+                    tr("lib.download"),
+                    st.session_state[zipped],
+                    f"{c['name']}.zip",
+                    "application/zip",
+                    key=f"zip-{c['id']}",
+                )

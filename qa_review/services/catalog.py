@@ -1,0 +1,59 @@
+"""The site's YAML files: checklists, bonus rules. The core parses text; this reads the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_review.core.bonus_rules import LoadedRules
+from qa_review.core.bonus_rules import parse as parse_rules
+from qa_review.core.checklists import LoadedChecklist
+from qa_review.core.checklists import parse as parse_checklist
+from qa_review.core.errors import ChecklistError, RulesError
+
+
+def read(path, error: type[Exception], what: str) -> str:
+    """A YAML file's text, or ``error`` saying which file could not be read and why."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot read the {what} ({e})") from e
+
+
+def load_checklist(path: Path) -> LoadedChecklist:
+    return parse_checklist(read(path, ChecklistError, "checklist"), str(path))
+
+
+def load_checklists(folder: Path) -> tuple[list[LoadedChecklist], list[str]]:
+    """Every valid checklist in ``folder``, and the errors of the invalid ones."""
+    good, bad = [], []
+    for path in sorted(Path(folder).glob("*.y*ml")):
+        try:
+            good.append(load_checklist(path))
+        except ChecklistError as e:
+            bad.append(str(e))
+    ids: dict[str, str] = {}
+    for lc in good:
+        if lc.checklist.id in ids:
+            bad.append(f"{lc.source}: checklist id {lc.checklist.id!r} is also used by {ids[lc.checklist.id]}")
+        ids[lc.checklist.id] = lc.source
+    return good, bad
+
+
+def find_checklist(spec: str, folder: Path) -> LoadedChecklist:
+    """A checklist by id (in ``folder``) or by path to a YAML file."""
+    p = Path(spec)
+    if p.suffix.lower() in (".yaml", ".yml") or p.exists():
+        return load_checklist(p)
+    good, bad = load_checklists(folder)
+    for lc in good:
+        if lc.checklist.id == spec:
+            return lc
+    hint = f"; invalid files there: {len(bad)} (run `qa-review checklist validate {folder}/*.yaml`)" if bad else ""
+    raise ChecklistError(
+        f"no checklist with id {spec!r} in {folder} (known: "
+        f"{', '.join(lc.checklist.id for lc in good) or 'none'}){hint}"
+    )
+
+
+def load_rules(path: Path) -> LoadedRules:
+    return parse_rules(read(path, RulesError, "bonus rules"), str(path))

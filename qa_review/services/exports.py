@@ -1,0 +1,128 @@
+"""Exports of transcripts and scores for other systems (JSON, CSV with stable columns)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+
+from qa_review.core.domain import CallStatus
+from qa_review.core.errors import CallNotFound, QAReviewError
+from qa_review.core.redaction import redact as mask
+from qa_review.core.redaction import redact_words
+from qa_review.services.transcription import call_detail
+from qa_review.storage import Storage
+
+META_COLUMNS = ("call_id", "channel", "operator", "started_at", "direction", "phone", "queue", "tags")
+SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
+
+
+def export_transcripts(db: Storage, fmt: str = "json", call_id: str | None = None, redact: bool = False) -> str:
+    """Transcripts with metadata; ``redact`` masks personal data (and the client's phone)."""
+    if fmt not in ("json", "csv"):
+        raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    if call_id is not None:
+        db.calls.get(call_id)  # CallNotFound names the id
+        ids = [call_id]
+    else:
+        ids = [c["call_id"] for c in db.calls.list(status=CallStatus.TRANSCRIBED)]
+    items = []
+    for cid in sorted(ids):
+        detail = call_detail(db, cid)
+        t = detail["transcript"]
+        if t is None:
+            raise CallNotFound(f"call {cid!r} has no transcript yet; run `qa-review transcribe`")
+        meta = {k: detail["call"][k] for k in META_COLUMNS}
+        meta["duration_s"] = t.duration_s
+        if redact:
+            meta["phone"] = "[телефон]" if meta["phone"] else None
+            t = replace(
+                t,
+                segments=tuple(
+                    replace(
+                        s,
+                        text=mask(s.text),
+                        words=tuple(
+                            replace(w, text=m) for w, m in zip(s.words, redact_words([w.text for w in s.words]))
+                        ),
+                    )
+                    for s in t.segments
+                ),
+            )
+        meta["model"] = (detail["asr"] or {}).get("model") or None
+        items.append((meta, t))
+    if fmt == "json":
+        return json.dumps(
+            [{**meta, "segments": [s.to_dict() for s in t.segments]} for meta, t in items],
+            ensure_ascii=False,
+            indent=1,
+        )
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(META_COLUMNS + SEGMENT_COLUMNS)
+    for meta, t in items:
+        base = [";".join(meta[k]) if k == "tags" else meta[k] for k in META_COLUMNS]
+        for i, s in enumerate(t.segments):
+            w.writerow(base + [i, s.speaker, f"{s.start:.2f}", f"{s.end:.2f}", s.text])
+    return buf.getvalue()
+
+
+SCORE_COLUMNS = (
+    "call_id",
+    "operator",
+    "started_at",
+    "channel",
+    "direction",
+    "checklist_id",
+    "checklist_version",
+    "score",
+    "provisional",
+    "critical_failed",
+    "passed",
+    "status",
+    "section_id",
+    "item_id",
+    "item_title",
+    "kind",
+    "weight",
+    "critical",
+    "verdict",
+    "evidence",
+    "evidence_speaker",
+    "evidence_start",
+    "evidence_end",
+    "evidence_words",
+)
+
+
+def export_scores(db: Storage, fmt: str = "csv") -> str:
+    """One row per call × checklist item; stable column names (SCORE_COLUMNS)."""
+    if fmt not in ("json", "csv"):
+        raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    rows = []
+    for r in db.scorecards.export_rows():
+        ev = json.loads(r.pop("evidence") or "[]")
+        first = next((e for e in ev if "start" in e), {})
+        rows.append(
+            {
+                **r,
+                "evidence": " | ".join(e["text"] for e in ev),
+                "evidence_speaker": first.get("speaker"),
+                "evidence_start": first.get("start"),
+                "evidence_end": first.get("end"),
+                "evidence_words": first.get("words"),
+                "evidence_items": ev,
+            }
+        )
+    if fmt == "json":
+        return json.dumps(
+            [{**{k: r[k] for k in SCORE_COLUMNS}, "evidence": r["evidence_items"]} for r in rows],
+            ensure_ascii=False,
+            indent=1,
+        )
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=SCORE_COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()

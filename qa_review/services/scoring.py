@@ -1,0 +1,143 @@
+"""Scoring: transcribed calls against the checklists that apply to them; idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa_review.asr import profile as asr_profile
+from qa_review.core.checklists import LoadedChecklist
+from qa_review.core.domain import CallStatus
+from qa_review.core.errors import ChecklistError, QAReviewError
+from qa_review.core.permissions import AUTO
+from qa_review.core.scoring import Scorecard
+from qa_review.core.scoring import score as score_transcript
+from qa_review.services.catalog import find_checklist, load_checklists
+from qa_review.services.ingest import Progress
+from qa_review.services.settings import Settings
+from qa_review.storage import Storage
+
+
+def record_checklist(db: Storage, lc: LoadedChecklist) -> None:
+    """Keep the text of each checklist version that scored something.
+
+    A version is a promise: scorecards say which one they used, so the same
+    id and version with different content is refused.
+    """
+    c = lc.checklist
+    known = db.scorecards.checklist_version(c.id, c.version)
+    if known is None:
+        db.scorecards.add_checklist_version(c.id, c.version, c.title, lc.sha256, lc.text)
+    elif known["sha256"] != lc.sha256:
+        raise ChecklistError(
+            f"{lc.source}: checklist {c.id!r} version {c.version} was changed after it scored "
+            f"calls; raise `version:` to {c.version + 1} so old scorecards keep the version "
+            "they were made with"
+        )
+
+
+@dataclass
+class ScoreReport:
+    scored: list[tuple[str, str, float | None]] = field(default_factory=list)  # call, checklist, score
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # already scored with that version
+    failed: list[tuple[str, str]] = field(default_factory=list)  # where, reason
+    unmatched: list[str] = field(default_factory=list)  # calls no checklist applies to
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.scored)} scored, {len(self.skipped)} already scored, "
+            f"{len(self.failed)} failed, {len(self.unmatched)} with no applicable checklist"
+        )
+        if self.unmatched:
+            text += (
+                " (no checklist's applies_to fits their channel and direction: set direction in "
+                "the manifest, or pass --checklist ID)"
+            )
+        return text
+
+
+def score_calls(
+    db: Storage,
+    settings: Settings,
+    *,
+    checklist: str | None = None,
+    call_ids: list[str] | None = None,
+    rescore: bool = False,
+    progress: Progress | None = None,
+) -> ScoreReport:
+    """Score transcribed calls against checklists; idempotent.
+
+    With ``checklist`` (an id in the checklists folder, or a YAML path) every
+    chosen call gets that checklist; without it each call gets the folder's
+    checklists whose ``applies_to`` fits its channel and direction. A call
+    already scored with a checklist version is skipped unless ``rescore``.
+    """
+    report = ScoreReport()
+    if checklist:
+        loaded = [find_checklist(checklist, settings.checklists_dir)]
+    else:
+        loaded, bad = load_checklists(settings.checklists_dir)
+        report.failed.extend((msg.split(":", 1)[0], msg) for msg in bad)
+    usable = []
+    for lc in loaded:
+        try:
+            record_checklist(db, lc)
+            usable.append(lc)
+        except QAReviewError as e:
+            report.failed.append((lc.source, str(e)))
+
+    if call_ids:
+        calls = []
+        for cid in call_ids:
+            call = db.calls.get(cid)
+            if call["status"] != CallStatus.TRANSCRIBED:
+                report.failed.append(
+                    (cid, f"call {cid}: not transcribed yet (status {call['status']}); run `qa-review transcribe`")
+                )
+            else:
+                calls.append(call)
+    else:
+        calls = db.calls.list(status=CallStatus.TRANSCRIBED)
+
+    profile = asr_profile.load(settings.asr_profile)
+    names = db.users.spoken_names()
+    for n, call in enumerate(calls, 1):
+        cid = call["call_id"]
+        if progress:
+            progress(f"[{n}/{len(calls)}] {cid}")
+        chosen = (
+            usable if checklist else [lc for lc in usable if lc.checklist.applies(call["channel"], call["direction"])]
+        )
+        if not chosen:
+            report.unmatched.append(cid)
+            continue
+        transcript = db.transcripts.get(cid)
+        for lc in chosen:
+            c = lc.checklist
+            existing = db.scorecards.find(cid, c.id, c.version)
+            if existing and (not rescore or existing["status"] != AUTO):
+                report.skipped.append((cid, c.id))
+                continue
+            try:
+                sc = score_transcript(
+                    transcript,
+                    c,
+                    written=call["kind"] == "written",
+                    variables=profile.variables(names.get(call["operator"])),
+                )
+            except Exception as e:  # one call's failure must not stop the batch
+                report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
+                continue
+            with db.atomic():
+                db.scorecards.save_auto(sc)
+            report.scored.append((cid, c.id, sc.score))
+    return report
+
+
+def scorecards(db: Storage, call_id: str) -> list[tuple[dict, Scorecard]]:
+    db.calls.get(call_id)
+    return db.scorecards.for_call(call_id)
+
+
+def checklists(settings: Settings):
+    """Valid checklists in the folder, and the errors of invalid files."""
+    return load_checklists(settings.checklists_dir)

@@ -1,0 +1,51 @@
+"""The data flow's composed steps: what arrives is scored as soon as it can be.
+
+Written conversations arrive with their text, so ingest scores them at once;
+recordings are scored when transcription finishes. The CLI and the app both
+call these, so neither composes the steps itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from qa_review.asr.transcribe import Transcriber
+from qa_review.services import ingest, scoring, transcription
+from qa_review.services.settings import Settings
+from qa_review.storage import Storage
+
+
+def ingest_then_score(
+    db: Storage,
+    path: Path,
+    settings: Settings,
+    *,
+    manifest: Path | None = None,
+    progress: ingest.Progress | None = None,
+    score: bool = True,
+) -> tuple[ingest.IngestReport, scoring.ScoreReport | None]:
+    """Ingest a file or folder; the written conversations among the new calls are scored."""
+    report = ingest.ingest(db, path, settings, manifest=manifest, progress=progress)
+    written = [c["call_id"] for c in db.calls.many(report.added).values() if c["kind"] == "written"]
+    scored = scoring.score_calls(db, settings, call_ids=sorted(written)) if score and written else None
+    return report, scored
+
+
+def transcribe_then_score(
+    db: Storage,
+    settings: Settings,
+    make_transcriber: Callable[[], Transcriber],
+    *,
+    call_ids: list[str] | None = None,
+    progress=None,
+    workers: int = 1,
+    profile=None,
+    score: bool = True,
+) -> tuple[transcription.TranscribeReport, scoring.ScoreReport | None]:
+    """Transcribe the pending calls; those transcribed are scored."""
+    report = transcription.transcribe_pending(
+        db, settings, make_transcriber, call_ids=call_ids, progress=progress, workers=workers, profile=profile
+    )
+    scored = scoring.score_calls(db, settings, call_ids=report.done) if score and report.done else None
+    return report, scored
