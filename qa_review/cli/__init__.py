@@ -708,7 +708,7 @@ def sample(obj: _Ctx, month, per_operator, seed, top_up):
     "rules_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Bonus rules YAML (default rules/monthly-bonus.yaml).",
+    help="Bonus rules YAML (default rules/monthly-bonus.yaml; env QA_REVIEW_RULES).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file (required for xlsx).")
 @click.pass_obj

@@ -36,13 +36,15 @@ def test_changing_a_verdict_needs_a_comment_and_recalculates(world):
     assert (item["verdict"], item["auto_verdict"], item["comment"]) == ("fail", "pass", "не назвала себя")
 
 
-def test_full_cycle_final_dispute_uphold_resolved(world):
+def test_full_cycle_final_dispute_rejected_resolved(world):
     finalize(world)
     assert world.row()["status"] == "final"
     assert [n["kind"] for n in review.notifications(world.db, world.anna)] == ["final"]
 
-    # the operator disputes the farewell, which the supervisor set to fail... first make it fail
+    # the operator disputes an item the machine passed; the supervisor rejects: nothing changes
     rev = world.row()["revision"]
+    score = world.row()["score"]
+    verdict = world.verdict("farewell")
     ids = review.open_disputes(
         world.db, world.anna, world.card, {"farewell": "я попрощалась"}, now=T0 + timedelta(days=1)
     )
@@ -51,8 +53,11 @@ def test_full_cycle_final_dispute_uphold_resolved(world):
     assert review.notifications(world.db, world.sup_b) == []  # other team
     assert world.row()["revision"] == rev + 1
 
-    review.resolve_dispute(world.db, world.sup_a, ids[0], False, "фраза прощания есть, пункт засчитан")
+    review.resolve_dispute(world.db, world.sup_a, ids[0], False, "пункт уже засчитан, оценка не меняется")
     assert world.row()["status"] == "resolved"
+    assert world.verdict("farewell") == verdict and world.row()["score"] == score
+    (d,) = review.disputes_of(world.db, world.card)
+    assert (d["status"], d["verdict_before"], d["verdict_after"]) == ("rejected", verdict, verdict)
     assert any(n["kind"] == "resolution" for n in review.notifications(world.db, world.anna))
 
 
