@@ -43,8 +43,14 @@ class RegistryModel:
     files: dict  # target name -> {parts?: [...], sha256?: hex}
 
 
+# An installed package carries the registry; a checkout has it in models/.
+BUNDLED_REGISTRY = Path(__file__).resolve().parents[1] / "bundled" / "models" / "registry.yaml"
+
+
 def load_registry(models_dir: Path) -> dict[str, RegistryModel]:
     path = Path(models_dir) / "registry.yaml"
+    if not path.exists():
+        path = BUNDLED_REGISTRY
     if not path.exists():
         return {}
     try:

@@ -14,24 +14,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from qa_review.core.domain import CLIENT, OPERATOR
 from qa_review.core.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = PACKAGE_DIR.parent
+# A checkout (and an editable install) has pyproject.toml beside the package.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").exists()
+
+
+def shipped(name: str) -> Path:
+    """A folder qa-review ships (checklists, rules): the checkout's, else the installed package's copy."""
+    return REPO_ROOT / name if IN_CHECKOUT else PACKAGE_DIR / "bundled" / name
 
 
 def _default_models_dir() -> Path:
-    # An editable install (the README's way) keeps the registry beside the
-    # package; anything else falls back to ./models.
-    bundled = REPO_ROOT / "models"
-    if (bundled / "registry.yaml").exists():
-        return bundled
-    return Path.cwd() / "models"
+    # A checkout keeps installed models beside the registry; an installed
+    # package installs them under ./models (the registry comes with it).
+    return REPO_ROOT / "models" if IN_CHECKOUT else Path.cwd() / "models"
 
 
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("qa_review.db")
     models_dir: Path = field(default_factory=_default_models_dir)
-    checklists_dir: Path = REPO_ROOT / "checklists"
-    bonus_rules: Path = REPO_ROOT / "rules" / "monthly-bonus.yaml"
+    checklists_dir: Path = field(default_factory=lambda: shipped("checklists"))
+    bonus_rules: Path = field(default_factory=lambda: shipped("rules") / "monthly-bonus.yaml")
     # Which party each stereo channel carries: (left, right).
     channel_roles: tuple[str, str] = (OPERATOR, CLIENT)
     # ASR: the site's profile file, and overrides of it (None: the profile's)
