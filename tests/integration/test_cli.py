@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from qa_review import cli as cli_module
+from qa_review.cli import calls as cli_module
 from qa_review.cli import cli
 from tests.audio_factory import write_wav
 
@@ -75,7 +75,7 @@ def test_transcribe_and_export(run, tmp_path, monkeypatch):
     from tests.conftest import FakeTranscriber
 
     monkeypatch.setattr(cli_module, "make_transcriber", lambda *a, **k: FakeTranscriber())
-    monkeypatch.setattr(cli_module.asr_models, "resolve", lambda spec, d: "/fake")
+    monkeypatch.setattr("qa_review.asr.models.resolve", lambda spec, d: "/fake")
     write_wav(tmp_path / "in" / "a.wav", seconds=2.0)
     write_wav(tmp_path / "in" / "b.wav", seconds=2.0, freqs=(300.0, 350.0))
     run("ingest", tmp_path / "in")
