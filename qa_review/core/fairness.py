@@ -78,11 +78,20 @@ class Interval:
 
 def interval(scores: list[float], lo: float = 0.0, hi: float = 100.0) -> Interval | None:
     """95 % interval for the mean score, clipped to the scale; None under two scores."""
-    n = len(scores)
+    return interval_of_sums(len(scores), math.fsum(scores), math.fsum(s * s for s in scores), lo, hi)
+
+
+def interval_of_sums(n: int, total: float, total_sq: float, lo: float = 0.0, hi: float = 100.0) -> Interval | None:
+    """The same interval from the count, sum and sum of squares of the scores.
+
+    A month's figures kept as running sums (rollups) give the same interval as
+    the scores themselves, without reading them.
+    """
     if n < 2:
         return None
-    mean = sum(scores) / n
-    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / (n - 1))
+    mean = total / n
+    # max(): rounding can leave a tiny negative variance when every score is equal
+    sd = math.sqrt(max(0.0, (total_sq - total * total / n) / (n - 1)))
     h = t95(n - 1) * sd / math.sqrt(n)
     return Interval(n, round(mean, 1), round(max(lo, mean - h), 1), round(min(hi, mean + h), 1))
 

@@ -227,3 +227,23 @@ def test_notes_in_russian_for_the_payroll_excel():
         rep.notes_in("en")[list(rep.operators["operator"]).index("petr")]
         == "3 reviewed call(s), fewer than 5: no coefficient"
     )
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [[80, 90, 86, 92, 82, 86], [96, 97, 98, 99, 97], [100.0] * 7, [0.0, 100.0], [55.5, 61.25, 70.0, 48.75, 90.0, 33.3]],
+)
+def test_the_interval_from_running_sums_equals_the_one_from_the_scores(scores):
+    import math
+
+    from qa_review.core.fairness import interval, interval_of_sums
+
+    direct = interval(scores)
+    n = len(scores)
+    mean = sum(scores) / n
+    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / (n - 1))  # the two-pass textbook formula
+    from qa_review.core.fairness import t95
+
+    h = t95(n - 1) * sd / math.sqrt(n)
+    assert (direct.low, direct.high) == (round(max(0, mean - h), 1), round(min(100, mean + h), 1))
+    assert interval_of_sums(n, sum(scores), sum(s * s for s in scores)) == direct
