@@ -151,8 +151,9 @@ def go(screen: str) -> None:
     st.switch_page(st.Page(str(PAGES_DIR / f"{screen}.py"), url_path=screen))
 
 
-def attempt(action, *args, success: str | None = None, **kwargs) -> bool:
-    """Run one service call; show a refusal in the user's language. True when it went through.
+def attempt(action, *args, success: str | None = None, **kwargs) -> None:
+    """Run one service call: on a refusal show it in the user's language; when it went through,
+    leave ``success`` for :func:`show_flash` and rerun so the page shows the new state.
 
     The service decides (permissions, states, windows); the page only says what it answered.
     """
@@ -160,10 +161,10 @@ def attempt(action, *args, success: str | None = None, **kwargs) -> bool:
         action(*args, **kwargs)
     except QAReviewError as e:
         st.error(error_text(e))
-        return False
+        return
     if success:
         st.session_state["flash"] = ("success", success)
-    return True
+    st.rerun()
 
 
 def show_flash() -> None:

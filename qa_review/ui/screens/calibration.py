@@ -4,10 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from qa_review.core import agreement
-from qa_review.core.errors import QAReviewError
 from qa_review.services import calibration as cal
 from qa_review.services import review, scoring
-from qa_review.ui.common import current_user, db, error_text, headed, settings, tr
+from qa_review.ui.common import attempt, current_user, db, headed, settings, tr
 
 user = current_user()
 conn = db()
@@ -21,14 +20,15 @@ if user.role in ("supervisor", "admin"):
             calls = st.multiselect(tr("cal.calls"), [c["call_id"] for c in review.visible_calls(conn, user)])
             reviewers = st.text_input(tr("cal.reviewers"))
             if st.form_submit_button(tr("cal.create")):
-                try:
-                    cal.create(
-                        conn, user, title, checklist_id, calls, [r.strip() for r in reviewers.split(",") if r.strip()]
-                    )
-                except QAReviewError as e:
-                    st.error(error_text(e))
-                else:
-                    st.rerun()
+                attempt(
+                    cal.create,
+                    conn,
+                    user,
+                    title,
+                    checklist_id,
+                    calls,
+                    [r.strip() for r in reviewers.split(",") if r.strip()],
+                )
 
 sessions = cal.sessions_for(conn, user)
 if not sessions:

@@ -166,8 +166,7 @@ with left:
                     )
                     text = st.text_area(tr("review.new_text"), key=f"correct-text-{call_id}")
                     if st.form_submit_button(tr("review.save")):
-                        if attempt(review.correct_segment, conn, user, call_id, line, text, success=tr("review.saved")):
-                            st.rerun()
+                        attempt(review.correct_segment, conn, user, call_id, line, text, success=tr("review.saved"))
             with st.expander(tr("review.add_line"), expanded=bool(transcript.unheard)):
                 st.caption(tr("review.add_line_help"))
                 first = transcript.unheard[0] if transcript.unheard else None
@@ -190,8 +189,7 @@ with left:
                     )
                     said = st.text_area(tr("review.new_text"), key=f"add-text-{call_id}")
                     if st.form_submit_button(tr("review.save")):
-                        if attempt(review.add_line, conn, user, call_id, who, t0, t1, said, success=tr("review.saved")):
-                            st.rerun()
+                        attempt(review.add_line, conn, user, call_id, who, t0, t1, said, success=tr("review.saved"))
 
 with right:
     st.subheader(tr("call.scorecard"))
@@ -247,7 +245,7 @@ with right:
                         )
                         comment = st.text_input(tr("review.comment"), key=f"c-{n}-{item.item_id}")
                         if st.form_submit_button(tr("review.save")):
-                            if attempt(
+                            attempt(
                                 review.set_verdict,
                                 conn,
                                 user,
@@ -257,13 +255,12 @@ with right:
                                 comment,
                                 row["revision"],
                                 success=tr("review.saved"),
-                            ):
-                                st.rerun()
+                            )
         if editable:
             with st.form(f"feedback-{n}"):
                 feedback = st.text_area(tr("review.feedback"), value=row["feedback"] or "", key=f"fb-{n}")
                 if st.form_submit_button(tr("review.save")):
-                    if attempt(
+                    attempt(
                         review.set_feedback,
                         conn,
                         user,
@@ -271,11 +268,9 @@ with right:
                         feedback,
                         row["revision"],
                         success=tr("review.saved"),
-                    ):
-                        st.rerun()
+                    )
             if st.button(tr("review.finalize"), key=f"finalize-{n}", type="primary"):
-                if attempt(review.finalize, conn, user, row["id"], row["revision"], success=tr("review.finalized")):
-                    st.rerun()
+                attempt(review.finalize, conn, user, row["id"], row["revision"], success=tr("review.finalized"))
         if user.role == "operator" and row["status"] in PUBLISHED:
             until = review.dispute_deadline(row, settings())
             open_items = [i for i in sc.items if i.item_id not in by_item]
@@ -293,7 +288,7 @@ with right:
                         for i in chosen
                     }
                     if st.form_submit_button(tr("dispute.submit")):
-                        if attempt(
+                        attempt(
                             review.open_disputes,
                             conn,
                             user,
@@ -301,8 +296,7 @@ with right:
                             reasons,
                             settings=settings(),
                             success=tr("dispute.sent"),
-                        ):
-                            st.rerun()
+                        )
 
 if user.role != "operator" and cards:
     with st.expander(tr("review.audit")):

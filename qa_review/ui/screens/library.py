@@ -18,10 +18,8 @@ if curator:
         with st.form("new_collection"):
             name = st.text_input(tr("lib.name"))
             description = st.text_input(tr("lib.description"))
-            if st.form_submit_button(tr("lib.create")) and attempt(
-                library.create_collection, conn, user, name, description
-            ):
-                st.rerun()
+            if st.form_submit_button(tr("lib.create")):
+                attempt(library.create_collection, conn, user, name, description)
 
 colls = library.collections(conn, user)
 if not colls:
@@ -56,25 +54,23 @@ for c in colls:
                     tr("lib.example"), ["good", "bad"], key=f"ex-{c['id']}", format_func=lambda v: tr(f"lib.{v}")
                 )
                 note = d.text_input(tr("lib.note"), key=f"note-{c['id']}")
-                if st.form_submit_button(tr("lib.add")) and attempt(
-                    library.add_clip,
-                    conn,
-                    user,
-                    c["id"],
-                    call_id,
-                    start,
-                    end,
-                    [i.strip() for i in items.split(",") if i.strip()],
-                    example,
-                    note,
-                ):
-                    st.rerun()
+                if st.form_submit_button(tr("lib.add")):
+                    attempt(
+                        library.add_clip,
+                        conn,
+                        user,
+                        c["id"],
+                        call_id,
+                        start,
+                        end,
+                        [i.strip() for i in items.split(",") if i.strip()],
+                        example,
+                        note,
+                    )
             with st.form(f"share-{c['id']}"):
                 audience = st.text_input(tr("lib.share"), key=f"aud-{c['id']}")
-                if st.form_submit_button(tr("lib.share_button")) and attempt(
-                    library.share, conn, user, c["id"], audience.strip()
-                ):
-                    st.rerun()
+                if st.form_submit_button(tr("lib.share_button")):
+                    attempt(library.share, conn, user, c["id"], audience.strip())
         if c["clips"]:
             zipped = f"zip-data-{c['id']}"
             if st.button(tr("lib.export"), key=f"zip-make-{c['id']}"):

@@ -5,7 +5,7 @@ import streamlit as st
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import ROLES
 from qa_review.services import accounts
-from qa_review.ui.common import current_user, db, error_text, tr
+from qa_review.ui.common import attempt, current_user, db, error_text, tr
 
 user = current_user()
 conn = db()
@@ -66,9 +66,4 @@ if operators:
         who = c1.selectbox(tr("login.username"), [u.username for u in operators])
         name = c2.text_input(tr("users.spoken_name"), help=tr("users.spoken_name_help"))
         if st.form_submit_button(tr("review.save")):
-            try:
-                accounts.set_spoken_name(conn, user, who, name)
-            except QAReviewError as e:
-                st.error(error_text(e))
-            else:
-                st.rerun()
+            attempt(accounts.set_spoken_name, conn, user, who, name)
