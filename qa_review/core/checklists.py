@@ -14,20 +14,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qa_review.core.errors import ChecklistError
+from qa_review.core.metrics import AUDIO_METRICS, WRITTEN_METRICS
 from qa_review.core.yamlcheck import compose, validate
 
 ID_RE = r"^[a-z0-9_-]+$"
 SPEAKER = Literal["operator", "client", "any"]
 
-AUDIO_METRICS = (
-    "longest_silence_s",
-    "silence_share",
-    "operator_talk_share",
-    "overtalk_s",
-    "interruptions",
-    "operator_words_per_min",
-)
-WRITTEN_METRICS = ("longest_reply_wait_s",)
 METRICS = ("duration_s", "first_response_s") + AUDIO_METRICS + WRITTEN_METRICS
 
 

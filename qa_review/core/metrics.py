@@ -13,6 +13,18 @@ from dataclasses import dataclass
 
 from qa_review.core.domain import CLIENT, MIXED, OPERATOR, Interval, Transcript
 
+# What a checklist's metric items may name: each kind of conversation
+# computes its own, and marks the other kind's as not applicable.
+AUDIO_METRICS = (
+    "longest_silence_s",
+    "silence_share",
+    "operator_talk_share",
+    "overtalk_s",
+    "interruptions",
+    "operator_words_per_min",
+)
+WRITTEN_METRICS = ("longest_reply_wait_s",)
+
 INTERRUPT_MARGIN_S = 0.3  # the client must still have this much to say
 
 
@@ -132,13 +144,6 @@ def _written(t: Transcript) -> dict[str, MetricValue]:
         if longest
         else MetricValue(None, note="no client message")
     )
-    for k in (
-        "longest_silence_s",
-        "silence_share",
-        "operator_talk_share",
-        "overtalk_s",
-        "interruptions",
-        "operator_words_per_min",
-    ):
+    for k in AUDIO_METRICS:
         m[k] = MetricValue(None, note="audio-only metric")
     return m
