@@ -7,7 +7,7 @@ import json
 from sqlite_utils import Database
 
 from qa_review.core.errors import NotFound
-from qa_review.storage.queries import now_iso, one
+from qa_review.storage.queries import Where, now_iso, one
 
 
 class Calibration:
@@ -70,10 +70,8 @@ class Calibration:
         )
 
     def verdicts(self, session_id: int, reviewer: str | None = None) -> list[dict]:
-        where, args = "calibration_id = ?", [session_id]
-        if reviewer is not None:
-            where, args = where + " and reviewer = ?", args + [reviewer]
-        return list(self._db["calibration_verdicts"].rows_where(where, args))
+        w = Where().add("calibration_id = ?", session_id).add("reviewer = ?", reviewer, when=reviewer is not None)
+        return list(self._db["calibration_verdicts"].rows_where(w.clause(), w.args))
 
     def agree(self, session_id: int, verdicts: dict[tuple[str, str], str]) -> None:
         """Record the agreed verdicts and close the session."""

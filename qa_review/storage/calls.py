@@ -85,7 +85,7 @@ class Calls:
     ) -> list[dict]:
         """Calls, newest first; ``month`` (YYYY-MM on the clinic's clock) narrows them."""
         w = Where().month("started_at", month).eq("status", status).eq("kind", kind).among("operator", operators)
-        rows = self._db["calls"].rows_where(" and ".join(w.parts) or None, w.args, order_by="started_at desc, call_id")
+        rows = self._db["calls"].rows_where(w.clause(), w.args, order_by="started_at desc, call_id")
         return [_decode(r) for r in rows]
 
     def months(self) -> list[str]:
@@ -112,7 +112,7 @@ class Calls:
 
     def ingest_errors(self, batch: str | None = None) -> list[dict]:
         w = Where().eq("batch", batch)
-        return list(self._db["ingest_errors"].rows_where(" and ".join(w.parts) or None, w.args, order_by="id"))
+        return list(self._db["ingest_errors"].rows_where(w.clause(), w.args, order_by="id"))
 
     # --- flags: calls a person should look at ------------------------------------
 

@@ -126,7 +126,7 @@ class Notifications:
 
     def of(self, username: str, unread_only: bool = True) -> list[dict]:
         w = Where().eq("username", username).add("read_at is null", when=unread_only)
-        return list(self._db["notifications"].rows_where(" and ".join(w.parts), w.args, order_by="id desc"))
+        return list(self._db["notifications"].rows_where(w.clause(), w.args, order_by="id desc"))
 
     def mark_read(self, username: str, at: str, ids: list[int] | None = None) -> None:
         w = Where().eq("username", username).add("read_at is null").among("id", ids)

@@ -35,5 +35,5 @@ class Goals:
         w = Where().among("operator_id", operators)
         return [
             {**g, "items": json.loads(g["items"])}
-            for g in self._db["goals"].rows_where(" and ".join(w.parts) or None, w.args, order_by="due")
+            for g in self._db["goals"].rows_where(w.clause(), w.args, order_by="due")
         ]

@@ -7,7 +7,7 @@ import json
 from sqlite_utils import Database
 
 from qa_review.core.errors import NotFound
-from qa_review.storage.queries import now_iso, one
+from qa_review.storage.queries import Where, now_iso, one
 
 
 class Library:
@@ -76,7 +76,8 @@ class Library:
 
     def clips(self, collection_id: int | None = None) -> list[dict]:
         """Clips of one collection (all when None), items decoded."""
-        where, args = ("collection_id = ?", [collection_id]) if collection_id is not None else (None, [])
+        w = Where().add("collection_id = ?", collection_id, when=collection_id is not None)
         return [
-            {**c, "items": json.loads(c["items"])} for c in self._db["clips"].rows_where(where, args, order_by="id")
+            {**c, "items": json.loads(c["items"])}
+            for c in self._db["clips"].rows_where(w.clause(), w.args, order_by="id")
         ]

@@ -65,8 +65,12 @@ class Where:
             self.add(f"{column} >= ? and {column} < ?", *month_range(month))
         return self
 
+    def clause(self) -> str | None:
+        """The conditions without the keyword, as sqlite-utils' ``rows_where`` takes them (None: all rows)."""
+        return " and ".join(self.parts) or None
+
     def sql(self, keyword: str = "where") -> str:
-        return f"{keyword} " + " and ".join(self.parts) if self.parts else ""
+        return f"{keyword} {self.clause()}" if self.parts else ""
 
 
 def one(db: Database, table: str, where: str, args: list, missing: Exception | None = None) -> dict | None:

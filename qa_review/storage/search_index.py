@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from qa_review.core.text_search import stems
-from qa_review.storage.queries import Where
+from qa_review.storage.queries import Where, marks
 
 
 class SearchIndex:
@@ -59,7 +59,7 @@ class SearchIndex:
         if item_id:
             w.add(
                 f"""exists (select 1 from scorecards s join scorecard_items i on i.scorecard_id = s.id
-                    where s.call_id = c.call_id and s.status in ({", ".join("?" * len(published))})
+                    where s.call_id = c.call_id and s.status in ({marks(published)})
                     and i.item_id = ? {"and i.verdict = ?" if verdict else ""})""",
                 *published,
                 item_id,
