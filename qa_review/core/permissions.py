@@ -110,6 +110,14 @@ def can_read_call(user: User, call_operator: str, call_team: str | None) -> bool
     return False
 
 
+def overseen_operators(user: User, teams: dict[str, str | None]) -> list[str] | None:
+    """The operator ids a team supervisor oversees (``teams``: operator id -> team); None when the
+    user's view is not narrowed to a team."""
+    if user.role == SUPERVISOR and user.team is not None:
+        return sorted(op for op, t in teams.items() if t == user.team)
+    return None
+
+
 def can_read_scorecard(user: User, status: str, call_operator: str, call_team: str | None) -> bool:
     if not can_read_call(user, call_operator, call_team):
         return False

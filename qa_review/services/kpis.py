@@ -16,7 +16,16 @@ import pandas as pd
 from qa_review.core.bonus_rules import LoadedRules
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.kpi import Frames, Report, month_of, monthly_report
-from qa_review.core.permissions import ADMIN, EDITABLE, OPERATOR, PUBLISHED, SUPERVISOR, TRAINER, User
+from qa_review.core.permissions import (
+    ADMIN,
+    EDITABLE,
+    OPERATOR,
+    PUBLISHED,
+    SUPERVISOR,
+    TRAINER,
+    User,
+    overseen_operators,
+)
 from qa_review.core.wer import corpus_wer
 from qa_review.services.catalog import load_rules
 from qa_review.services.settings import Settings
@@ -353,9 +362,7 @@ def dashboard(db: Storage, user: User, settings: Settings, last_months: int = 3)
             k: empty
             for k in ("trend_operator", "trend_team", "fail_rate", "distribution", "agreement", "wer", "coverage")
         }
-    mine = None
-    if user.role == SUPERVISOR and user.team is not None:
-        mine = sorted(op for op, t in teams.items() if t == user.team)
+    mine = overseen_operators(user, teams)
     cards, per_item, coverage = db.kpis.dashboard(min(months) + "-01", PUBLISHED, mine)
     per_op = cards.groupby(["month", "operator"])[["total", "n"]].sum().reset_index()
     per_op["team"] = per_op["operator"].map(teams).fillna("")

@@ -29,6 +29,7 @@ from qa_review.core.permissions import (
     can_read_scorecard,
     can_resolve,
     can_review,
+    overseen_operators,
     transition,
 )
 from qa_review.core.scoring import FAIL, NA, PASS, REVIEW, VERDICTS, total
@@ -139,13 +140,6 @@ def _item(db: Storage, ctx: Context, item_id: str) -> dict:
     if item is None:
         raise NotFound(f"no item {item_id!r} in the scorecard of call {ctx.call_id}")
     return item
-
-
-def _team_operators(db: Storage, user: User) -> list[str] | None:
-    """The operator ids a team supervisor oversees; None when the user sees every team."""
-    if user.role == SUPERVISOR and user.team is not None:
-        return sorted(op for op, t in db.users.teams_by_operator().items() if t == user.team)
-    return None
 
 
 # --- reading ------------------------------------------------------------------
@@ -527,7 +521,7 @@ def review_queue(
         max_score=max_score,
         critical_only=critical_only,
         assignee=user.username,
-        operators=_team_operators(db, user),
+        operators=overseen_operators(user, db.users.teams_by_operator()),
     )
 
 
