@@ -34,7 +34,7 @@ from qa_review.core.permissions import (
 )
 from qa_review.core.scoring import FAIL, NA, PASS, REVIEW, VERDICTS, total
 from qa_review.services.settings import Settings, from_env
-from qa_review.services.transcription import transcript_info
+from qa_review.services.transcription import detail_of
 from qa_review.storage import Storage
 from qa_review.storage.scorecards import from_rows
 
@@ -164,22 +164,28 @@ def scores_for(db: Storage, user: User, month: str | None) -> dict[str, tuple[fl
     return out
 
 
-def call_for(db: Storage, user: User, call_id: str) -> dict:
-    """The call, transcript and the scorecards this user may see; refused otherwise."""
+def _readable(db: Storage, user: User, call_id: str) -> tuple[dict, str | None]:
+    """The call and its operator's team, when this user may read it; refused otherwise."""
     call = db.calls.get(call_id)
     team = db.users.operator_team(call["operator"])
     if not can_read_call(user, call["operator"], team):
         raise PermissionDenied(f"{user.username} ({user.role}) may not open call {call_id}", code="denied")
+    return call, team
+
+
+def call_meta(db: Storage, user: User, call_id: str) -> dict:
+    """The call's metadata alone (no transcript, no scorecards), under the same read permission."""
+    return _readable(db, user, call_id)[0]
+
+
+def call_for(db: Storage, user: User, call_id: str) -> dict:
+    """The call, transcript and the scorecards this user may see; refused otherwise."""
+    call, team = _readable(db, user, call_id)
     cards = []
     for row, sc in db.scorecards.for_call(call_id):
         if can_read_scorecard(user, row["status"], call["operator"], team):
             cards.append((row, sc, db.disputes.of(row["id"])))
-    return {
-        "call": call,
-        "transcript": db.transcripts.get(call_id),
-        "asr": transcript_info(db, call_id),
-        "scorecards": cards,
-    }
+    return {**detail_of(db, call), "scorecards": cards}
 
 
 def disputes_of(db: Storage, scorecard_id: int) -> list[dict]:

@@ -57,11 +57,13 @@ def list_calls(db: Storage, *, status: str | None = None) -> list[dict]:
 
 def call_detail(db: Storage, call_id: str) -> dict:
     """A call with its transcript (None until transcribed) and ASR facts."""
-    return {
-        "call": db.calls.get(call_id),
-        "transcript": db.transcripts.get(call_id),
-        "asr": transcript_info(db, call_id),
-    }
+    return detail_of(db, db.calls.get(call_id))
+
+
+def detail_of(db: Storage, call: dict) -> dict:
+    """:func:`call_detail` for a call already read."""
+    cid = call["call_id"]
+    return {"call": call, "transcript": db.transcripts.get(cid), "asr": transcript_info(db, cid)}
 
 
 @dataclass(frozen=True)

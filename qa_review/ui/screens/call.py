@@ -39,7 +39,7 @@ months = review.call_months(conn)
 month = st.session_state.get("calls_month") or (months[0] if months else None)
 if wanted:
     try:
-        month = review.call_for(conn, user, wanted)["call"]["started_at"][:7]
+        month = review.call_meta(conn, user, wanted)["started_at"][:7]
     except QAReviewError:
         pass
 calls = review.visible_calls(conn, user, month)
