@@ -30,9 +30,8 @@ __all__ = ["AudioFacts", "Storage", "open_storage"]
 class Storage:
     """One database: its repositories, and transactions across them."""
 
-    def __init__(self, db: Database, path: str) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self.path = path
         self.search = SearchIndex(db)
         self.calls = Calls(db)
         self.transcripts = Transcripts(db, self.search)
@@ -52,9 +51,6 @@ class Storage:
         with self._db.atomic():
             yield self
 
-    def schema_version(self) -> list[str]:
-        return schema.schema_version(self._db)
-
     def close(self) -> None:
         self._db.close()
 
@@ -62,7 +58,7 @@ class Storage:
 def open_storage(path: str | Path, *, check_same_thread: bool = True) -> Storage:
     """Open (creating and migrating as needed) the database at ``path``; ``":memory:"`` for tests."""
     db = schema.connect(path, check_same_thread=check_same_thread)
-    storage = Storage(db, str(path))
+    storage = Storage(db)
     if schema.REINDEX_SEARCH in schema.pending_tasks(db):
         with storage.atomic():
             storage.search.rebuild()
