@@ -27,7 +27,11 @@ def fts_query(query: str) -> str:
     return " ".join(parts)
 
 
-def highlight(text: str, query: str) -> str:
-    """Markdown bold on the words of ``text`` whose stems the query asked for."""
-    wanted = set(stems(query.replace('"', " ")))
+def wanted_stems(query: str) -> set[str]:
+    """The stems a query asks for, phrases and single words alike, for :func:`highlight`."""
+    return set(stems(query.replace('"', " ")))
+
+
+def highlight(text: str, wanted: set[str]) -> str:
+    """Markdown bold on the words of ``text`` whose stems are ``wanted``."""
     return _WORD.sub(lambda m: f"**{m.group()}**" if stem(norm(m.group())) in wanted else m.group(), text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from qa_review.core.permissions import OPERATOR, PUBLISHED, User, can_read_call
 from qa_review.core.redaction import redact
-from qa_review.core.text_search import fts_query, highlight
+from qa_review.core.text_search import fts_query, highlight, wanted_stems
 from qa_review.services import library
 from qa_review.storage import Storage
 
@@ -62,6 +62,7 @@ def search(
         published=PUBLISHED,
     )
     teams = db.users.teams_by_operator()
+    wanted = wanted_stems(query)
     # an operator also finds the stretches of other calls shared with them as clips (masked)
     shared = library.shared_call_spans(db, user) if user.role == OPERATOR else {}
     hits = []
@@ -85,7 +86,7 @@ def search(
                 r["operator"],
                 r["started_at"],
                 r["channel"],
-                highlight(text, query),
+                highlight(text, wanted),
             )
         )
         if len(hits) >= limit:
