@@ -233,14 +233,20 @@ class Scorecards:
         ]
 
     def auto_verdicts(self, checklist_id: str, pairs) -> dict[tuple[str, str], str]:
-        """{(call, item): the machine's verdict} on the newest version of the checklist."""
+        """{(call, item): the machine's verdict} on the newest version of the checklist that has the item."""
+        pairs = set(pairs)
+        if not pairs:
+            return {}
+        calls = sorted({c for c, _ in pairs})
+        items = sorted({i for _, i in pairs})
         out = {}
-        for call_id, item_id in pairs:
-            for row in self._db.query(
-                """select i.auto_verdict from scorecard_items i join scorecards s on s.id = i.scorecard_id
-                   where s.call_id = ? and s.checklist_id = ? and i.item_id = ?
-                   order by s.checklist_version desc limit 1""",
-                [call_id, checklist_id, item_id],
-            ):
-                out[(call_id, item_id)] = row["auto_verdict"]
+        for row in self._db.query(  # one query; oldest version first, so the newest one is kept
+            f"""select s.call_id, i.item_id, i.auto_verdict from scorecard_items i
+                join scorecards s on s.id = i.scorecard_id
+                where s.checklist_id = ? and s.call_id in ({marks(calls)}) and i.item_id in ({marks(items)})
+                order by s.checklist_version""",
+            [checklist_id, *calls, *items],
+        ):
+            if (row["call_id"], row["item_id"]) in pairs:
+                out[(row["call_id"], row["item_id"])] = row["auto_verdict"]
         return out
