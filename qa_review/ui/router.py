@@ -47,13 +47,14 @@ def _sidebar(user) -> None:
         if user is None:
             return
         st.caption(tr("login.as", name=user.name, role=tr(f"role.{user.role}")))
-        unread = review.notifications(db(), user)
+        conn = db()
+        unread = review.notifications(conn, user)
         if unread:
             with st.expander(tr("notify.title", n=len(unread)), expanded=True):
                 for n in unread[:10]:
                     st.caption(f"{local_time(n['created_at'])} · " + tr(f"notify.{n['kind']}", call=n["call_id"]))
                 if st.button(tr("notify.read"), key="mark_read"):
-                    review.mark_read(db(), user)
+                    review.mark_read(conn, user)
                     st.rerun()
         if st.button(tr("login.logout"), key="logout"):
             for key in ("user", "call_id"):
