@@ -1,4 +1,4 @@
-"""Sampling and KPIs: sample, kpi, kpi-import."""
+"""Sampling and KPIs: sample, kpi, kpi-import, kpi-rebuild."""
 
 from __future__ import annotations
 
@@ -85,3 +85,18 @@ def kpi_import(obj: Ctx, file):
     """
     rep = kpi_service.import_inputs(obj.db, SYSTEM, file.read_text(encoding="utf-8"), str(file))
     conclude("kpi-import", f"{rep.rows} row(s) imported, {len(rep.errors)} rejected", [("", e) for e in rep.errors])
+
+
+@cli.command("kpi-rebuild")
+@click.pass_obj
+def kpi_rebuild(obj: Ctx):
+    """Recompute the monthly KPI rollups from the scorecards.
+
+    \b
+    qa-review kpi-rebuild
+
+    Never needed in normal use: every change marks its month and operator, and
+    the next report recomputes them. For after restoring or hand-editing rows.
+    """
+    n = kpi_service.rebuild_rollups(obj.db, SYSTEM)
+    click.echo(f"kpi-rebuild: {n} operator-month(s) recomputed")

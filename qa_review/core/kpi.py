@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from qa_review.core.bonus_rules import LoadedRules, band_of, coefficient
-from qa_review.core.fairness import band_certain, interval
+from qa_review.core.fairness import band_certain, interval_of_sums
+from qa_review.core.permissions import PUBLISHED
 from qa_review.core.scoring import ItemResult, total
 
-PUBLISHED = ("final", "disputed", "resolved")
 OPERATOR_COLUMNS = (
     "operator",
     "team",
@@ -135,59 +135,113 @@ def month_of(started_at: pd.Series, tz: str) -> pd.Series:
     return pd.to_datetime(started_at, utc=True, format="ISO8601").dt.tz_convert(tz).dt.strftime("%Y-%m")
 
 
-def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Europe/Moscow") -> Report:
+@dataclass
+class Totals:
+    """A month's sums per operator: all a report needs, from the rows or from rollups.
+
+    per_operator: operator, calls_reviewed, scored, score_tenths, score_tenths_sq, critical_fails,
+                  disputes_raised, disputes_upheld, open_disputes (published scorecards only)
+
+    Scores have one decimal, so their sums are kept in whole tenths: exact,
+    whichever order rows or rollups add them in, and so rounded alike.
+    failed:       operator, title, n (failed verdicts on those scorecards)
+    """
+
+    per_operator: pd.DataFrame
+    failed: pd.DataFrame
+
+
+def month_totals(frames: Frames, month: str, tz: str = "Europe/Moscow") -> Totals:
+    """The month's totals computed from the rows (the reference the rollups must equal)."""
     sc = frames.scorecards
     sc = sc[sc["status"].isin(PUBLISHED)]
     sc = sc[month_of(sc["started_at"], tz) == month] if len(sc) else sc
     ids = set(sc["scorecard_id"])
-    items = frames.items[frames.items["scorecard_id"].isin(ids)]
-    disputes = frames.disputes[frames.disputes["scorecard_id"].isin(ids)]
-    inputs = frames.inputs[frames.inputs["period"] == month]
-
     by_sc_op = sc.set_index("scorecard_id")["operator"]
-    fails = items[items["verdict"] == "fail"].assign(operator=lambda d: d["scorecard_id"].map(by_sc_op))
-    top = (
-        fails.groupby(["operator", "title"])
+    items = frames.items[frames.items["scorecard_id"].isin(ids) & (frames.items["verdict"] == "fail")]
+    failed = (
+        items.assign(operator=lambda d: d["scorecard_id"].map(by_sc_op))
+        .groupby(["operator", "title"])
         .size()
         .rename("n")
         .reset_index()
-        .sort_values(["operator", "n", "title"], ascending=[True, False, True])
-        .groupby("operator")
-        .head(3)
-        .assign(label=lambda d: d["title"] + " (" + d["n"].astype(str) + ")")
-        .groupby("operator")["label"]
-        .agg("; ".join)
     )
-    d = disputes.assign(operator=lambda x: x["scorecard_id"].map(by_sc_op))
-    raised = d.groupby("operator").size()
-    upheld = d[d["status"] == "upheld"].groupby("operator").size()
-    open_ = d[d["status"] == "open"].groupby("operator").size()
-    g = sc.groupby("operator")
+    d = frames.disputes[frames.disputes["scorecard_id"].isin(ids)]
+    d = d.assign(operator=d["scorecard_id"].map(by_sc_op))
+    tenths = (sc["score"] * 10).round().astype("Int64")
+    g = sc.assign(tenths=tenths, sq=tenths * tenths).groupby("operator")
     ops = pd.DataFrame(
         {
             "calls_reviewed": g.size(),
-            "mean_final_score": g["score"].mean().round(1),
-            "critical_fails": g["critical_failed"].sum().astype(int),
+            "scored": g["score"].count(),
+            "score_tenths": g["tenths"].sum(),
+            "score_tenths_sq": g["sq"].sum(),
+            "critical_fails": g["critical_failed"].sum(),
         }
     )
-    ops["disputes_raised"] = raised.reindex(ops.index).fillna(0).astype(int)
-    ops["disputes_upheld"] = upheld.reindex(ops.index).fillna(0).astype(int)
-    ops["open_disputes"] = open_.reindex(ops.index).fillna(0).astype(int)
-    ops["top_failed_items"] = top.reindex(ops.index).fillna("")
-    ops = ops.reset_index()
-    ops["team"] = ops["operator"].map(frames.teams).fillna("")
+    ops["disputes_raised"] = d.groupby("operator").size()
+    ops["disputes_upheld"] = d[d["status"] == "upheld"].groupby("operator").size()
+    ops["open_disputes"] = d[d["status"] == "open"].groupby("operator").size()
+    return Totals(ops.fillna(0).reset_index(), failed)
+
+
+def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Europe/Moscow") -> Report:
+    """The month's report computed from the rows."""
+    inputs = frames.inputs[frames.inputs["period"] == month]
+    return report_of(month_totals(frames, month, tz), rules, month, frames.teams, inputs)
+
+
+def _top_failed(failed: pd.DataFrame) -> pd.Series:
+    """operator -> "title (n); ..." of the three items failed most (ties by title)."""
+    if not len(failed):
+        return pd.Series(dtype=str)
+    return (
+        failed.sort_values(["operator", "n", "title"], ascending=[True, False, True])
+        .groupby("operator")
+        .head(3)
+        .assign(label=lambda d: d["title"] + " (" + d["n"].astype(int).astype(str) + ")")
+        .groupby("operator")["label"]
+        .agg("; ".join)
+    )
+
+
+def report_of(
+    totals: Totals, rules: LoadedRules, month: str, teams: dict[str, str | None], inputs: pd.DataFrame
+) -> Report:
+    """Coefficients, intervals and notes from the month's totals; ``inputs`` are the month's imported ones."""
+    src = totals.per_operator
+    if not len(src):
+        src = pd.DataFrame(
+            columns=[
+                "operator",
+                "calls_reviewed",
+                "scored",
+                "score_tenths",
+                "score_tenths_sq",
+                "critical_fails",
+                "disputes_raised",
+                "disputes_upheld",
+                "open_disputes",
+            ]
+        )
+    counts = ("calls_reviewed", "scored", "critical_fails", "disputes_raised", "disputes_upheld", "open_disputes")
+    src = src.astype({c: int for c in (*counts, "score_tenths", "score_tenths_sq")})
+    mean = (src["score_tenths"] / (10 * src["scored"]).where(src["scored"] > 0)).round(1)
+    ops = src[["operator", *counts]].assign(mean_final_score=mean)
+    top = _top_failed(totals.failed)
+    ops["top_failed_items"] = [top.get(op, "") for op in ops["operator"]]
+    ops["team"] = [teams.get(op) or "" for op in ops["operator"]]
     per_input = (
         {op: dict(zip(grp["metric"], grp["value"])) for op, grp in inputs.groupby("operator")} if len(inputs) else {}
     )
-    scores_of = sc.dropna(subset=["score"]).groupby("operator")["score"].apply(list)
     coefs, notes, lows, highs, certain = [], [], [], [], []
     r = rules.rules
-    for row in ops.itertuples():
+    for row in ops.assign(tenths=src["score_tenths"], tenths_sq=src["score_tenths_sq"]).itertuples():
         score = None if pd.isna(row.mean_final_score) else float(row.mean_final_score)
         value, parts = coefficient(
             r, score, int(row.critical_fails), int(row.calls_reviewed), per_input.get(row.operator)
         )
-        iv = interval(scores_of.get(row.operator, []))
+        iv = interval_of_sums(int(row.scored), row.tenths / 10, row.tenths_sq / 100)
         sure = band_certain(r.quality.bands, iv)
         lows.append(iv.low if iv else None)
         highs.append(iv.high if iv else None)
@@ -215,20 +269,23 @@ def monthly_report(frames: Frames, rules: LoadedRules, month: str, tz: str = "Eu
     ops["note"] = [render_notes(n, "en") for n in notes]
     ops = ops.reindex(columns=OPERATOR_COLUMNS).sort_values(["team", "operator"]).reset_index(drop=True)
 
-    tg = sc.assign(team=sc["operator"].map(frames.teams).fillna("")).groupby("team")
-    teams = pd.DataFrame(
+    by_team = src.assign(team=[teams.get(op) or "" for op in src["operator"]]).groupby("team")
+    team_frame = pd.DataFrame(
         {
-            "operators": tg["operator"].nunique(),
-            "calls_reviewed": tg.size(),
-            "mean_final_score": tg["score"].mean().round(1),
-            "critical_fails": tg["critical_failed"].sum().astype(int),
+            "operators": by_team.size(),
+            "calls_reviewed": by_team["calls_reviewed"].sum(),
+            "mean_final_score": (
+                by_team["score_tenths"].sum() / (10 * by_team["scored"].sum()).where(lambda n: n > 0)
+            ).round(1),
+            "critical_fails": by_team["critical_fails"].sum(),
+            "disputes_raised": by_team["disputes_raised"].sum(),
+            "disputes_upheld": by_team["disputes_upheld"].sum(),
+            "open_disputes": by_team["open_disputes"].sum(),
         }
     ).reset_index()
-    for col in ("disputes_raised", "disputes_upheld", "open_disputes"):
-        teams[col] = teams["team"].map(ops.groupby("team")[col].sum()).fillna(0).astype(int)
-    teams = teams.reindex(columns=TEAM_COLUMNS)
-    r = rules.rules
-    return Report(month, r.id, r.version, ops, teams, bool(ops["may_change"].any()) if len(ops) else False, note_codes)
+    team_frame = team_frame.reindex(columns=TEAM_COLUMNS)
+    may_change = bool(ops["may_change"].any()) if len(ops) else False
+    return Report(month, r.id, r.version, ops, team_frame, may_change, note_codes)
 
 
 def dispute_effects(frames: Frames, operator: str) -> pd.DataFrame:

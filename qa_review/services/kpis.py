@@ -15,7 +15,7 @@ import pandas as pd
 
 from qa_review.core.bonus_rules import LoadedRules
 from qa_review.core.errors import PermissionDenied, QAReviewError
-from qa_review.core.kpi import Frames, Report, month_of, monthly_report
+from qa_review.core.kpi import Frames, Report, Totals, month_of, report_of
 from qa_review.core.permissions import (
     ADMIN,
     EDITABLE,
@@ -54,6 +54,10 @@ def load_frames(
     return Frames(cards, item_frame, disputes, inputs, db.users.teams_by_operator())
 
 
+def _inputs(db: Storage, month: str) -> pd.DataFrame:
+    return pd.DataFrame(db.kpis.inputs(month), columns=["operator", "period", "metric", "value"])
+
+
 def _may_see_kpis(user: User) -> None:
     if user.role not in (ADMIN, SUPERVISOR, TRAINER):
         raise PermissionDenied(f"{user.username} ({user.role}) may not see other operators' KPIs")
@@ -64,8 +68,8 @@ def report(
 ) -> Report:
     _may_see_kpis(user)
     rules = _rules(settings, rules_path)
-    frames = load_frames(db, month, published_only=True, items="failed")
-    rep = monthly_report(frames, rules, month, settings.timezone)
+    totals = Totals(*db.kpis.month_totals(month))
+    rep = report_of(totals, rules, month, db.users.teams_by_operator(), _inputs(db, month))
     if user.role == SUPERVISOR and user.team is not None:
         rep.operators = rep.operators[rep.operators["team"] == user.team].reset_index(drop=True)
         rep.teams = rep.teams[rep.teams["team"] == user.team].reset_index(drop=True)
@@ -79,6 +83,18 @@ def report(
             report_json=rep.operators.to_json(orient="records", force_ascii=False),
         )
     return rep
+
+
+def rebuild_rollups(db: Storage, user: User) -> int:
+    """Recompute every monthly rollup from the rows; how many (month, operator) pairs.
+
+    Never needed for correctness (every write marks its rollup stale, and the
+    next read recomputes it); for after a restore or a hand edit with
+    triggers off.
+    """
+    if user.role != ADMIN:
+        raise PermissionDenied(f"{user.username} ({user.role}) may not rebuild the KPI rollups; an admin may")
+    return db.kpis.rebuild()
 
 
 def operator_month(
@@ -332,15 +348,9 @@ def sample(
 def coverage(db: Storage, user: User, month: str, settings: Settings) -> pd.DataFrame:
     """Per operator: calls, auto-scored, reviewed by a human, and the reviewed share."""
     _may_see_kpis(user)
-    frames = load_frames(db, month, items="none")
-    calls = db.kpis.month_calls(month)
-    sc = frames.scorecards
-    scored = set(sc["call_id"])
-    reviewed = set(sc.loc[sc["status"].isin(PUBLISHED), "call_id"])
-    g = calls.assign(scored=calls["call_id"].isin(scored), reviewed=calls["call_id"].isin(reviewed)).groupby("operator")
-    out = pd.DataFrame({"calls": g.size(), "auto_scored": g["scored"].sum(), "reviewed": g["reviewed"].sum()})
+    out = db.kpis.coverage(month)
     out["reviewed_share"] = (out["reviewed"] / out["calls"]).round(3)
-    return out.reset_index()
+    return out
 
 
 # --- dashboards ---------------------------------------------------------------------
@@ -355,7 +365,7 @@ def dashboard(db: Storage, user: User, settings: Settings, last_months: int = 3)
     """
     _may_see_kpis(user)
     teams = db.users.teams_by_operator()
-    months = db.calls.months()[:last_months]
+    months = db.kpis.months()[:last_months]
     if not months:
         empty = pd.DataFrame()
         return {
@@ -363,9 +373,9 @@ def dashboard(db: Storage, user: User, settings: Settings, last_months: int = 3)
             for k in ("trend_operator", "trend_team", "fail_rate", "distribution", "agreement", "wer", "coverage")
         }
     mine = overseen_operators(user, teams)
-    cards, per_item, coverage = db.kpis.dashboard(min(months) + "-01", PUBLISHED, mine)
+    cards, per_item, coverage = db.kpis.dashboard(min(months), mine)
     per_op = cards.groupby(["month", "operator"])[["total", "n"]].sum().reset_index()
-    per_op["team"] = per_op["operator"].map(teams).fillna("")
+    per_op["team"] = [teams.get(op) or "" for op in per_op["operator"]]
     trend_op = per_op.assign(score=(per_op["total"] / per_op["n"]).round(1))[["month", "operator", "score"]]
     t = per_op.groupby(["month", "team"])[["total", "n"]].sum().reset_index()
     trend_team = t.assign(score=(t["total"] / t["n"]).round(1))[["month", "team", "score"]]

@@ -353,6 +353,97 @@ def m009_asr_coverage_and_vocabulary(db: Database) -> None:
     )
 
 
+# What changes a (month, operator) rollup: the statements the triggers below
+# watch. Each trigger only marks the key stale; ``storage.kpis`` recomputes
+# stale keys from the rows on the next read, so a rollup is always the same
+# aggregate as the rows and no trigger needs to know what "published" means.
+_ROLLUP_KEY_OF_CALL = "select substr(started_at, 1, 7), operator from calls where call_id = {ref}.call_id"
+_ROLLUP_KEY_OF_CARD = (
+    "select substr(c.started_at, 1, 7), c.operator from scorecards s join calls c on c.call_id = s.call_id "
+    "where s.id = {ref}.scorecard_id"
+)
+_ROLLUP_TRIGGERS = {
+    # name: (event, table, [key queries with {ref} = NEW / OLD])
+    "calls_ins": ("insert", "calls", ["values (substr(NEW.started_at, 1, 7), NEW.operator)"]),
+    "calls_del": ("delete", "calls", ["values (substr(OLD.started_at, 1, 7), OLD.operator)"]),
+    "calls_upd": (
+        "update of operator, started_at",
+        "calls",
+        ["values (substr(OLD.started_at, 1, 7), OLD.operator)", "values (substr(NEW.started_at, 1, 7), NEW.operator)"],
+    ),
+    "cards_ins": ("insert", "scorecards", [_ROLLUP_KEY_OF_CALL.format(ref="NEW")]),
+    "cards_del": ("delete", "scorecards", [_ROLLUP_KEY_OF_CALL.format(ref="OLD")]),
+    "cards_upd": (
+        "update of call_id, status, score, critical_failed",
+        "scorecards",
+        [_ROLLUP_KEY_OF_CALL.format(ref="OLD"), _ROLLUP_KEY_OF_CALL.format(ref="NEW")],
+    ),
+    "items_ins": ("insert", "scorecard_items", [_ROLLUP_KEY_OF_CARD.format(ref="NEW")]),
+    "items_del": ("delete", "scorecard_items", [_ROLLUP_KEY_OF_CARD.format(ref="OLD")]),
+    "items_upd": (
+        "update of scorecard_id, item_id, title, verdict, auto_verdict",
+        "scorecard_items",
+        [_ROLLUP_KEY_OF_CARD.format(ref="OLD"), _ROLLUP_KEY_OF_CARD.format(ref="NEW")],
+    ),
+    "disputes_ins": ("insert", "disputes", [_ROLLUP_KEY_OF_CARD.format(ref="NEW")]),
+    "disputes_del": ("delete", "disputes", [_ROLLUP_KEY_OF_CARD.format(ref="OLD")]),
+    "disputes_upd": (
+        "update of scorecard_id, status",
+        "disputes",
+        [_ROLLUP_KEY_OF_CARD.format(ref="OLD"), _ROLLUP_KEY_OF_CARD.format(ref="NEW")],
+    ),
+}
+
+
+@migrations()
+def m010_kpi_rollups(db: Database) -> None:
+    # Per-operator monthly sums, so a month's report and the dashboards read
+    # thousands of rollup rows instead of a million scorecards.
+    db["kpi_stale"].create({"month": str, "operator": str}, pk=("month", "operator"))
+    db["kpi_month_operator"].create(
+        {
+            "month": str,
+            "operator": str,
+            "calls": int,
+            "scored_calls": int,  # calls with any scorecard
+            "reviewed_calls": int,  # calls with a published scorecard
+            "cards": int,  # published scorecards
+            "scored": int,  # published scorecards with a score
+            # Scores have one decimal: kept in tenths, the sums are exact
+            # integers, so the mean rounds the same whatever the summing order.
+            "score_tenths": int,
+            "score_tenths_sq": int,  # sum of squares: the confidence interval
+            "critical_fails": int,
+            "disputes_raised": int,
+            "disputes_upheld": int,
+            "disputes_open": int,
+        },
+        pk=("month", "operator"),
+    )
+    db["kpi_month_bins"].create(
+        {"month": str, "operator": str, "bin": int, "n": int, "score_sum": float},
+        pk=("month", "operator", "bin"),
+    )
+    db["kpi_month_items"].create(
+        {
+            "month": str,
+            "operator": str,
+            "item_id": str,
+            "title": str,
+            "failed": int,
+            "decided": int,  # pass or fail, as it stands
+            "auto_decided": int,  # the machine said pass, fail or n/a
+            "same": int,  # ... and people left it so
+        },
+        pk=("month", "operator", "item_id", "title"),
+    )
+    for name, (event, table, keys) in _ROLLUP_TRIGGERS.items():
+        body = " ".join(f"insert or ignore into kpi_stale (month, operator) {k};" for k in keys)
+        db.execute(f"create trigger kpi_stale_{name} after {event} on {table} begin {body} end")
+    # Everything is stale at first: the first read fills the rollups.
+    db.execute("insert or ignore into kpi_stale select distinct substr(started_at, 1, 7), operator from calls")
+
+
 def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
