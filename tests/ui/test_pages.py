@@ -251,6 +251,13 @@ def test_admin_manages_users(app_db):
     at.switch_page("screens/users.py").run()
     assert not at.exception
     assert set(at.dataframe[0].value["Логин"]) == {"admin", "sup", "anna", "petr"}
+    form = {t.label: t for t in at.text_input}
+    form["Логин"].input("olga")
+    form["Пароль"].input("long-enough-password-1")
+    [b for b in at.button if b.label == "Добавить пользователя"][0].click().run()
+    assert not at.exception
+    assert [m.value for m in at.success] == ["Пользователь olga добавлен"]
+    assert "olga" in set(at.dataframe[0].value["Логин"])
 
 
 def test_admin_sets_an_operators_spoken_name(app_db):

@@ -5,11 +5,12 @@ import streamlit as st
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import ROLES
 from qa_review.services import accounts
-from qa_review.ui.common import attempt, current_user, db, error_text, tr
+from qa_review.ui.common import attempt, current_user, db, error_text, show_flash, tr
 
 user = current_user()
 conn = db()
 st.title(tr("users.title"))
+show_flash()
 try:
     people = accounts.list_users(conn, user)
 except QAReviewError as e:
@@ -40,23 +41,19 @@ with st.form("add_user"):
     operator_id = c2.text_input(tr("users.operator_id"))
     spoken = c1.text_input(tr("users.spoken_name"), help=tr("users.spoken_name_help"))
     if st.form_submit_button(tr("users.add")):
-        try:
-            accounts.add_user(
-                conn,
-                user,
-                username.strip().lower(),
-                password,
-                role,
-                display_name=display,
-                team=team.strip() or None,
-                operator_id=operator_id.strip() or None,
-                spoken_name=spoken.strip() or None,
-            )
-        except QAReviewError as e:
-            st.error(error_text(e))
-        else:
-            st.success(tr("users.added", name=username))
-            st.rerun()
+        attempt(
+            accounts.add_user,
+            conn,
+            user,
+            username.strip().lower(),
+            password,
+            role,
+            display_name=display,
+            team=team.strip() or None,
+            operator_id=operator_id.strip() or None,
+            spoken_name=spoken.strip() or None,
+            success=tr("users.added", name=username.strip().lower()),
+        )
 
 operators = [u for u in people if u.operator_id]
 if operators:
