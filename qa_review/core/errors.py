@@ -87,6 +87,10 @@ class ConcurrentChange(QAReviewError):
     """Someone saved the scorecard after it was loaded; reload and apply the change again."""
 
 
+class Busy(QAReviewError):
+    """The database stayed locked by another writer longer than the wait allows; nothing was changed."""
+
+
 class NotFound(QAReviewError):
     """A user, scorecard, dispute or item does not exist."""
 

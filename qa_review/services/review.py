@@ -6,10 +6,15 @@ before it touches anything; every change is written to the audit log with
 who, when, old -> new, why. Saves carry the revision the user loaded
 (optimistic locking): if someone saved in between, the save is refused and
 nothing is lost silently.
+
+Each action runs in one write transaction (``@_one_transaction``): its checks,
+the old values the audit records and its writes all see the same state, and
+the scorecard update itself requires the revision it read.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -62,6 +67,17 @@ class Context:
     @property
     def call_id(self) -> str:
         return self.call["call_id"]
+
+
+def _one_transaction(action):
+    """Run a review action, checks and writes, in one write transaction (see the module's docstring)."""
+
+    @functools.wraps(action)
+    def run(db: Storage, *args, **kwargs):
+        with db.atomic():
+            return action(db, *args, **kwargs)
+
+    return run
 
 
 def _context(db: Storage, scorecard_id: int) -> Context:
@@ -120,9 +136,10 @@ def _save(db: Storage, ctx: Context, now=None, **fields) -> int:
     sc = from_rows(ctx.row, db.scorecards.items(ctx.id))
     score, provisional, critical, passed = total(sc.items, ctx.row["pass_mark"])
     revision = ctx.row["revision"] + 1
-    db.scorecards.update(
+    saved = db.scorecards.update(
         ctx.id,
-        {
+        expect_revision=ctx.row["revision"],
+        fields={
             **fields,
             "score": score,
             "provisional": int(provisional),
@@ -132,6 +149,12 @@ def _save(db: Storage, ctx: Context, now=None, **fields) -> int:
             "updated_at": _at(now),
         },
     )
+    if not saved:  # the row count decides: a save never overwrites a revision it did not read
+        raise ConcurrentChange(
+            f"scorecard of call {ctx.call_id} changed while it was being saved; reload it and apply your change again",
+            code="concurrent",
+            call=ctx.call_id,
+        )
     return revision
 
 
@@ -212,6 +235,7 @@ def export_audit(db: Storage, user: User) -> list[dict]:
 # --- review -------------------------------------------------------------------
 
 
+@_one_transaction
 def set_verdict(
     db: Storage,
     user: User,
@@ -248,6 +272,7 @@ def set_verdict(
     return rev
 
 
+@_one_transaction
 def set_feedback(
     db: Storage, user: User, scorecard_id: int, text: str, revision: int | None, now: datetime | None = None
 ) -> int:
@@ -262,6 +287,7 @@ def set_feedback(
     return rev
 
 
+@_one_transaction
 def finalize(db: Storage, user: User, scorecard_id: int, revision: int | None, now: datetime | None = None) -> int:
     ctx = _context(db, scorecard_id)
     if not can_review(user, ctx.team):
@@ -300,6 +326,7 @@ def _may_edit_transcript(db: Storage, user: User, call_id: str) -> dict:
     return call
 
 
+@_one_transaction
 def correct_segment(db: Storage, user: User, call_id: str, index: int, text: str, now: datetime | None = None) -> None:
     """Fix a transcript line; the ASR text is kept for measuring WER later."""
     _may_edit_transcript(db, user, call_id)
@@ -314,6 +341,7 @@ def correct_segment(db: Storage, user: User, call_id: str, index: int, text: str
         )
 
 
+@_one_transaction
 def add_line(
     db: Storage,
     user: User,
@@ -368,6 +396,7 @@ def dispute_deadline(row: dict, settings: Settings | None = None) -> datetime:
     return datetime.fromisoformat(row["finalized_at"]) + timedelta(days=days)
 
 
+@_one_transaction
 def open_disputes(
     db: Storage,
     user: User,
@@ -439,6 +468,7 @@ def open_disputes(
 FLIP = {PASS: FAIL, FAIL: PASS}
 
 
+@_one_transaction
 def resolve_dispute(
     db: Storage,
     user: User,

@@ -7,11 +7,13 @@ transaction.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from qa_review.core.errors import Busy
 from qa_review.storage import schema
 from qa_review.storage.calibration import Calibration
 from qa_review.storage.calls import AudioFacts, Calls
@@ -47,9 +49,31 @@ class Storage:
 
     @contextmanager
     def atomic(self):
-        """One transaction: all the writes inside land, or none (a nested block is a savepoint)."""
-        with self._db.atomic():
+        """One write transaction: all the writes inside land, or none (a nested block is a savepoint).
+
+        It begins IMMEDIATE: the write lock is taken first, so what is read
+        inside is what the writes apply to, and a second writer waits its
+        turn (the busy timeout) instead of failing half-way on a stale read.
+        A lock held past the timeout is :class:`Busy`, with nothing changed.
+        """
+        conn = self._db.conn
+        if conn.in_transaction:
+            with self._db.atomic():
+                yield self
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
             yield self
+            conn.execute("COMMIT")
+        except BaseException as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if not isinstance(e, sqlite3.OperationalError) or not ("locked" in str(e) or "busy" in str(e)):
+                raise
+            raise Busy(
+                f"the database is locked by another writer ({e}); nothing was changed: try again in a moment",
+                code="busy",
+            ) from e
 
     def close(self) -> None:
         self._db.close()

@@ -128,9 +128,13 @@ class Scorecards:
             [verdict, comment, changed_by, scorecard_id, item_id],
         )
 
-    def update(self, scorecard_id: int, fields: dict) -> None:
-        """Write the card's fields (state, totals, revision...)."""
-        self._db["scorecards"].update(scorecard_id, fields)
+    def update(self, scorecard_id: int, fields: dict, expect_revision: int | None = None) -> bool:
+        """Write the card's fields (state, totals, revision...); with ``expect_revision``, only
+        if the card still has it. True when the row was written."""
+        sets = ", ".join(f"[{k}] = ?" for k in fields)
+        w = Where().add("id = ?", scorecard_id).eq("revision", expect_revision)
+        cur = self._db.execute(f"update scorecards set {sets} {w.sql()}", [*fields.values(), *w.args])
+        return cur.rowcount == 1
 
     def for_call(self, call_id: str) -> list[tuple[dict, Scorecard]]:
         """(row, scorecard) for each checklist version that scored the call, newest first."""
