@@ -86,7 +86,7 @@ def ingest(obj: Ctx, path: Path, manifest: Path | None, then_score: bool):
     "then_score",
     default=True,
     show_default=True,
-    help="Score the calls just transcribed against the checklists that apply.",
+    help="Then score every transcribed call that lacks a scorecard of a checklist that applies.",
 )
 @click.pass_obj
 def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_score):
@@ -97,9 +97,11 @@ def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_scor
     qa-review transcribe --model /srv/models/whisper-small --workers 2
 
     Safe to interrupt: each call is saved whole, and a rerun continues with
-    the calls not yet done. Failed calls are retried on the next run. The
-    calls just transcribed are then scored (--no-score to skip).
-    Exits 1 if any call failed.
+    the calls not yet done. Failed calls are retried on the next run. Runs
+    on one database share the work: each call is leased to one run, and the
+    calls of a run that was killed are taken again a minute later. Then every
+    transcribed call without its scorecards is scored, this run's or not
+    (--no-score to skip). Exits 1 if any call failed.
     """
     s = obj.settings
     if language is not None:

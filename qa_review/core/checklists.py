@@ -171,6 +171,12 @@ class Section(_Strict):
     items: tuple[Item, ...] = Field(min_length=1)
 
 
+# Clinics' calls are mostly patients calling in, and a PBX export often
+# leaves the direction empty: such a call is scored as inbound rather than
+# not at all (set direction in the manifest for outbound ones).
+MISSING_DIRECTION = "inbound"
+
+
 class AppliesTo(_Strict):
     channel: tuple[Literal["phone", "chat", "messenger", "email"], ...] | None = None
     direction: tuple[Literal["inbound", "outbound"], ...] | None = None
@@ -205,12 +211,13 @@ class Checklist(_Strict):
                 yield s, it
 
     def applies(self, channel: str, direction: str | None) -> bool:
+        """Whether a call of this channel and direction is scored with it (no direction: inbound)."""
         a = self.applies_to
         if a is None:
             return True
         if a.channel and channel not in a.channel:
             return False
-        if a.direction and direction not in a.direction:
+        if a.direction and (direction or MISSING_DIRECTION) not in a.direction:
             return False
         return True
 

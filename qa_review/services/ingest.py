@@ -2,7 +2,9 @@
 
 Each input is checked on its own; a bad one is recorded with its reason and
 the batch goes on. Identical content (by sha256) is stored once, so running
-the same ingest twice changes nothing.
+the same ingest twice changes nothing, also when both run at once: the
+database decides (insert-or-ignore on the unique hash) and the second run
+finds a duplicate.
 """
 
 from __future__ import annotations
@@ -152,14 +154,17 @@ def _ingest_one(db: Storage, item: _Item, settings: Settings, report: IngestRepo
         return
     meta = item.meta or _meta_for_audio(p, settings)
     info = probe(p)
-    _check_new_id(db, meta.call_id, item.where or str(p))
-    db.calls.add(
-        meta,
-        kind="audio",
-        source_path=str(p.resolve()),
-        sha256=sha,
-        audio=AudioFacts(info.channels, info.sample_rate, info.duration_s),
-    )
+    with db.atomic():
+        added = db.calls.add(
+            meta,
+            kind="audio",
+            source_path=str(p.resolve()),
+            sha256=sha,
+            audio=AudioFacts(info.channels, info.sample_rate, info.duration_s),
+        )
+        if not added:
+            _not_added(db, meta.call_id, sha, item.where or str(p), report)
+            return
     report.added.append(meta.call_id)
 
 
@@ -197,16 +202,21 @@ def _ingest_conversation(db: Storage, item: _Item, settings: Settings, report: I
             "name; expected a conversation or a sidecar next to its audio file"
         )
     meta, transcript = parse_conversation(text, str(p), settings.tz)
-    _check_new_id(db, meta.call_id, str(p))
     with db.atomic():
-        db.calls.add(meta, kind="written", source_path=str(p.resolve()), sha256=sha)
+        if not db.calls.add(meta, kind="written", source_path=str(p.resolve()), sha256=sha):
+            _not_added(db, meta.call_id, sha, str(p), report)
+            return
         save_transcript(db, transcript, model="", settings={}, processing_s=0.0)
     report.added.append(meta.call_id)
 
 
-def _check_new_id(db: Storage, call_id: str, where: str) -> None:
-    if db.calls.exists(call_id):
-        raise IngestError(
-            f"{where}: call id {call_id!r} is already used by another recording; "
-            "give this one a unique call_id in the manifest or sidecar"
-        )
+def _not_added(db: Storage, call_id: str, sha: str, where: str, report: IngestReport) -> None:
+    """Why the insert was ignored, decided in its transaction: the same content, or the id taken by another."""
+    existing = db.calls.by_sha(sha)
+    if existing:  # another ingest stored it since we looked
+        report.duplicates.append((where, existing["call_id"]))
+        return
+    raise IngestError(
+        f"{where}: call id {call_id!r} is already used by another recording; "
+        "give this one a unique call_id in the manifest or sidecar"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qa_review.asr import profile as asr_profile
-from qa_review.core.checklists import LoadedChecklist
+from qa_review.core.checklists import MISSING_DIRECTION, LoadedChecklist
 from qa_review.core.domain import CallStatus
 from qa_review.core.errors import ChecklistError, QAReviewError
 from qa_review.core.permissions import AUTO
@@ -41,10 +41,11 @@ class ScoreReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # already scored with that version
     failed: list[tuple[str, str]] = field(default_factory=list)  # where, reason
     unmatched: list[str] = field(default_factory=list)  # calls no checklist applies to
+    up_to_date: int = 0  # calls with all their scorecards, not looked at again
 
     def summary(self) -> str:
         text = (
-            f"{len(self.scored)} scored, {len(self.skipped)} already scored, "
+            f"{len(self.scored)} scored, {len(self.skipped) + self.up_to_date} already scored, "
             f"{len(self.failed)} failed, {len(self.unmatched)} with no applicable checklist"
         )
         if self.unmatched:
@@ -95,8 +96,11 @@ def score_calls(
                 )
             else:
                 calls.append(call)
-    else:
+    elif rescore or checklist:
         calls = db.calls.list(status=CallStatus.TRANSCRIBED)
+    else:
+        calls = _lacking_scorecards(db, usable)
+        report.up_to_date = db.calls.count(status=CallStatus.TRANSCRIBED) - len(calls)
 
     profile = asr_profile.load(settings.asr_profile)
     names = db.users.spoken_names()
@@ -110,13 +114,13 @@ def score_calls(
         if not chosen:
             report.unmatched.append(cid)
             continue
-        transcript = db.transcripts.get(cid)
+        transcript = None
         for lc in chosen:
             c = lc.checklist
-            existing = db.scorecards.find(cid, c.id, c.version)
-            if existing and (not rescore or existing["status"] != AUTO):
+            if _kept(db.scorecards.find(cid, c.id, c.version), rescore):
                 report.skipped.append((cid, c.id))
                 continue
+            transcript = transcript or db.transcripts.get(cid)
             try:
                 sc = score_transcript(
                     transcript,
@@ -128,9 +132,42 @@ def score_calls(
                 report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
                 continue
             with db.atomic():
+                # Looked at again under the write lock: another run may have scored it meanwhile.
+                if _kept(db.scorecards.find(cid, c.id, c.version), rescore):
+                    report.skipped.append((cid, c.id))
+                    continue
                 db.scorecards.save_auto(sc)
             report.scored.append((cid, c.id, sc.score))
     return report
+
+
+def _kept(existing: dict | None, rescore: bool) -> bool:
+    """An existing scorecard stays unless rescoring, and then only if people have not touched it."""
+    return existing is not None and (not rescore or existing["status"] != AUTO)
+
+
+def _lacking_scorecards(db: Storage, usable: list[LoadedChecklist]) -> list[dict]:
+    """Transcribed calls that lack a scorecard of a checklist that applies to them, oldest first.
+
+    Also those with no scorecard at all, so that the calls no checklist applies
+    to are reported rather than forgotten. The query narrows by channel and
+    direction; ``applies`` decides.
+    """
+    ids: set[str] = set()
+    for lc in usable:
+        a = lc.checklist.applies_to
+        directions = a.direction if a else None
+        ids.update(
+            db.calls.lacking_scorecard(
+                lc.checklist.id,
+                lc.checklist.version,
+                channels=a.channel if a else None,
+                directions=directions,
+                no_direction=directions is not None and MISSING_DIRECTION in directions,
+            )
+        )
+    ids.update(db.calls.lacking_scorecard(None, None))
+    return sorted(db.calls.many(ids).values(), key=lambda c: (c["started_at"], c["call_id"]))
 
 
 def scorecards(db: Storage, call_id: str) -> list[tuple[dict, Scorecard]]:

@@ -6,9 +6,12 @@ transcript per transaction, so an interrupted batch resumes where it stopped.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +92,7 @@ def asr_setup(settings: Settings, *, model: str | None = None, language: str | N
 class TranscribeReport:
     done: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    held_elsewhere: int = 0  # waiting calls another run is transcribing
     audio_s: float = 0.0
     processing_s: float = 0.0
 
@@ -97,14 +101,21 @@ class TranscribeReport:
         return self.processing_s / self.audio_s if self.audio_s else 0.0
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.done)} transcribed, {len(self.failed)} failed; "
             f"{self.audio_s / 60:.1f} min of audio in {self.processing_s:.0f} s "
             f"(real-time factor {self.real_time_factor:.2f})"
         )
+        if self.held_elsewhere:
+            text += f"; {self.held_elsewhere} being transcribed by another run"
+        return text
 
 
 TranscribeProgress = Callable[[int, int, str, str | None], None]  # done, total, call, error
+
+# A run renews its leases every third of this; a run that stops renewing
+# (killed, machine down) loses its calls to the next run after this long.
+LEASE_S = 60.0
 
 
 def transcribe_pending(
@@ -116,19 +127,23 @@ def transcribe_pending(
     progress: TranscribeProgress | None = None,
     workers: int = 1,
     profile: AsrProfile | None = None,
+    lease_s: float = LEASE_S,
+    clock: Callable[[], float] = time.time,
 ) -> TranscribeReport:
     """Transcribe every audio call without a transcript (or those in ``call_ids``).
 
-    Workers transcribe in threads (CTranslate2 releases the GIL); only this
-    thread writes, one whole transcript per transaction, so an interrupted
-    batch resumes where it stopped.
+    Calls are taken one at a time under a lease, so runs on one database
+    share the work and a killed run's calls are taken again once its leases
+    expire. Workers transcribe in threads (CTranslate2 releases the GIL);
+    only this thread writes, one whole transcript per transaction, and it
+    renews the leases while the workers run.
     """
-    calls = db.calls.to_transcribe()
-    if call_ids is not None:
-        wanted = set(call_ids)
-        calls = [c for c in calls if c["call_id"] in wanted]
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     report = TranscribeReport()
-    if not calls:
+    tried: list[str] = []  # failed in this run: not taken again by it
+    total = db.calls.waiting(now=clock(), among=call_ids)
+    if not total:
+        report.held_elsewhere = db.calls.held_elsewhere(owner, now=clock(), among=call_ids)
         return report
     transcriber = make_transcriber()
     started = time.perf_counter()
@@ -146,30 +161,63 @@ def transcribe_pending(
         )
         return tr, time.perf_counter() - t0
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(work, c): c for c in calls}
-        for n, fut in enumerate(as_completed(futures), 1):
-            call = futures[fut]
-            cid = call["call_id"]
-            try:
-                transcript, took = fut.result()
-            except Exception as e:  # one call's failure must not stop the batch
-                reason = str(e) if isinstance(e, QAReviewError) else f"call {cid}: {e!r}"
-                db.calls.mark_failed(cid, reason)
-                report.failed.append((cid, reason))
-                if progress:
-                    progress(n, len(calls), cid, reason)
-                continue
-            save_transcript(
-                db,
-                transcript,
-                model=transcriber.model_name,
-                settings=transcriber.options.to_dict(),
-                processing_s=round(took, 3),
-            )
-            report.done.append(cid)
-            report.audio_s += transcript.duration_s
-            if progress:
-                progress(n, len(calls), cid, None)
+    def claim() -> dict | None:
+        with db.atomic():
+            return db.calls.claim(owner, now=clock(), lease_s=lease_s, among=call_ids, skip=tried)
+
+    in_flight: dict[Future, dict] = {}
+    n = 0
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+
+            def fill() -> None:
+                while len(in_flight) < max(1, workers) and (call := claim()) is not None:
+                    in_flight[pool.submit(work, call)] = call
+
+            fill()
+            beat = clock()
+            while in_flight:
+                finished, _ = wait(in_flight, timeout=lease_s / 3, return_when=FIRST_COMPLETED)
+                if clock() - beat >= lease_s / 3:
+                    with db.atomic():
+                        db.calls.renew(owner, (c["call_id"] for c in in_flight.values()), until=clock() + lease_s)
+                    beat = clock()
+                for fut in finished:
+                    call = in_flight.pop(fut)
+                    n += 1
+                    error = _store_result(db, fut, call, transcriber, report, tried)
+                    if progress:
+                        progress(n, max(n, total), call["call_id"], error)
+                fill()
+    finally:
+        with db.atomic():
+            db.calls.release(owner)
+    report.held_elsewhere = db.calls.held_elsewhere(owner, now=clock(), among=call_ids)
     report.processing_s = time.perf_counter() - started
     return report
+
+
+def _store_result(
+    db: Storage, fut: Future, call: dict, transcriber, report: TranscribeReport, tried: list
+) -> str | None:
+    """Store one finished call's transcript, or its failure; the failure's reason is returned."""
+    cid = call["call_id"]
+    try:
+        transcript, took = fut.result()
+    except Exception as e:  # one call's failure must not stop the batch
+        reason = str(e) if isinstance(e, QAReviewError) else f"call {cid}: {e!r}"
+        with db.atomic():
+            db.calls.mark_failed(cid, reason)
+        report.failed.append((cid, reason))
+        tried.append(cid)
+        return reason
+    save_transcript(
+        db,
+        transcript,
+        model=transcriber.model_name,
+        settings=transcriber.options.to_dict(),
+        processing_s=round(took, 3),
+    )
+    report.done.append(cid)
+    report.audio_s += transcript.duration_s
+    return None

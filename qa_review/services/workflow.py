@@ -43,9 +43,13 @@ def transcribe_then_score(
     profile=None,
     score: bool = True,
 ) -> tuple[transcription.TranscribeReport, scoring.ScoreReport | None]:
-    """Transcribe the pending calls; those transcribed are scored."""
+    """Transcribe the pending calls, then score every transcribed call that lacks a scorecard.
+
+    Not only this run's: the calls an interrupted run transcribed before it
+    stopped, or another run transcribed meanwhile, are scored too.
+    """
     report = transcription.transcribe_pending(
         db, settings, make_transcriber, call_ids=call_ids, progress=progress, workers=workers, profile=profile
     )
-    scored = scoring.score_calls(db, settings, call_ids=report.done) if score and report.done else None
+    scored = scoring.score_calls(db, settings) if score else None
     return report, scored

@@ -34,9 +34,6 @@ class Calls:
     def by_sha(self, sha256: str) -> dict | None:
         return one(self._db, "calls", "content_sha256 = ?", [sha256])
 
-    def exists(self, call_id: str) -> bool:
-        return one(self._db, "calls", "call_id = ?", [call_id]) is not None
-
     def add(
         self,
         meta: CallMeta,
@@ -46,28 +43,35 @@ class Calls:
         sha256: str,
         audio: AudioFacts | None = None,
         status: str = INGESTED,
-    ) -> None:
-        self._db["calls"].insert(
-            {
-                "call_id": meta.call_id,
-                "kind": kind,
-                "channel": meta.channel,
-                "operator": meta.operator,
-                "started_at": meta.started_at.isoformat(),
-                "direction": meta.direction,
-                "phone": meta.phone,
-                "queue": meta.queue,
-                "tags": json.dumps(list(meta.tags), ensure_ascii=False),
-                "source_path": source_path,
-                "content_sha256": sha256,
-                "audio_channels": audio.channels if audio else None,
-                "sample_rate": audio.sample_rate if audio else None,
-                "duration_s": audio.duration_s if audio else None,
-                "status": status,
-                "error": None,
-                "ingested_at": now_iso(),
-            }
+    ) -> bool:
+        """Store a new call; False (and nothing written) when its id or its content is already stored.
+
+        Insert-or-ignore, so two ingests of one file never fail on the unique
+        content hash: the second finds the first's row and calls it a duplicate.
+        """
+        row = {
+            "call_id": meta.call_id,
+            "kind": kind,
+            "channel": meta.channel,
+            "operator": meta.operator,
+            "started_at": meta.started_at.isoformat(),
+            "direction": meta.direction,
+            "phone": meta.phone,
+            "queue": meta.queue,
+            "tags": json.dumps(list(meta.tags), ensure_ascii=False),
+            "source_path": source_path,
+            "content_sha256": sha256,
+            "audio_channels": audio.channels if audio else None,
+            "sample_rate": audio.sample_rate if audio else None,
+            "duration_s": audio.duration_s if audio else None,
+            "status": status,
+            "error": None,
+            "ingested_at": now_iso(),
+        }
+        cur = self._db.execute(
+            f"insert or ignore into calls ({', '.join(row)}) values ({marks(row)})", list(row.values())
         )
+        return cur.rowcount == 1
 
     def get(self, call_id: str) -> dict:
         missing = CallNotFound(f"no call with id {call_id!r}; `qa-review calls` lists the calls in the database")
@@ -88,22 +92,95 @@ class Calls:
         rows = self._db["calls"].rows_where(w.clause(), w.args, order_by="started_at desc, call_id")
         return [_decode(r) for r in rows]
 
+    def count(self, *, status: str | None = None) -> int:
+        w = Where().eq("status", status)
+        return self._db.execute(f"select count(*) from calls {w.sql()}", w.args).fetchone()[0]
+
     def months(self) -> list[str]:
         """Months with calls, newest first (stored times are on the clinic's clock)."""
         return [r[0] for r in self._db.execute("select distinct substr(started_at, 1, 7) from calls order by 1 desc")]
 
-    def to_transcribe(self) -> list[dict]:
-        """Audio calls with no transcript yet; failed ones are tried again."""
-        rows = self._db["calls"].rows_where(
-            "kind = 'audio' and status in (?, ?)", [INGESTED, FAILED], order_by="started_at, call_id"
+    def lacking_scorecard(
+        self, checklist_id: str | None, version: int | None, *, channels=None, directions=None, no_direction=False
+    ) -> list[str]:
+        """Transcribed calls of these channels and directions with no scorecard of this checklist version.
+
+        ``None`` means any channel or direction; ``no_direction`` adds the calls
+        whose direction is not set. A ``checklist_id`` of None: no scorecard at all.
+        """
+        w = Where().add("c.status = ?", TRANSCRIBED).among("c.channel", channels)
+        if directions is not None:
+            dirs = list(directions)
+            cond = f"c.direction in ({marks(dirs)})" if dirs else "0"
+            w.add(f"({cond} or coalesce(c.direction, '') = '')" if no_direction else cond, *dirs)
+        if checklist_id is None:
+            w.add("not exists (select 1 from scorecards s where s.call_id = c.call_id)")
+        else:
+            w.add(
+                "not exists (select 1 from scorecards s where s.call_id = c.call_id "
+                "and s.checklist_id = ? and s.checklist_version = ?)",
+                checklist_id,
+                version,
+            )
+        return [r[0] for r in self._db.execute(f"select c.call_id from calls c {w.sql()}", w.args)]
+
+    # --- transcription leases -------------------------------------------------
+    # Audio calls without a transcript (failed ones are tried again) are taken
+    # one at a time under a lease: the owner renews it while it works, and a
+    # lease nobody renews expires, so a killed run's calls are taken again.
+
+    def _waiting(self, now: float, among, skip) -> Where:
+        w = Where().add("kind = 'audio' and status in (?, ?)", INGESTED, FAILED).among("call_id", among)
+        return w.add(f"call_id not in ({marks(skip)})", *skip, when=bool(skip)).add(
+            "(lease_until is null or lease_until < ?)", now
         )
-        return [_decode(r) for r in rows]
+
+    def waiting(self, *, now: float, among=None, skip=()) -> int:
+        """How many calls wait for transcription and are free to take."""
+        w = self._waiting(now, among, skip)
+        return self._db.execute(f"select count(*) from calls {w.sql()}", w.args).fetchone()[0]
+
+    def held_elsewhere(self, owner: str, *, now: float, among=None) -> int:
+        """How many waiting calls another run holds a live lease on."""
+        w = Where().add("kind = 'audio' and status in (?, ?)", INGESTED, FAILED).among("call_id", among)
+        w.add("lease_until >= ? and lease_owner != ?", now, owner)
+        return self._db.execute(f"select count(*) from calls {w.sql()}", w.args).fetchone()[0]
+
+    def claim(self, owner: str, *, now: float, lease_s: float, among=None, skip=()) -> dict | None:
+        """Lease the oldest waiting call that is free; None when there is none.
+
+        Run it inside ``Storage.atomic()``: the write lock is then taken
+        before the choice is made, so two runs never choose the same call.
+        """
+        w = self._waiting(now, among, skip)
+        cur = self._db.execute(
+            "update calls set lease_owner = ?, lease_until = ? where call_id = "
+            f"(select call_id from calls {w.sql()} order by started_at, call_id limit 1) returning *",
+            [owner, now + lease_s, *w.args],
+        )
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        return _decode(dict(zip(names, rows[0], strict=True))) if rows else None
+
+    def renew(self, owner: str, call_ids, *, until: float) -> None:
+        ids = list(call_ids)
+        if ids:
+            self._db.execute(
+                f"update calls set lease_until = ? where lease_owner = ? and call_id in ({marks(ids)})",
+                [until, owner, *ids],
+            )
+
+    def release(self, owner: str) -> None:
+        """Give back what ``owner`` still holds (an interrupted run), for the next run to take at once."""
+        self._db.execute("update calls set lease_owner = null, lease_until = null where lease_owner = ?", [owner])
 
     def mark_failed(self, call_id: str, reason: str) -> None:
-        self._db["calls"].update(call_id, {"status": FAILED, "error": reason})
+        self._db["calls"].update(call_id, {"status": FAILED, "error": reason, "lease_owner": None, "lease_until": None})
 
     def mark_transcribed(self, call_id: str) -> None:
-        self._db["calls"].update(call_id, {"status": TRANSCRIBED, "error": None})
+        self._db["calls"].update(
+            call_id, {"status": TRANSCRIBED, "error": None, "lease_owner": None, "lease_until": None}
+        )
 
     # --- what went wrong in a batch ---------------------------------------------
 

@@ -7,6 +7,8 @@ upgraded in place, never dropped. Each migration runs in its own transaction.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -444,6 +446,34 @@ def m010_kpi_rollups(db: Database) -> None:
     db.execute("insert or ignore into kpi_stale select distinct substr(started_at, 1, 7), operator from calls")
 
 
+@migrations()
+def m011_transcription_leases(db: Database) -> None:
+    # A transcription run leases the calls it works on, so a second run takes
+    # other calls and a killed run's calls are taken again once it stops renewing.
+    db["calls"].add_column("lease_owner", str)
+    db["calls"].add_column("lease_until", float)  # seconds since the epoch
+
+
+@contextmanager
+def _migration_lock(path: Path) -> Iterator[None]:
+    """One process at a time sets the database up; the others wait, then find nothing to do.
+
+    A lock file beside the database, not the database itself: closing any
+    descriptor of the database file would drop SQLite's own POSIX locks.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: SQLite's own locking is all there is
+        yield
+        return
+    with open(f"{path}.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
@@ -457,20 +487,27 @@ def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=check_same_thread)
         db = Database(conn)
-        # WAL lets the app read while a batch transcription writes.
-        db.enable_wal()
         db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA foreign_keys = ON")
+    _refuse_newer(db, path)
+    if db.memory:
+        migrations.apply(db)
+    elif db.journal_mode != "wal" or migrations.pending(db):
+        with _migration_lock(path):
+            # WAL lets the app read while a batch transcription writes.
+            db.enable_wal()
+            migrations.apply(db)  # what another process applied meanwhile is no longer pending
+    return db
+
+
+def _refuse_newer(db: Database, path) -> None:
     known = {m.name for m in migrations._migrations}
-    applied = {m.name for m in migrations.applied(db)}
-    unknown = applied - known
+    unknown = {m.name for m in migrations.applied(db)} - known
     if unknown:
         raise MigrationError(
             f"database {path} was written by a newer qa-review (migrations "
             f"{', '.join(sorted(unknown))}); upgrade qa-review before opening it"
         )
-    migrations.apply(db)
-    return db
 
 
 def pending_tasks(db: Database) -> list[str]:

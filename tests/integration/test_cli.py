@@ -82,8 +82,8 @@ def test_transcribe_and_export(run, tmp_path, monkeypatch):
     result = run("transcribe")
     assert result.exit_code == 0, result.output
     assert "2 transcribed, 0 failed" in result.output
-    # scored straight away; the tone files have no direction, so no shipped checklist applies
-    assert "score: 0 scored, 0 already scored, 0 failed, 2 with no applicable checklist" in result.output
+    # scored straight away; the tone files have no direction, so they count as inbound
+    assert "score: 2 scored, 0 already scored, 0 failed, 0 with no applicable checklist" in result.output
 
     listed = run("calls", "--status", "transcribed")
     assert "2 call(s)" in listed.output

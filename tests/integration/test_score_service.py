@@ -54,7 +54,8 @@ def test_scoring_twice_changes_nothing(env):
     db, settings, _ = env
     scoring.score_calls(db, settings)
     again = scoring.score_calls(db, settings)
-    assert again.scored == [] and again.skipped == [("chat-1", "written-chat")]
+    assert again.scored == [] and again.up_to_date == 1  # not even read again
+    assert "0 scored, 1 already scored" in again.summary()
     assert len(scoring.scorecards(db, "chat-1")) == 1
 
 
