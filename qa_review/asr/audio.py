@@ -73,6 +73,9 @@ def probe(path: Path) -> AudioInfo:
         raise AudioError(f"{path}: the recording is corrupt or unreadable{where} ({e})") from e
     if samples == 0 or not rate:
         raise AudioError(f"{path}: the file holds no audio samples")
+    cut_short = _cut_short(path, size)
+    if cut_short:
+        raise AudioError(f"{path}: the recording is truncated: {cut_short}; copy the file again from the recorder")
     decoded = samples / rate
     if declared and decoded < 0.9 * declared - 0.5:
         raise AudioError(
@@ -84,6 +87,49 @@ def probe(path: Path) -> AudioInfo:
             f"{path}: {channels} channels; qa-review takes mono or stereo (operator and client on separate channels)"
         )
     return AudioInfo(channels=channels, sample_rate=rate, duration_s=decoded, codec=codec)
+
+
+OGG_SUFFIXES = frozenset({".ogg", ".opus", ".oga"})
+
+
+def _cut_short(path: Path, size: int) -> str | None:
+    """What shows a file was cut short where FFmpeg cannot tell, or None.
+
+    FFmpeg times a WAV by the bytes present and an Ogg by its last page, so
+    a cut copy of either decodes cleanly as a shorter call; the container
+    says otherwise: a WAV's data chunk declares its length, and an Ogg
+    stream's last page carries the end-of-stream flag.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".wav":
+        declared, offset = _wav_data_chunk(path)
+        if declared and declared not in (0xFFFFFFFF,) and size - offset < declared - 8:
+            return f"its header declares {declared} bytes of audio, the file holds {max(0, size - offset)}"
+    elif suffix in OGG_SUFFIXES:
+        with open(path, "rb") as f:
+            f.seek(max(0, size - 65536))
+            tail = f.read()
+        last = tail.rfind(b"OggS")
+        # byte 5 of a page header holds the flags; 0x04 marks the stream's last page
+        if last < 0 or last + 5 >= len(tail) or not tail[last + 5] & 0x04:
+            return "the Ogg stream has no end-of-stream page"
+    return None
+
+
+def _wav_data_chunk(path: Path) -> tuple[int | None, int]:
+    """(declared size, offset) of a RIFF WAV's data chunk; (None, 0) when it cannot be found."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None, 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None, 0
+            size = int.from_bytes(chunk[4:8], "little")
+            if chunk[:4] == b"data":
+                return size, f.tell()
+            f.seek(size + (size & 1), 1)  # chunks are padded to even sizes
 
 
 def _decoded(path: Path, rate: int, start_s: float = 0.0):

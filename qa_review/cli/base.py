@@ -20,23 +20,61 @@ from qa_review.services.settings import from_env
 class Ctx:
     def __init__(self, db_path: str | None):
         self.settings = from_env()
-        if db_path:
-            self.settings = self.settings.with_(db_path=Path(db_path))
         self._db = None
+        if db_path:
+            self.use_db(db_path)
+
+    def use_db(self, db_path: str) -> None:
+        self.settings = self.settings.with_(db_path=Path(db_path))
 
     @property
     def db(self):
+        """The database, which must exist: a command that reads never makes an empty one."""
+        return self.open(create=False)
+
+    def open(self, *, create: bool):
         if self._db is None:
-            self._db = database.open_database(self.settings.db_path)
+            self._db = database.open_database(self.settings.db_path, create=create)
         return self._db
 
 
+class SetupFailed(click.ClickException):
+    """A usage or set-up error found before any item was tried: exit code 2 (1 is for failed items)."""
+
+    exit_code = 2
+
+
+def _db_after_command(ctx: click.Context, _param, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(Ctx).use_db(value)
+
+
+class Command(click.Command):
+    """Every command also takes ``--db`` after its name: ``qa-review calls --db x.db`` works as well."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            click.Option(
+                ["--db", "db_after"],
+                default=None,
+                expose_value=False,
+                is_eager=True,
+                callback=_db_after_command,
+                help="SQLite database file (default: qa_review.db here; env QA_REVIEW_DB).",
+            )
+        )
+
+
 class Group(click.Group):
+    command_class = Command
+    group_class = type  # subgroups are Groups too, so their commands take --db as well
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except QAReviewError as e:
-            raise click.ClickException(str(e)) from e
+            raise SetupFailed(str(e)) from e
 
 
 @contextmanager
@@ -95,7 +133,10 @@ def print_table(title: str, rows: list[dict]) -> None:
 
 def write_out(text: str, output: Path | None) -> None:
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise SetupFailed(f"cannot write {output}: {e.strerror}; check the folder exists and is writable") from e
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -21,10 +21,10 @@ from qa_review.services.settings import parse_channel_roles, parse_language
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--manifest",
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CSV: file, call_id, operator, started_at [, direction, phone, queue, tags].",
 )
 @click.option(
@@ -50,12 +50,15 @@ def ingest(obj: Ctx, path: Path, manifest: Path | None, then_score: bool):
     """
     with ticker("ingest", "file") as tick:
         report, scored = workflow.ingest_then_score(
-            obj.db, path, obj.settings, manifest=manifest, progress=tick, score=then_score
+            obj.open(create=True), path, obj.settings, manifest=manifest, progress=tick, score=then_score
         )
     for where, existing in report.duplicates:
         click.echo(f"skipped (already ingested as {existing}): {where}")
+    for where in report.unlisted:
+        click.echo(f"not in the manifest, not ingested: {where}", err=True)
     score_failures = []
     if scored:
+        say_unmatched(scored)
         click.echo(f"score: {scored.summary()}")
         score_failures = scored.failed
     conclude("ingest", report.summary(), report.errors + score_failures)
@@ -139,6 +142,7 @@ def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_scor
         bar.close()
     click.echo(f"transcribe: {report.summary()}")
     if scored:
+        say_unmatched(scored)
         click.echo(f"score: {scored.summary()}")
         for _, reason in scored.failed:
             click.echo(f"FAILED {reason}", err=True)
@@ -207,7 +211,16 @@ def score(obj: Ctx, checklist_spec, call_ids, all_calls, rescore):
         )
     for cid, checklist_id, value in report.scored:
         click.echo(f"{cid:<28} {checklist_id:<24} {'-' if value is None else f'{value:5.1f}'}")
+    say_unmatched(report)
     conclude("score", report.summary(), report.failed)
+
+
+def say_unmatched(report: scoring.ScoreReport, shown: int = 20) -> None:
+    """Each call no checklist applies to, so none is left out of review and KPIs without a word."""
+    for cid in report.unmatched[:shown]:
+        click.echo(f"no checklist applies: {cid}", err=True)
+    if len(report.unmatched) > shown:
+        click.echo(f"no checklist applies: ... and {len(report.unmatched) - shown} more", err=True)
 
 
 @cli.command()

@@ -22,6 +22,7 @@ def serve(obj: Ctx, port, host):
     \b
     qa-review serve --port 8501
     """
+    obj.db.close()  # a missing, foreign or unwritable database is said here, not in the browser
     env = {**os.environ, "QA_REVIEW_DB": str(Path(obj.settings.db_path).resolve())}
     cmd = [
         sys.executable,

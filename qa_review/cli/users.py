@@ -48,12 +48,13 @@ def users_add(obj: Ctx, username, role, team, operator_id, display_name, spoken_
     \b
     qa-review users add svetlana --role supervisor --team registry
     """
-    if exist_ok and accounts.exists(obj.db, username):
+    db = obj.open(create=True)  # the first admin is added to a new database
+    if exist_ok and accounts.exists(db, username):
         click.echo(f"user {username} exists")
         return
-    actor = None if accounts.count(obj.db) == 0 else SYSTEM
+    actor = None if accounts.count(db) == 0 else SYSTEM
     u = accounts.add_user(
-        obj.db,
+        db,
         actor,
         username,
         password,

@@ -72,6 +72,8 @@ def parse_conversation(text: str, where: str, tz: ZoneInfo) -> tuple[CallMeta, T
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ConversationError(f"{where}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})") from e
+    except RecursionError as e:
+        raise ConversationError(f"{where}: the JSON is nested too deeply to read (over a thousand levels)") from e
     try:
         conv = Conversation.model_validate(data)
         fields = CallFields.model_validate(

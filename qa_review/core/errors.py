@@ -59,6 +59,10 @@ class CallNotFound(QAReviewError):
     """No call with the given id exists in the database."""
 
 
+class DatabaseError(QAReviewError):
+    """The database file is missing, not SQLite, or cannot be opened, read or written."""
+
+
 class MigrationError(QAReviewError):
     """The database schema is newer than this program or cannot be upgraded."""
 

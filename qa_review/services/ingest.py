@@ -10,6 +10,7 @@ finds a duplicate.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ from qa_review.storage import AudioFacts, Storage
 
 Progress = Callable[[str], None]
 
+# A chat or an e-mail thread is kilobytes; anything this big is another kind
+# of file, and reading it whole would hold the batch up.
+MAX_JSON_BYTES = 20 * 1024 * 1024
+
 
 @dataclass
 class IngestReport:
@@ -33,13 +38,17 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, existing call id)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    unlisted: list[str] = field(default_factory=list)  # files beside a manifest that it does not name
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def summary(self) -> str:
-        return f"{len(self.added)} added, {len(self.duplicates)} already ingested, {len(self.errors)} failed"
+        text = f"{len(self.added)} added, {len(self.duplicates)} already ingested, {len(self.errors)} failed"
+        if self.unlisted:
+            text += f", {len(self.unlisted)} file(s) in the folder not in the manifest (not ingested)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ def ingest(
         return report
 
     if manifest is not None:
-        items = list(_items_from_manifest(path, Path(manifest), settings, fail))
+        items = list(_items_from_manifest(path, Path(manifest), settings, fail, report.unlisted))
     else:
         items = list(_items_from_folder(path, fail))
 
@@ -92,7 +101,7 @@ def ingest(
     return report
 
 
-def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail) -> Iterator[_Item]:
+def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail, unlisted: list[str]) -> Iterator[_Item]:
     try:
         text = manifest.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -106,6 +115,9 @@ def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail) -
     for line, reason in bad:
         fail(f"{manifest}:{line}", reason, line)
     base = root if root.is_dir() else manifest.parent
+    named = {_absolute(Path(r.file) if Path(r.file).is_absolute() else base / r.file) for r in rows}
+    if root.is_dir():
+        unlisted.extend(_unlisted(root, named, manifest))
     for r in rows:
         where = f"{manifest}:{r.row}"
         try:
@@ -119,6 +131,26 @@ def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail) -
             fail(where, f"{manifest}: line {r.row}: file {r.file!r} not found under {base}", r.row)
             continue
         yield _Item(path=file, meta=meta, where=where)
+
+
+def _absolute(p: Path) -> Path:
+    return Path(os.path.abspath(p))
+
+
+def _unlisted(root: Path, named: set[Path], manifest: Path) -> list[str]:
+    """Recordings and conversations in the folder the manifest does not name (a sidecar goes with its recording)."""
+    out = []
+    for p in _walk(root):
+        suffix = p.suffix.lower()
+        if suffix not in AUDIO_SUFFIXES and suffix != ".json":
+            continue
+        ap = _absolute(p)
+        if ap in named or ap == _absolute(manifest):
+            continue
+        if suffix == ".json" and any(ap.with_suffix(a) in named for a in AUDIO_SUFFIXES):
+            continue
+        out.append(str(p))
+    return out
 
 
 def _items_from_folder(root: Path, fail) -> Iterator[_Item]:
@@ -172,8 +204,8 @@ def _meta_for_audio(p: Path, settings: Settings) -> CallMeta:
     sidecar = p.with_suffix(".json")
     if sidecar.exists():
         try:
-            data = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            data = _json(sidecar, _read_text(sidecar))
+        except json.JSONDecodeError as e:
             raise IngestError(f"{sidecar}: cannot read the sidecar metadata ({e})") from e
         if not isinstance(data, dict):
             raise IngestError(f"{sidecar}: expected a JSON object with call_id, operator, started_at")
@@ -183,17 +215,14 @@ def _meta_for_audio(p: Path, settings: Settings) -> CallMeta:
 
 def _ingest_conversation(db: Storage, item: _Item, settings: Settings, report: IngestReport) -> None:
     p = item.path
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise IngestError(f"{p}: cannot read the file ({e}); save it as UTF-8 JSON") from e
+    text = _read_text(p)
     sha = sha256_file(p)
     existing = db.calls.by_sha(sha)
     if existing:
         report.duplicates.append((str(p), existing["call_id"]))
         return
     try:
-        data = json.loads(text)
+        data = _json(p, text)
     except json.JSONDecodeError:
         data = None  # parse_conversation reports it with line and column
     if data is not None and not looks_like_conversation(data):
@@ -208,6 +237,30 @@ def _ingest_conversation(db: Storage, item: _Item, settings: Settings, report: I
             return
         save_transcript(db, transcript, model="", settings={}, processing_s=0.0)
     report.added.append(meta.call_id)
+
+
+def _read_text(p: Path) -> str:
+    try:
+        size = p.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise IngestError(
+                f"{p}: {size / 2**20:.1f} MiB is too large for a conversation or metadata file "
+                f"(at most {MAX_JSON_BYTES / 2**20:.1f} MiB); split the export into one file per conversation"
+            )
+        return p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise IngestError(f"{p}: cannot read the file ({e}); save it as UTF-8 JSON") from e
+
+
+def _json(p: Path, text: str):
+    """The parsed JSON; a nesting too deep to read is this file's error, not the batch's end."""
+    try:
+        return json.loads(text)
+    except RecursionError as e:
+        raise IngestError(
+            f"{p}: the JSON is nested too deeply to read (over a thousand levels); a conversation is "
+            'an object with a "messages" list: check what exported it'
+        ) from e
 
 
 def _not_added(db: Storage, call_id: str, sha: str, where: str, report: IngestReport) -> None:

@@ -51,7 +51,7 @@ class ScoreReport:
         if self.unmatched:
             text += (
                 " (no checklist's applies_to fits their channel and direction: set direction in "
-                "the manifest, or pass --checklist ID)"
+                "the manifest, add the channel to a checklist's applies_to, or pass --checklist ID)"
             )
         return text
 

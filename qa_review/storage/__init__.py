@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from qa_review.core.errors import Busy
+from qa_review.core.errors import Busy, DatabaseError
 from qa_review.storage import schema
 from qa_review.storage.calibration import Calibration
 from qa_review.storage.calls import AudioFacts, Calls
@@ -80,11 +80,40 @@ class Storage:
 
 
 def open_storage(path: str | Path, *, check_same_thread: bool = True) -> Storage:
-    """Open (creating and migrating as needed) the database at ``path``; ``":memory:"`` for tests."""
-    db = schema.connect(path, check_same_thread=check_same_thread)
-    storage = Storage(db)
-    if schema.REINDEX_SEARCH in schema.pending_tasks(db):
-        with storage.atomic():
-            storage.search.rebuild()
-            schema.task_done(db, schema.REINDEX_SEARCH)
+    """Open (creating and migrating as needed) the database at ``path``; ``":memory:"`` for tests.
+
+    A file that is not SQLite, another program's database, or one that cannot
+    be opened, read or written is a :class:`DatabaseError` naming the path.
+    """
+    try:
+        db = schema.connect(path, check_same_thread=check_same_thread)
+        storage = Storage(db)
+        if schema.REINDEX_SEARCH in schema.pending_tasks(db):
+            with storage.atomic():
+                storage.search.rebuild()
+                schema.task_done(db, schema.REINDEX_SEARCH)
+    except (sqlite3.DatabaseError, OSError) as e:
+        raise _database_error(path, e) from e
     return storage
+
+
+def _database_error(path, e: Exception) -> Exception:
+    text = str(e)
+    where = "check --db (or QA_REVIEW_DB)"
+    if "not a database" in text:
+        return DatabaseError(f"{path} is not a SQLite database ({text}); {where}", code="db_not_sqlite", path=str(path))
+    if "readonly" in text or "read-only" in text or isinstance(e, PermissionError):
+        return DatabaseError(
+            f"database {path} cannot be written ({text}); qa-review writes the file and its -wal and -shm "
+            "files beside it: give this user write access to the file and its folder",
+            code="db_unwritable",
+            path=str(path),
+        )
+    if "locked" in text or "busy" in text:
+        return Busy(f"database {path} is locked by another program ({text}); try again in a moment", code="busy")
+    return DatabaseError(
+        f"cannot open database {path} ({text}): it must be a file in a folder that exists and "
+        f"this user may read and write; {where}",
+        code="db_unopenable",
+        path=str(path),
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from qa_review.core.errors import MigrationError
+from qa_review.core.errors import DatabaseError, MigrationError
 
 migrations = Migrations("qa_review")
 
@@ -494,10 +494,23 @@ def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
         migrations.apply(db)
     elif db.journal_mode != "wal" or migrations.pending(db):
         with _migration_lock(path):
+            _refuse_foreign(db, path)
             # WAL lets the app read while a batch transcription writes.
             db.enable_wal()
             migrations.apply(db)  # what another process applied meanwhile is no longer pending
     return db
+
+
+def _refuse_foreign(db: Database, path) -> None:
+    """Never migrate another program's database into ours (a mistyped --db)."""
+    tables = set(db.table_names()) - {migrations.migrations_table}
+    if tables and not migrations.applied(db):
+        raise DatabaseError(
+            f"{path} is a SQLite database of another program (tables {', '.join(sorted(tables)[:5])}); "
+            "qa-review leaves it alone: check --db (or QA_REVIEW_DB)",
+            code="db_foreign",
+            path=str(path),
+        )
 
 
 def _refuse_newer(db: Database, path) -> None:

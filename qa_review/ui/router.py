@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from qa_review.core.errors import DatabaseError
 from qa_review.core.permissions import SCREENS, Role
 from qa_review.services import review
-from qa_review.ui.common import db, local_time, tr
+from qa_review.ui.common import db, error_text, local_time, tr
 from qa_review.ui.i18n import LANGUAGES
 
 PAGES_DIR = Path(__file__).with_name("screens")
@@ -64,6 +65,13 @@ def _sidebar(user) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="qa-review", page_icon=":material/headphones:", layout="wide")
+    try:
+        _route()
+    except DatabaseError as e:  # a wrong QA_REVIEW_DB: say which file and what to do, not a traceback
+        st.error(error_text(e))
+
+
+def _route() -> None:
     user = st.session_state.get("user")
     _sidebar(user)
     if user is None:

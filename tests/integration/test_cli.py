@@ -67,7 +67,7 @@ def test_transcribe_missing_model_names_the_install_command(run, tmp_path):
     result = CliRunner(env={"QA_REVIEW_MODELS": str(models)}).invoke(
         cli, ["--db", str(tmp_path / "cli.db"), "transcribe", "--model", "base"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a set-up error, found before any call is tried
     assert "qa-review models install base" in result.output
 
 
@@ -112,9 +112,10 @@ def test_transcribe_and_export(run, tmp_path, monkeypatch):
     ]
 
 
-def test_export_unknown_call_is_a_clear_error(run):
+def test_export_unknown_call_is_a_clear_error(run, tmp_path):
+    run("users", "add", "root", "--role", "admin", "--password", "password-1")  # the database exists
     result = run("export", "transcripts", "--call", "nope")
-    assert result.exit_code == 1 and "no call with id 'nope'" in result.output
+    assert result.exit_code == 2 and "no call with id 'nope'" in result.output
 
 
 def test_checklist_validate_reports_each_file(tmp_path):
@@ -164,7 +165,7 @@ def test_score_show_and_export_scores(run, tmp_path):
 
 def test_users_add_list_and_first_must_be_admin(run):
     refused = run("users", "add", "sup", "--role", "supervisor", "--password", "password-1")
-    assert refused.exit_code == 1 and "first user must be an admin" in refused.output
+    assert refused.exit_code == 2 and "first user must be an admin" in refused.output
     assert run("users", "add", "root", "--role", "admin", "--password", "password-1").exit_code == 0
     added = run(
         "users",
@@ -188,7 +189,7 @@ def test_users_add_list_and_first_must_be_admin(run):
     )
     listed = run("users", "list").output
     assert "anna" in listed and "anna.smirnova" in listed and "root" in listed
-    assert run("users", "passwd", "anna", "--password", "short").exit_code == 1
+    assert run("users", "passwd", "anna", "--password", "short").exit_code == 2
 
 
 def test_every_ui_message_has_russian_and_english():

@@ -59,6 +59,55 @@ def test_bad_file_is_reported_and_the_batch_goes_on(db, settings, tmp_path, name
     assert [r["reason"] for r in recorded] == [message]
 
 
+def encode(src, out, codec, fmt=None, **options):
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(out), "w", format=fmt, options=options) as dst:
+        # FFmpeg's own Vorbis encoder is "experimental": it must be asked for
+        extra = {"options": {"strict": "experimental"}} if codec == "vorbis" else {}
+        stream = dst.add_stream(codec, rate=16000, **extra)
+        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=16000)
+        for frame in inp.decode(audio=0):
+            frame.pts = None
+            for f in resampler.resample(frame):
+                for packet in stream.encode(f):
+                    dst.mux(packet)
+        for packet in stream.encode(None):
+            dst.mux(packet)
+    return out
+
+
+@pytest.mark.parametrize(
+    "suffix, codec, fmt, options",
+    [
+        (".wav", None, None, {}),
+        (".flac", "flac", None, {}),
+        (".ogg", "libopus", "ogg", {}),
+        (".opus", "libopus", "ogg", {}),
+        (".oga", "vorbis", "ogg", {}),
+        (".mp3", "libmp3lame", None, {}),
+        (".m4a", "aac", "ipod", {}),
+        (".m4a", "aac", "ipod", {"movflags": "+faststart"}),  # the index first: the cut file still opens
+    ],
+)
+def test_a_recording_cut_short_is_reported_in_every_format(db, settings, tmp_path, suffix, codec, fmt, options):
+    src = write_wav(tmp_path / "src.wav", channels=1, seconds=12.0, rate=16000)
+    whole = tmp_path / f"whole{suffix}"
+    if codec is None:
+        whole.write_bytes(src.read_bytes())
+    else:
+        encode(src, whole, codec, fmt, **options)
+    assert ingest.ingest(db, whole, settings).added == ["whole"]  # the whole file is fine
+    cut = tmp_path / "in" / f"cut{suffix}"
+    cut.parent.mkdir()
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    report = ingest.ingest(db, cut, settings)
+    assert report.added == []
+    ((where, reason),) = report.errors
+    assert str(cut) in where and ("truncated" in reason or "corrupt" in reason), reason
+
+
 def test_truncated_mp3_is_reported_as_corrupt(db, settings, tmp_path):
     av = pytest.importorskip("av")
     src = write_wav(tmp_path / "src.wav", channels=1, seconds=6.0, rate=16000)
@@ -213,3 +262,38 @@ def test_calls_listed_by_month(db, settings, tmp_path):
     assert db.calls.months() == ["2027-01", "2026-12", "2026-11"]
     assert [c["call_id"] for c in db.calls.list(month="2026-11")] == ["a"]
     assert [c["call_id"] for c in db.calls.list(month="2026-12")] == ["b"]
+
+
+def test_files_the_manifest_does_not_name_are_reported(db, settings, tmp_path):
+    for name in ("listed.wav", "forgotten.wav", "sub/also-forgotten.ogg.wav"):
+        write_wav(tmp_path / "in" / name, freqs=(300.0 + len(name),))
+    (tmp_path / "in" / "listed.json").write_text("{}")  # the listed recording's sidecar: goes with it
+    (tmp_path / "in" / "notes.txt").write_text("not a call")  # neither audio nor a conversation
+    (tmp_path / "in" / "m.csv").write_text(MANIFEST_HEADER + "listed.wav,L1,anna,2026-11-02T09:00:00,,,,\n")
+    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "in" / "m.csv")
+    assert report.added == ["L1"] and report.errors == []
+    assert sorted(report.unlisted) == sorted(
+        str(tmp_path / "in" / n) for n in ("forgotten.wav", "sub/also-forgotten.ogg.wav")
+    )
+    assert "2 file(s) in the folder not in the manifest" in report.summary()
+
+
+def conversation_with(messages) -> str:
+    return json.dumps(
+        {"conversation_id": "x", "operator": "anna", "started_at": "2026-11-04T19:00:00+03:00", "messages": messages}
+    )
+
+
+def test_a_chat_file_too_deep_or_too_large_fails_alone_and_the_batch_goes_on(db, settings, tmp_path, monkeypatch):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "deep.json").write_text('{"messages": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    monkeypatch.setattr(ingest, "MAX_JSON_BYTES", 300_000)  # the real limit is 20 MiB
+    (tmp_path / "in" / "huge.json").write_text(
+        conversation_with([{"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "а" * 200_000}])
+    )
+    write_wav(tmp_path / "in" / "fine.wav")
+    report = ingest.ingest(db, tmp_path / "in", settings)
+    assert report.added == ["fine"]
+    reasons = {where.rsplit("/", 1)[1]: reason for where, reason in report.errors}
+    assert "nested too deeply" in reasons["deep.json"]
+    assert "too large" in reasons["huge.json"] and "split" in reasons["huge.json"]

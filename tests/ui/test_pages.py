@@ -83,6 +83,15 @@ def test_empty_database_says_how_to_ingest(settings, monkeypatch):
     assert "qa-review ingest" in at.info[0].value
 
 
+def test_a_wrong_database_file_is_named_not_a_traceback(tmp_path, monkeypatch):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just notes\n" * 100)
+    monkeypatch.setenv("QA_REVIEW_DB", str(notes))
+    at = run_app(user=TRAINER)
+    assert not at.exception
+    assert f"Файл {notes} — не база данных SQLite" in at.error[0].value
+
+
 def test_first_start_says_how_to_create_the_admin(settings, monkeypatch):
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
     at = run_app(user=None)
