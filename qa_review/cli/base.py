@@ -131,15 +131,51 @@ def print_table(title: str, rows: list[dict]) -> None:
         click.echo(f"{str(r['key'])[:24]:<24} {r['calls']:>6} {r['lines']:>6} {r['words']:>7} {w:>7}")
 
 
-def write_out(text: str, output: Path | None) -> None:
-    if output:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise SetupFailed(f"cannot write {output}: {e.strerror}; check the folder exists and is writable") from e
+def output_options(command):
+    """``-o FILE`` and ``--force``, for the commands that write an export."""
+    command = click.option(
+        "--force", is_flag=True, help="Replace the output file if it exists (never a SQLite database)."
+    )(command)
+    return click.option(
+        "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of standard output."
+    )(command)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_output(output: Path, force: bool) -> None:
+    """Refuse to write an export where it would destroy something: a database always, any file without --force."""
+    if output.is_dir():
+        raise SetupFailed(f"{output} is a folder; give a file name, e.g. {output / 'export.csv'}")
+    if not output.exists():
+        if not output.parent.exists():
+            raise SetupFailed(f"cannot write {output}: the folder {output.parent} does not exist; create it first")
+        return
+    with open(output, "rb") as f:
+        if f.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
+            raise SetupFailed(
+                f"{output} is a SQLite database (perhaps qa-review's own); an export never replaces one, "
+                "even with --force: choose another file name"
+            )
+    if not force:
+        raise SetupFailed(f"{output} exists; pass --force to replace it, or choose another file name")
+
+
+def write_out(data: str | bytes, output: Path | None, force: bool = False, *, quiet: bool = False) -> None:
+    if not output:
+        click.echo(data if isinstance(data, str) else data.decode("utf-8-sig"), nl=False)
+        return
+    check_output(output, force)
+    try:
+        if isinstance(data, str):
+            output.write_text(data, encoding="utf-8")
+        else:
+            output.write_bytes(data)
+    except OSError as e:
+        raise SetupFailed(f"cannot write {output}: {e.strerror}; check the folder exists and is writable") from e
+    if not quiet:
         click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
 
 
 SYSTEM = User("cli", ADMIN, "command line")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from qa_review.cli.base import SYSTEM, Ctx, cli, write_out
+from qa_review.cli.base import SYSTEM, Ctx, cli, output_options, write_out
 from qa_review.services import (
     exports,
     review,
@@ -24,41 +22,29 @@ def export():
 
 @export.command("scores")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@output_options
 @click.pass_obj
-def export_scores(obj: Ctx, fmt, output):
+def export_scores(obj: Ctx, fmt, output, force):
     """Scores: one row per call × checklist item, with verdict and evidence.
 
     \b
     qa-review export scores --format csv -o scores.csv
     """
-    write_out(exports.export_scores(obj.db, fmt), output)
+    write_out(exports.export_scores(obj.db, fmt), output, force)
 
 
 @export.command("audit")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@output_options
 @click.pass_obj
-def export_audit(obj: Ctx, fmt, output):
+def export_audit(obj: Ctx, fmt, output, force):
     """The audit log: every verdict change, correction, finalization, dispute, resolution.
 
     \b
     qa-review export audit -o audit.csv
     """
     rows = review.export_audit(obj.db, SYSTEM)
-    if fmt == "json":
-        write_out(review.audit_json(rows), output)
-        return
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.DictWriter(
-        buf, fieldnames=["id", "at", "username", "action", "call_id", "scorecard_id", "target", "old", "new", "reason"]
-    )
-    w.writeheader()
-    w.writerows(rows)
-    write_out(buf.getvalue(), output)
+    write_out(review.audit_json(rows) if fmt == "json" else exports.audit_csv(rows), output, force)
 
 
 @export.command("transcripts")
@@ -67,12 +53,12 @@ def export_audit(obj: Ctx, fmt, output):
 @click.option(
     "--redact", is_flag=True, help="Mask phones, e-mails, passport, SNILS, policy and card numbers, birth dates."
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@output_options
 @click.pass_obj
-def export_transcripts(obj: Ctx, fmt, call_id, redact, output):
+def export_transcripts(obj: Ctx, fmt, call_id, redact, output, force):
     """Transcripts with call metadata: one row per segment (CSV), or words too (JSON).
 
     \b
     qa-review export transcripts --format json --call demo-01-booking
     """
-    write_out(exports.export_transcripts(obj.db, fmt, call_id, redact=redact), output)
+    write_out(exports.export_transcripts(obj.db, fmt, call_id, redact=redact), output, force)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from qa_review.cli.base import SYSTEM, Ctx, cli, conclude
+from qa_review.cli.base import SYSTEM, Ctx, check_output, cli, conclude, output_options, write_out
 from qa_review.services import kpis as kpi_service
 
 
@@ -51,9 +51,9 @@ def sample(obj: Ctx, month, per_operator, seed, top_up):
     default=None,
     help="Bonus rules YAML (default rules/monthly-bonus.yaml; env QA_REVIEW_RULES).",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file (required for xlsx).")
+@output_options
 @click.pass_obj
-def kpi(obj: Ctx, month, fmt, rules_path, output):
+def kpi(obj: Ctx, month, fmt, rules_path, output, force):
     """Monthly KPIs and bonus coefficients per operator, for payroll.
 
     \b
@@ -61,10 +61,12 @@ def kpi(obj: Ctx, month, fmt, rules_path, output):
     """
     if fmt == "xlsx" and not output:
         raise click.UsageError("xlsx needs -o FILE.xlsx")
+    if output:
+        check_output(output, force)  # before the report is recorded as exported
     rep = kpi_service.report(obj.db, SYSTEM, month, obj.settings, rules_path, record=True)
     data = kpi_service.export(rep, fmt)
     if output:
-        output.write_bytes(data)
+        write_out(data, output, force, quiet=True)
         click.echo(
             f"wrote {output} ({len(rep.operators)} operators, rules {rep.rules_id} v{rep.rules_version}"
             f"{'; figures may change: disputes still open' if rep.may_change else ''})",

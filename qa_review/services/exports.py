@@ -1,4 +1,8 @@
-"""Exports of transcripts and scores for other systems (JSON, CSV with stable columns)."""
+"""Exports of transcripts and scores for other systems (JSON, CSV with stable columns).
+
+CSV cells go through ``core.spreadsheet``: a text that a spreadsheet would
+run as a formula is written with a leading quote.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import io
 import json
 from dataclasses import replace
 
+from qa_review.core import spreadsheet
 from qa_review.core.domain import CallStatus
 from qa_review.core.errors import CallNotFound, QAReviewError
 from qa_review.core.redaction import redact as mask
@@ -64,7 +69,7 @@ def export_transcripts(db: Storage, fmt: str = "json", call_id: str | None = Non
     for meta, t in items:
         base = [";".join(meta[k]) if k == "tags" else meta[k] for k in META_COLUMNS]
         for i, s in enumerate(t.segments):
-            w.writerow(base + [i, s.speaker, f"{s.start:.2f}", f"{s.end:.2f}", s.text])
+            w.writerow(spreadsheet.row(base + [i, s.speaker, f"{s.start:.2f}", f"{s.end:.2f}", s.text]))
     return buf.getvalue()
 
 
@@ -124,5 +129,17 @@ def export_scores(db: Storage, fmt: str = "csv") -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=SCORE_COLUMNS, extrasaction="ignore")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows(spreadsheet.record(r) for r in rows)
+    return buf.getvalue()
+
+
+AUDIT_COLUMNS = ("id", "at", "username", "action", "call_id", "scorecard_id", "target", "old", "new", "reason")
+
+
+def audit_csv(rows: list[dict]) -> str:
+    """The audit log as CSV (rows from ``review.export_audit``, which checks who may read it)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS)
+    w.writeheader()
+    w.writerows(spreadsheet.record(r) for r in rows)
     return buf.getvalue()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qa_review.core import spreadsheet
 from qa_review.core.bonus_rules import LoadedRules
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.kpi import Frames, Report, Totals, month_of, report_of
@@ -147,7 +148,7 @@ def export(rep: Report, fmt: str) -> bytes:
             f"# month={rep.month};rules={rep.rules_id};rules_version={rep.rules_version};"
             f"may_change={'yes' if rep.may_change else 'no'}\n"
         )
-        rep.operators.to_csv(buf, index=False, sep=";", decimal=",")
+        spreadsheet.frame(rep.operators).to_csv(buf, index=False, sep=";", decimal=",")
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(rep)
@@ -197,6 +198,7 @@ def _xlsx(rep: Report) -> bytes:
         ws.append([RU_HEADERS.get(c, c) for c in df.columns])
         for cell in ws[2]:
             cell.font = Font(bold=True)
+        first = ws.max_row + 1
         for row in df.itertuples(index=False):
             ws.append(
                 [
@@ -206,9 +208,13 @@ def _xlsx(rep: Report) -> bytes:
                     for v in row
                 ]
             )
-        for col in ws.iter_cols(min_row=3):
+        for col in ws.iter_cols(min_row=first):
             for cell in col:
-                if isinstance(cell.value, float):
+                if isinstance(cell.value, str):
+                    # Text cells, never formulas: openpyxl would store "=..." (an
+                    # operator id, say) as a formula that Excel runs.
+                    cell.data_type = "s"
+                elif isinstance(cell.value, float):
                     cell.number_format = "0.00" if df.columns[cell.column - 1] == "coefficient" else "0.0"
         for col in ws.columns:
             ws.column_dimensions[col[1].column_letter].width = max(

