@@ -4,7 +4,17 @@ Library errors (QAReviewError) become click errors with the message as is;
 anything else is a bug and keeps its traceback.
 """
 
-from qa_review.cli import calls, checklists, exports, kpis, models, serve, training, users  # noqa: F401  (they register)
+from qa_review.cli import (  # noqa: F401  (they register)
+    admin,
+    calls,
+    checklists,
+    exports,
+    kpis,
+    models,
+    serve,
+    training,
+    users,
+)
 from qa_review.cli.base import cli
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from qa_review.core.errors import Busy, DatabaseError
-from qa_review.storage import schema
+from qa_review.storage import backup, schema
 from qa_review.storage.calibration import Calibration
 from qa_review.storage.calls import AudioFacts, Calls
 from qa_review.storage.disputes import Audit, Disputes, Notifications
@@ -26,7 +26,9 @@ from qa_review.storage.search_index import SearchIndex
 from qa_review.storage.transcripts import Transcripts
 from qa_review.storage.users import Users
 
-__all__ = ["AudioFacts", "Storage", "open_storage"]
+__all__ = ["AudioFacts", "Storage", "check_backup", "open_storage"]
+
+check_backup = backup.check
 
 
 class Storage:
@@ -74,6 +76,21 @@ class Storage:
                 f"the database is locked by another writer ({e}); nothing was changed: try again in a moment",
                 code="busy",
             ) from e
+
+    def backup_to(self, dest: Path, progress=None) -> backup.BackupFacts:
+        """A consistent, checked copy of this database at ``dest``, made while others keep writing."""
+        try:
+            return backup.write(self._db.conn, dest, progress)
+        except (sqlite3.DatabaseError, OSError) as e:
+            raise DatabaseError(f"cannot write the backup {dest}: {e}", code="backup_failed", path=str(dest)) from e
+
+    def restore_from(self, source: Path, progress=None) -> backup.BackupFacts:
+        """Replace this database's content with a checked backup, then bring its schema up to date."""
+        facts = backup.restore(source, self._db.conn, progress)
+        if self._db.journal_mode != "wal":
+            self._db.enable_wal()
+        schema.migrations.apply(self._db)
+        return facts
 
     def close(self) -> None:
         self._db.close()
