@@ -8,7 +8,7 @@ human (``review``), which makes the scorecard provisional.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 from qa_review.core import matching, metrics
@@ -24,6 +24,7 @@ from qa_review.core.checklists import (
     variables_in,
 )
 from qa_review.core.domain import MIXED, Transcript
+from qa_review.core.recording_faults import RecordingFault, recording_fault
 
 
 class Verdict(StrEnum):
@@ -131,6 +132,9 @@ def score(
         variables=dict(variables or {}),
     )
     results = tuple(_item(section.id, item, ctx) for section, item in checklist.items())
+    fault = None if written else recording_fault(transcript)
+    if fault is not None:
+        results = tuple(_for_a_person(r, fault) for r in results)
     s, provisional, critical, passed = total(results, checklist.pass_mark)
     return Scorecard(
         call_id=transcript.call_id,
@@ -210,6 +214,12 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
     else:  # pragma: no cover - the schema admits no other kind
         raise TypeError(check)
     return _result(section_id, item, verdict, evidence + condition)
+
+
+def _for_a_person(result: ItemResult, fault: RecordingFault) -> ItemResult:
+    """Every item of a faulty recording waits for a reviewer, the fault named first in its evidence."""
+    note = Evidence("note", f"recording fault: {fault.detail}", code=fault.code)
+    return replace(result, verdict=REVIEW, evidence=(note, *result.evidence))
 
 
 def _result(section_id: str, item: Item, verdict: str, evidence: list[Evidence]) -> ItemResult:

@@ -545,10 +545,10 @@ def review_queue(
     max_score: float | None = None,
     critical_only: bool = False,
 ) -> list[dict]:
-    """The supervisor's scorecards to review (assigned to them or to nobody), oldest call first."""
+    """The supervisor's scorecards to review (assigned to them or to nobody), oldest call first, with flags."""
     if user.role != SUPERVISOR:
         raise PermissionDenied(f"{user.username} ({user.role}) has no review queue")
-    return db.scorecards.queue(
+    rows = db.scorecards.queue(
         states=status,
         operator=operator,
         checklist=checklist,
@@ -559,6 +559,11 @@ def review_queue(
         assignee=user.username,
         operators=overseen_operators(user, db.users.teams_by_operator()),
     )
+    # What a person should know before listening: a recording fault, speech not recognized.
+    flags = db.calls.flags(sorted({r["call_id"] for r in rows}))
+    for r in rows:
+        r["flags"] = [f["code"] for f in flags.get(r["call_id"], [])]
+    return rows
 
 
 def notifications(db: Storage, user: User, unread_only: bool = True) -> list[dict]:

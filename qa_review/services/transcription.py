@@ -21,6 +21,7 @@ from qa_review.asr.profile import AsrProfile
 from qa_review.asr.transcribe import AsrOptions, Transcriber, transcribe_call
 from qa_review.core.domain import Transcript
 from qa_review.core.errors import QAReviewError
+from qa_review.core.recording_faults import FAULT_CODES, recording_fault
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
 
@@ -36,14 +37,23 @@ def save_transcript(db: Storage, transcript: Transcript, *, model: str, settings
     """Store a whole transcript, mark the call transcribed and (un)flag low coverage, in one transaction."""
     cid = transcript.call_id
     low = [c for c in transcript.coverage if c.speech_s >= LOW_COVERAGE_MIN_SPEECH_S and c.coverage < LOW_COVERAGE]
+    flags = {}
+    if low:
+        flags[LOW_COVERAGE_FLAG] = "; ".join(
+            f"{c.speaker}: {c.coverage:.0%} of {c.speech_s:.0f} s of speech recognized" for c in low
+        )
+    fault = recording_fault(transcript)
+    if fault is not None:
+        flags[fault.code] = fault.detail
     with db.atomic():
         db.transcripts.save(transcript, model=model, settings=settings, processing_s=processing_s)
         db.calls.mark_transcribed(cid)
-        if low:
-            detail = "; ".join(f"{c.speaker}: {c.coverage:.0%} of {c.speech_s:.0f} s of speech recognized" for c in low)
-            db.calls.set_flag(cid, LOW_COVERAGE_FLAG, detail)
-        else:
-            db.calls.clear_flag(cid, LOW_COVERAGE_FLAG)
+        # One flag mechanism for everything a person should look at; a new transcript decides afresh.
+        for code in (LOW_COVERAGE_FLAG, *FAULT_CODES):
+            if code in flags:
+                db.calls.set_flag(cid, code, flags[code])
+            else:
+                db.calls.clear_flag(cid, code)
 
 
 def transcript_info(db: Storage, call_id: str) -> dict | None:

@@ -110,6 +110,8 @@ def evidence_text(ev) -> str:
         return ev.text  # the checklist's own hint, in its own language
     if ev.code == "unheard_speech":
         return tr("ev.unheard_speech", speaker=speaker, start=clock(ev.start), end=clock(ev.end))
+    if ev.code in ("no_speech", "operator_silent"):
+        return tr(f"ev.{ev.code}")
     if ev.code == "unresolved_variable":
         return tr("ev.unresolved_variable", phrase=f"«{ev.phrase}»")
     if ev.code in ("condition_not_met", "forbidden_absent", "mono_speaker", "manual"):

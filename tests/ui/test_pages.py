@@ -251,6 +251,7 @@ def test_supervisor_lands_on_the_review_queue(scored_db):
     assert not at.exception
     assert at.title[0].value == "Очередь проверки"
     assert sorted(at.dataframe[0].value["ID"]) == ["call-a", "chat-b"]  # call-a has no direction: inbound
+    assert "Внимание" in at.dataframe[0].value.columns  # recording faults and unrecognized speech show here
     at.toggle[0].set_value(True).run()  # critical failures only: none here
     assert "Очередь пуста." in at.info[0].value
 

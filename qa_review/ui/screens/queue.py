@@ -51,6 +51,7 @@ table = pd.DataFrame(
         tr("col.checklist"): [r["checklist_id"] for r in rows],
         tr("col.score"): [r["score"] for r in rows],
         tr("col.critical"): ["!" if r["critical_failed"] else "" for r in rows],
+        tr("col.flags"): [", ".join(tr(f"flagname.{f}") for f in r["flags"]) for r in rows],
         tr("col.status"): [tr(f"status.{r['status']}") for r in rows],
     }
 )
