@@ -1,14 +1,16 @@
-"""Keeping a clinic's installation sound: backups, restore."""
+"""Keeping a clinic's installation sound: backups, restore, what failed."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from qa_review.cli.base import SYSTEM, Ctx, SetupFailed, check_output, cli
-from qa_review.services import backups
+from qa_review.cli.base import SYSTEM, Ctx, SetupFailed, check_output, cli, ticker
+from qa_review.cli.calls import transcribe as transcribe_command
+from qa_review.services import backups, failures
 
 
 def _bar(desc: str):
@@ -73,3 +75,42 @@ def restore(obj: Ctx, file: Path, yes: bool):
     with bar:
         _, kept = backups.restore(obj.open(create=True), SYSTEM, file, db_path, progress)
     click.echo(f"restore: {db_path} now holds the backup; what it held before is in {kept}")
+
+
+@cli.command("errors")
+@click.option("--retry", is_flag=True, help="Ingest the failed inputs again, then transcribe the failed calls again.")
+@click.option("--dismiss", "dismissed", type=int, multiple=True, help="Settle this ingest error by hand (repeatable).")
+@click.pass_context
+def errors_cmd(ctx: click.Context, retry: bool, dismissed: tuple[int, ...]):
+    """Failed ingests and transcriptions still failing, with their reasons.
+
+    \b
+    qa-review errors
+    qa-review errors --retry
+    qa-review errors --dismiss 17 --dismiss 18    # not calls: stop listing them
+
+    An ingest error is settled when a later run ingests that input; a failed
+    call when a later run transcribes it. Exits 1 while anything is failing.
+    """
+    obj: Ctx = ctx.obj
+    if dismissed:
+        click.echo(f"dismissed {failures.dismiss(obj.db, SYSTEM, list(dismissed))} ingest error(s)")
+    if retry:
+        with ticker("ingest", "file") as tick:
+            reports = failures.retry_ingests(obj.db, SYSTEM, obj.settings, tick)
+        for r in reports:
+            click.echo(f"ingest again: {r.summary()}")
+        failed_calls = [c["call_id"] for c in failures.failures(obj.db, SYSTEM).transcription]
+        if failed_calls:
+            try:
+                ctx.invoke(transcribe_command, call_ids=failed_calls)
+            except SystemExit:
+                pass  # its own exit code says some failed again; the list below says which
+    now = failures.failures(obj.db, SYSTEM)
+    for e in now.ingest:
+        click.echo(f"ingest #{e['id']:<5} {e['at'][:16]}  {e['path']}\n    {e['reason']}")
+    for c in now.transcription:
+        click.echo(f"transcribe {c['call_id']}\n    {c['error']}")
+    click.echo(f"errors: {len(now.ingest)} input(s) not ingested, {len(now.transcription)} call(s) not transcribed")
+    if now:
+        sys.exit(1)

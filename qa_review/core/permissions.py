@@ -78,6 +78,7 @@ SCREENS: dict[str, tuple[Role, ...]] = {
     "dashboards": (ADMIN, SUPERVISOR, TRAINER),
     "checklists": (ADMIN, SUPERVISOR, TRAINER),
     "users": (ADMIN,),
+    "failures": (ADMIN,),
 }
 
 

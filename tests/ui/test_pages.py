@@ -421,3 +421,21 @@ def test_an_operator_is_not_offered_to_add_lines(app_db):
     at.switch_page("screens/call.py").run()
     assert not at.exception
     assert not [t for t in at.text_area if t.key == "add-text-call-a"]
+
+
+def test_admin_sees_what_failed_and_ingests_it_again(app_db, settings, tmp_path):
+    (tmp_path / "late").mkdir()
+    broken = tmp_path / "late" / "call-z.wav"
+    broken.write_bytes(b"not audio at all")
+    ingest.ingest(app_db, tmp_path / "late", settings)
+    at = run_app(user=User("admin", "admin"))
+    at.switch_page("screens/failures.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Файл или строка"]) == [str(broken)]
+    write_wav(broken, seconds=1.0, freqs=(300.0,))  # copied again
+    at.button(key="retry_ingests").click().run()
+    assert not at.exception
+    assert "Загружено: 1; по-прежнему с ошибкой: 0." in at.success[0].value
+    assert "Сбоев нет" in at.success[-1].value
+    assert "call-z" in {c["call_id"] for c in app_db.calls.list()}
