@@ -1,5 +1,6 @@
 """Set-up mistakes at the command line: one line naming the path and what to do, exit code 2, no traceback."""
 
+import os
 import sqlite3
 
 import pytest
@@ -106,3 +107,14 @@ def test_a_call_no_checklist_applies_to_is_named_with_what_to_set(tmp_path):
     assert result.exit_code == 0
     assert "no checklist applies: chat-7" in result.output
     assert "1 with no applicable checklist" in result.output and "set direction" in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files: the refusal cannot happen")
+def test_a_database_this_user_may_not_write_is_named(db_with_a_call, tmp_path):
+    db_with_a_call.chmod(0o444)
+    tmp_path.chmod(0o555)  # nor create the -wal beside it
+    try:
+        refused(invoke("--db", db_with_a_call, "ingest", tmp_path / "in"), str(db_with_a_call))
+    finally:
+        tmp_path.chmod(0o755)
+        db_with_a_call.chmod(0o644)

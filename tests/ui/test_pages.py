@@ -439,3 +439,27 @@ def test_admin_sees_what_failed_and_ingests_it_again(app_db, settings, tmp_path)
     assert "Загружено: 1; по-прежнему с ошибкой: 0." in at.success[0].value
     assert "Сбоев нет" in at.success[-1].value
     assert "call-z" in {c["call_id"] for c in app_db.calls.list()}
+
+
+def test_a_verdict_saved_meanwhile_by_someone_else_is_not_overwritten_unseen(scored_db):
+    at = run_app(user=SUP, call_id="chat-b")
+    at.switch_page("screens/call.py").run()  # the supervisor reads the scorecard...
+    ((row, sc, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    other = User("sup2", "supervisor")  # ...while a colleague saves the same item
+    review.set_verdict(scored_db, other, row["id"], "tone", "fail", "грубо", row["revision"])
+
+    at.selectbox(key="v-0-tone").select("pass")
+    at.text_input(key="c-0-tone").input("вежливо")
+    at.button(key="FormSubmitter:verdict-0-tone-Сохранить").click().run()
+    assert not at.exception
+    assert "уже сохранил кто-то другой" in at.error[0].value
+    ((_, sc, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    assert sc.item("tone").verdict == "fail"  # the colleague's verdict stands
+
+    # The page now shows the colleague's verdict; a deliberate change goes through.
+    at.selectbox(key="v-0-tone").select("pass")
+    at.text_input(key="c-0-tone").input("всё-таки вежливо")
+    at.button(key="FormSubmitter:verdict-0-tone-Сохранить").click().run()
+    assert "Сохранено" in at.success[0].value
+    ((_, sc, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    assert sc.item("tone").verdict == "pass"

@@ -196,6 +196,11 @@ with right:
     if not cards:
         st.info(tr("call.no_scorecard"))
     for n, (row, sc, disputes) in enumerate(cards):
+        # A button press reruns the script, which reads the scorecard afresh: the
+        # save must carry the revision the person was looking at (the previous
+        # run's), or a change someone else made meanwhile would be overwritten unseen.
+        seen = st.session_state.get(f"seen-rev-{row['id']}", row["revision"])
+        st.session_state[f"seen-rev-{row['id']}"] = row["revision"]
         st.caption(
             tr("call.checklist", id=sc.checklist_id, version=sc.checklist_version)
             + " · "
@@ -253,7 +258,7 @@ with right:
                                 item.item_id,
                                 verdict,
                                 comment,
-                                row["revision"],
+                                seen,
                                 success=tr("review.saved"),
                             )
         if editable:
@@ -266,11 +271,11 @@ with right:
                         user,
                         row["id"],
                         feedback,
-                        row["revision"],
+                        seen,
                         success=tr("review.saved"),
                     )
             if st.button(tr("review.finalize"), key=f"finalize-{n}", type="primary"):
-                attempt(review.finalize, conn, user, row["id"], row["revision"], success=tr("review.finalized"))
+                attempt(review.finalize, conn, user, row["id"], seen, success=tr("review.finalized"))
         if user.role == "operator" and row["status"] in PUBLISHED:
             until = review.dispute_deadline(row, settings())
             open_items = [i for i in sc.items if i.item_id not in by_item]
