@@ -12,6 +12,7 @@ from qa_review.core.errors import CallNotFound
 from qa_review.storage.queries import Where, marks, now_iso, one
 
 INGESTED, TRANSCRIBED, FAILED = CallStatus
+_WAITING = f"kind = 'audio' and status in ('{INGESTED.value}', '{FAILED.value}')"
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ class Calls:
     # lease nobody renews expires, so a killed run's calls are taken again.
 
     def _waiting(self, now: float, among, skip) -> Where:
-        w = Where().add("kind = 'audio' and status in (?, ?)", INGESTED, FAILED).among("call_id", among)
+        # Literal, not bound: only then can SQLite use the partial index of waiting calls (m011).
+        w = Where().add(_WAITING).among("call_id", among)
         return w.add(f"call_id not in ({marks(skip)})", *skip, when=bool(skip)).add(
             "(lease_until is null or lease_until < ?)", now
         )
@@ -142,7 +144,7 @@ class Calls:
 
     def held_elsewhere(self, owner: str, *, now: float, among=None) -> int:
         """How many waiting calls another run holds a live lease on."""
-        w = Where().add("kind = 'audio' and status in (?, ?)", INGESTED, FAILED).among("call_id", among)
+        w = Where().add(_WAITING).among("call_id", among)
         w.add("lease_until >= ? and lease_owner != ?", now, owner)
         return self._db.execute(f"select count(*) from calls {w.sql()}", w.args).fetchone()[0]
 
@@ -153,9 +155,11 @@ class Calls:
         before the choice is made, so two runs never choose the same call.
         """
         w = self._waiting(now, among, skip)
+        # Without statistics SQLite would pick the status index and sort the whole backlog per call.
+        hint = "indexed by calls_waiting" if among is None else ""
         cur = self._db.execute(
             "update calls set lease_owner = ?, lease_until = ? where call_id = "
-            f"(select call_id from calls {w.sql()} order by started_at, call_id limit 1) returning *",
+            f"(select call_id from calls {hint} {w.sql()} order by started_at, call_id limit 1) returning *",
             [owner, now + lease_s, *w.args],
         )
         names = [d[0] for d in cur.description]

@@ -452,6 +452,12 @@ def m011_transcription_leases(db: Database) -> None:
     # other calls and a killed run's calls are taken again once it stops renewing.
     db["calls"].add_column("lease_owner", str)
     db["calls"].add_column("lease_until", float)  # seconds since the epoch
+    # The waiting recordings in the order runs take them: taking the next one
+    # stays a few index steps however long the backlog.
+    db.execute(
+        "create index calls_waiting on calls (started_at, call_id) "
+        "where kind = 'audio' and status in ('ingested', 'failed')"
+    )
 
 
 @migrations()

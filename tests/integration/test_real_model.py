@@ -137,10 +137,19 @@ def test_killed_batch_resumes_with_no_duplicate(tmp_path):
         proc.wait()
     with sqlite3.connect(db_path) as c:
         before = c.execute("select count(*) from calls where status='transcribed'").fetchone()[0]
+        # the call the killed run was working on stays leased to it until the lease runs out
+        held = c.execute("select count(*) from calls where lease_until > ?", [time.time()]).fetchone()[0]
     assert 2 <= before < 10, "the kill should land mid-batch"
+    assert held <= 1
     rerun = subprocess.run([sys.executable, "-m", "qa_review", "transcribe"], env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{10 - before} transcribed, 0 failed" in rerun.stdout
+    assert f"{10 - before - held} transcribed, 0 failed" in rerun.stdout
+    if held:
+        assert "1 being transcribed by another run" in rerun.stdout
+        with sqlite3.connect(db_path) as c:  # a minute later: the dead run's lease has run out
+            c.execute("update calls set lease_until = ? where lease_until is not null", [time.time() - 1])
+        last = subprocess.run(rerun.args, env=env, capture_output=True, text=True)
+        assert "1 transcribed, 0 failed" in last.stdout, last.stdout + last.stderr
     with sqlite3.connect(db_path) as c:
         assert c.execute("select count(*) from calls where status='transcribed'").fetchone()[0] == 10
         assert c.execute("select count(*) from transcripts").fetchone()[0] == 10
