@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,4 +180,12 @@ def write_out(data: str | bytes, output: Path | None, force: bool = False, *, qu
         click.echo(f"wrote {output}", err=True)
 
 
-SYSTEM = User("cli", ADMIN, "command line")
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return str(os.getuid())
+
+
+# The command line acts as an admin; the audit names it with the OS account that ran it.
+SYSTEM = User(f"cli:{_os_user()}", ADMIN, "command line")

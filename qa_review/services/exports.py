@@ -1,7 +1,10 @@
-"""Exports of transcripts and scores for other systems (JSON, CSV with stable columns).
+"""Exports of transcripts, scores and the audit for other systems (JSON, CSV with stable columns).
 
-CSV cells go through ``core.spreadsheet``: a text that a spreadsheet would
-run as a formula is written with a leading quote.
+Everything leaving this way is masked (``core.redaction``) unless an admin
+asks for it in clear, which the audit records. Each export holds only the
+calls the asking user may read. CSV cells go through ``core.spreadsheet``: a
+text that a spreadsheet would run as a formula is written with a leading
+quote.
 """
 
 from __future__ import annotations
@@ -13,25 +16,63 @@ from dataclasses import replace
 
 from qa_review.core import spreadsheet
 from qa_review.core.domain import CallStatus
-from qa_review.core.errors import CallNotFound, QAReviewError
+from qa_review.core.errors import CallNotFound, PermissionDenied, QAReviewError
+from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User, can_read_call
 from qa_review.core.redaction import redact as mask
 from qa_review.core.redaction import redact_words
+from qa_review.services import review
 from qa_review.services.transcription import call_detail
 from qa_review.storage import Storage
+from qa_review.storage.queries import now_iso
+
+
+def _may_export(db: Storage, user: User, what: str, redact: bool) -> None:
+    """Who may take data out, and a record whenever it leaves unmasked."""
+    if user.role not in (ADMIN, SUPERVISOR, TRAINER):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not export {what}")
+    if not redact:
+        if user.role != ADMIN:
+            raise PermissionDenied(
+                f"{user.username} ({user.role}) may not export {what} unmasked; an admin may (--no-redact)"
+            )
+        db.audit.write(
+            at=now_iso(),
+            username=user.username,
+            action="export_unredacted",
+            call_id=None,
+            scorecard_id=None,
+            target=what,
+            old=None,
+            new=None,
+            reason=user.display_name or None,
+        )
+
+
+def _readable(db: Storage, user: User):
+    """A test of whether ``user`` may read a call of a given operator."""
+    teams = db.users.teams_by_operator()
+    return lambda operator: can_read_call(user, operator or "", teams.get(operator))
+
 
 META_COLUMNS = ("call_id", "channel", "operator", "started_at", "direction", "phone", "queue", "tags")
 SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
 
 
-def export_transcripts(db: Storage, fmt: str = "json", call_id: str | None = None, redact: bool = False) -> str:
-    """Transcripts with metadata; ``redact`` masks personal data (and the client's phone)."""
+def export_transcripts(
+    db: Storage, user: User, fmt: str = "json", call_id: str | None = None, *, redact: bool = True
+) -> str:
+    """Transcripts with metadata, personal data (and the client's phone) masked unless ``redact`` is off."""
     if fmt not in ("json", "csv"):
         raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    _may_export(db, user, "transcripts", redact)
+    may_read = _readable(db, user)
     if call_id is not None:
-        db.calls.get(call_id)  # CallNotFound names the id
+        call = db.calls.get(call_id)  # CallNotFound names the id
+        if not may_read(call["operator"]):
+            raise PermissionDenied(f"{user.username} ({user.role}) may not read call {call_id}")
         ids = [call_id]
     else:
-        ids = [c["call_id"] for c in db.calls.list(status=CallStatus.TRANSCRIBED)]
+        ids = [c["call_id"] for c in db.calls.list(status=CallStatus.TRANSCRIBED) if may_read(c["operator"])]
     items = []
     for cid in sorted(ids):
         detail = call_detail(db, cid)
@@ -101,13 +142,19 @@ SCORE_COLUMNS = (
 )
 
 
-def export_scores(db: Storage, fmt: str = "csv") -> str:
-    """One row per call × checklist item; stable column names (SCORE_COLUMNS)."""
+def export_scores(db: Storage, user: User, fmt: str = "csv", *, redact: bool = True) -> str:
+    """One row per call × checklist item; stable column names (SCORE_COLUMNS); evidence masked unless not ``redact``."""
     if fmt not in ("json", "csv"):
         raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    _may_export(db, user, "scores", redact)
+    may_read = _readable(db, user)
     rows = []
     for r in db.scorecards.export_rows():
+        if not may_read(r["operator"]):
+            continue
         ev = json.loads(r.pop("evidence") or "[]")
+        if redact:
+            ev = [{**e, **{k: mask(e[k]) for k in ("text", "words") if isinstance(e.get(k), str)}} for e in ev]
         first = next((e for e in ev if "start" in e), {})
         rows.append(
             {
@@ -136,10 +183,18 @@ def export_scores(db: Storage, fmt: str = "csv") -> str:
 AUDIT_COLUMNS = ("id", "at", "username", "action", "call_id", "scorecard_id", "target", "old", "new", "reason")
 
 
-def audit_csv(rows: list[dict]) -> str:
-    """The audit log as CSV (rows from ``review.export_audit``, which checks who may read it)."""
+def export_audit(db: Storage, user: User, fmt: str = "csv", *, redact: bool = True) -> str:
+    """The audit entries ``user`` may read; their texts (comments, corrections, reasons) masked if ``redact``."""
+    if fmt not in ("json", "csv"):
+        raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
+    rows = review.export_audit(db, user)
+    _may_export(db, user, "the audit", redact)
+    if redact:
+        rows = [{**r, **{k: mask(r[k]) for k in ("old", "new", "reason") if isinstance(r.get(k), str)}} for r in rows]
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS)
+    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
     w.writeheader()
     w.writerows(spreadsheet.record(r) for r in rows)
     return buf.getvalue()

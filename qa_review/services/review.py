@@ -15,7 +15,6 @@ the scorecard update itself requires the revision it read.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -572,7 +571,3 @@ def notifications(db: Storage, user: User, unread_only: bool = True) -> list[dic
 
 def mark_read(db: Storage, user: User, ids: list[int] | None = None, now=None) -> None:
     db.notifications.mark_read(user.username, _at(now), ids)
-
-
-def audit_json(rows: list[dict]) -> str:
-    return json.dumps(rows, ensure_ascii=False, indent=1)

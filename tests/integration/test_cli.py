@@ -231,10 +231,13 @@ def test_export_transcripts_redacted(run, tmp_path):
     }
     (tmp_path / "c9.json").write_text(json.dumps(chat, ensure_ascii=False))
     run("ingest", tmp_path / "c9.json")
-    plain = run("export", "transcripts", "--format", "csv").output
-    masked = run("export", "transcripts", "--format", "csv", "--redact").output
+    masked = run("export", "transcripts", "--format", "csv").output  # masked unless asked otherwise
+    plain = run("export", "transcripts", "--format", "csv", "--no-redact").output
     assert "123-45-67" in plain and "+79161234567" in plain
     assert "123-45-67" not in masked and "+79161234567" not in masked
+    audit = run("export", "audit", "--format", "json").output
+    (entry,) = [a for a in json.loads(audit) if a["action"] == "export_unredacted"]
+    assert entry["target"] == "transcripts" and entry["username"].startswith("cli:")  # who, from which OS account
     assert "[телефон]" in masked and "10:30" in masked
 
 

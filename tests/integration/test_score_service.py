@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from qa_review.core.errors import ChecklistError
+from qa_review.core.permissions import User
 from qa_review.services import exports, ingest, scoring
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
@@ -120,18 +121,21 @@ def test_untranscribed_call_is_reported(env, tmp_path):
     assert "not transcribed yet" in report.failed[0][1]
 
 
+ADMIN = User("root", "admin")
+
+
 def test_export_scores_has_one_row_per_item_with_stable_columns(env):
     db, settings, _ = env
     scoring.score_calls(db, settings)
     import csv
     import io
 
-    rows = list(csv.DictReader(io.StringIO(exports.export_scores(db, "csv"))))
+    rows = list(csv.DictReader(io.StringIO(exports.export_scores(db, ADMIN, "csv"))))
     assert tuple(rows[0]) == exports.SCORE_COLUMNS
     assert len(rows) == 8 and {r["checklist_id"] for r in rows} == {"written-chat"}
     greet = next(r for r in rows if r["item_id"] == "greet")
     assert greet["verdict"] == "pass" and greet["evidence_speaker"] == "operator"
-    data = json.loads(exports.export_scores(db, "json"))
+    data = json.loads(exports.export_scores(db, ADMIN, "json"))
     assert data[0]["evidence"] and isinstance(data[0]["evidence"], list)
 
 
