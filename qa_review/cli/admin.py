@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from qa_review.cli.base import SYSTEM, Ctx, SetupFailed, check_output, cli, ticker
 from qa_review.cli.calls import transcribe as transcribe_command
-from qa_review.services import backups, failures
+from qa_review.services import audit, backups, failures
 
 
 def _bar(desc: str):
@@ -114,3 +114,35 @@ def errors_cmd(ctx: click.Context, retry: bool, dismissed: tuple[int, ...]):
     click.echo(f"errors: {len(now.ingest)} input(s) not ingested, {len(now.transcription)} call(s) not transcribed")
     if now:
         sys.exit(1)
+
+
+@cli.group("audit")
+def audit_group():
+    """The audit log's integrity.
+
+    \b
+    qa-review audit verify
+    """
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(obj: Ctx):
+    """Check the audit log's hash chain; name the first entry that was changed, removed or moved.
+
+    \b
+    qa-review audit verify
+
+    Each entry is chained by hash to the one before it. Note the head it
+    prints somewhere else (with the backups): a later check that reaches the
+    same head proves no entry up to it was touched, even by someone who
+    rewrote the whole chain. Exits 1 when the chain is broken.
+    """
+    check = audit.verify(obj.db, SYSTEM)
+    if check.broken_at is not None:
+        click.echo(
+            f"audit: BROKEN at entry {check.broken_at}: it was changed, or an entry before it was removed "
+            f"or moved; entries before it hold (head there {check.head})"
+        )
+        sys.exit(1)
+    click.echo(f"audit: {check.entries} entries, chain intact; head {check.head}")

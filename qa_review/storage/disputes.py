@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlite_utils import Database
 
 from qa_review.core.errors import NotFound
+from qa_review.storage import schema
 from qa_review.storage.queries import Where, one
 
 
@@ -62,7 +65,16 @@ class Disputes:
         )
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    entries: int
+    broken_at: int | None  # the id of the first entry whose link does not hold
+    head: str  # the last link: note it down, and a later check proves nothing before it changed
+
+
 class Audit:
+    """The audit log, each entry chained by hash to the one before it (schema.audit_hash_v1)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -79,19 +91,43 @@ class Audit:
         new,
         reason: str | None,
     ) -> None:
-        self._db["audit_log"].insert(
-            {
-                "at": at,
-                "username": username,
-                "action": action,
-                "call_id": call_id,
-                "scorecard_id": scorecard_id,
-                "target": target,
-                "old": None if old is None else str(old),
-                "new": None if new is None else str(new),
-                "reason": reason,
-            }
-        )
+        entry = {
+            "at": at,
+            "username": username,
+            "action": action,
+            "call_id": call_id,
+            "scorecard_id": scorecard_id,
+            "target": target,
+            "old": None if old is None else str(old),
+            "new": None if new is None else str(new),
+            "reason": reason,
+        }
+        conn = self._db.conn
+        own = not conn.in_transaction
+        if own:  # the link must follow the last one: no other writer in between
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            last = conn.execute("select hash from audit_log order by id desc limit 1").fetchone()
+            entry["hash"] = schema.audit_hash_v1(last[0] if last else schema.AUDIT_GENESIS, entry)
+            self._db["audit_log"].insert(entry)
+            if own:
+                conn.execute("COMMIT")
+        except BaseException:
+            if own and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def verify(self) -> ChainCheck:
+        """Recompute the chain from the first entry; the first that does not match is where it was changed."""
+        prev, n = schema.AUDIT_GENESIS, 0
+        cur = self._db.execute(f"select id, hash, {', '.join(schema.AUDIT_FIELDS)} from audit_log order by id")
+        for row in cur:
+            n += 1
+            expected = schema.audit_hash_v1(prev, dict(zip(schema.AUDIT_FIELDS, row[2:], strict=True)))
+            if row[1] != expected:
+                return ChainCheck(n, row[0], prev)
+            prev = expected
+        return ChainCheck(n, None, prev)
 
     def for_call(self, call_id: str) -> list[dict]:
         return list(self._db["audit_log"].rows_where("call_id = ?", [call_id], order_by="id"))

@@ -6,6 +6,8 @@ upgraded in place, never dropped. Each migration runs in its own transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -468,6 +470,34 @@ def m012_ingest_error_sources(db: Database) -> None:
     db["ingest_errors"].add_column("root", str)
     db["ingest_errors"].add_column("resolved_at", str)
     db["ingest_errors"].create_index(["source", "row"])
+
+
+AUDIT_FIELDS = ("at", "username", "action", "call_id", "scorecard_id", "target", "old", "new", "reason")
+
+
+def audit_hash_v1(prev: str, entry: dict) -> str:
+    """The chain link of an audit entry: sha256 over the previous link and the entry's fields.
+
+    Frozen: m013 back-filled the chain with it, so changing it would break
+    every chain written so far (a new rule gets a new name and a migration).
+    """
+    body = json.dumps([prev, *(entry.get(k) for k in AUDIT_FIELDS)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+AUDIT_GENESIS = "0" * 64
+
+
+@migrations()
+def m013_audit_chain(db: Database) -> None:
+    # Each entry carries a hash chained to the one before, so a changed,
+    # removed or reordered entry shows: `qa-review audit verify`.
+    db["audit_log"].add_column("hash", str)
+    prev = AUDIT_GENESIS
+    rows = db.execute(f"select id, {', '.join(AUDIT_FIELDS)} from audit_log order by id").fetchall()
+    for row in rows:
+        prev = audit_hash_v1(prev, dict(zip(AUDIT_FIELDS, row[1:], strict=True)))
+        db.execute("update audit_log set hash = ? where id = ?", [prev, row[0]])
 
 
 @contextmanager
