@@ -156,7 +156,7 @@ def main() -> None:
     t_dash, dash = timed(lambda: kpi_service.dashboard(db, admin, settings, last_months=3))
     t_dash_changed, _ = timed(lambda: kpi_service.dashboard(db, admin, settings, last_months=3), one_change)
     t0 = time.perf_counter()
-    frames = kpi_service.load_frames(db, month, published_only=True, items="failed")
+    frames = kpi_service.load_frames(db, admin, month, published_only=True, items="failed")
     from_rows = monthly_report(frames, load_rules(settings.bonus_rules), month, settings.timezone)
     t_rows = time.perf_counter() - t0
     del frames

@@ -11,7 +11,7 @@ import click
 from tqdm import tqdm
 
 from qa_review.asr.engines import make_transcriber
-from qa_review.cli.base import Ctx, cli, conclude, ticker
+from qa_review.cli.base import SYSTEM, Ctx, cli, conclude, ticker
 from qa_review.services import (
     scoring,
     transcription,
@@ -159,7 +159,7 @@ def calls_cmd(obj: Ctx, status):
     \b
     qa-review calls --status failed
     """
-    rows = transcription.list_calls(obj.db, status=status)
+    rows = transcription.list_calls(obj.db, SYSTEM, status=status)
     for c in rows:
         dur = f"{c['duration_s']:6.1f}s" if c["duration_s"] else "      -"
         line = (
@@ -234,8 +234,8 @@ def show(obj: Ctx, call_id, as_json):
     qa-review show demo-01-booking
     qa-review show demo-01-booking --json
     """
-    detail = transcription.call_detail(obj.db, call_id)
-    cards = scoring.scorecards(obj.db, call_id)
+    detail = transcription.call_detail(obj.db, SYSTEM, call_id)
+    cards = scoring.scorecards(obj.db, SYSTEM, call_id)
     call, t = detail["call"], detail["transcript"]
     if as_json:
         click.echo(

@@ -8,7 +8,7 @@ import click
 
 from qa_review.asr import models as asr_models
 from qa_review.asr.engines import check_loads, make_transcriber
-from qa_review.cli.base import Ctx, cli, print_table, ticker
+from qa_review.cli.base import SYSTEM, Ctx, cli, print_table, ticker
 from qa_review.services import (
     asr_feedback,
     transcription,
@@ -104,7 +104,7 @@ def asr_evaluate(obj: Ctx, since):
     Corrected lines, untouched lines of the same calls and lines reviewers
     added (speech the recognizer missed) are the reference.
     """
-    tables = asr_feedback.asr_evaluate(obj.db, since)
+    tables = asr_feedback.asr_evaluate(obj.db, SYSTEM, since)
     if not tables["speaker"]:
         click.echo("no corrected calls yet: correct transcripts on the call page, then run this again")
         return
@@ -140,7 +140,7 @@ def asr_tune(obj: Ctx, since, max_calls, apply_):
     tr = make_transcriber(setup.model_path, setup.options, model_name=setup.model)
     with ticker("asr tune", "call") as tick:
         report = asr_feedback.asr_tune(
-            obj.db, obj.settings, tr, since=since, max_calls=max_calls, apply=apply_, progress=tick
+            obj.db, SYSTEM, obj.settings, tr, since=since, max_calls=max_calls, apply=apply_, progress=tick
         )
     click.echo(f"{report.calls} corrected call(s), {report.words} reference words")
     click.echo(f"{'profile':<20} {'WER':>7}  by speaker")

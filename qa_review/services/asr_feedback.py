@@ -9,18 +9,25 @@ from pathlib import Path
 from qa_review.asr import profile as asr_profile
 from qa_review.asr.profile import AsrProfile
 from qa_review.asr.transcribe import Transcriber, transcribe_call
-from qa_review.core.errors import QAReviewError
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.core.permissions import ADMIN, User
 from qa_review.core.wer import corpus_wer
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
 
 
-def asr_evaluate(db: Storage, since: str | None = None) -> dict[str, list[dict]]:
-    """WER of the recognizer on the calls reviewers corrected, by speaker, operator and queue.
+def _admin_only(user: User, what: str) -> None:
+    if user.role != ADMIN:
+        raise PermissionDenied(f"{user.username} ({user.role}) may not {what}; an admin does")
+
+
+def asr_evaluate(db: Storage, user: User, since: str | None = None) -> dict[str, list[dict]]:
+    """WER of the recognizer on the calls reviewers corrected, by speaker, operator and queue (admins).
 
     Each table's rows: {key, calls, lines, words, wer}. Lines a reviewer
     added count as words the recognizer missed.
     """
+    _admin_only(user, "measure the recognizer on everyone's calls")
     lines = db.transcripts.reviewed_lines(since)
     out: dict[str, list[dict]] = {}
     for by in ("speaker", "operator", "queue", "model"):
@@ -120,6 +127,7 @@ def tune_grid(profile: AsrProfile) -> dict[str, AsrProfile]:
 
 def asr_tune(
     db: Storage,
+    user: User,
     settings: Settings,
     transcriber: Transcriber,
     *,
@@ -135,6 +143,7 @@ def asr_tune(
     (the old profile is kept as ``*.bak``). ``transcriber`` is used with each
     profile's options in turn, so the model is loaded once.
     """
+    _admin_only(user, "tune the recognizer on everyone's calls")
     current = asr_profile.load(settings.asr_profile)
     names = db.users.spoken_names()
     calls: dict[str, list[dict]] = {}

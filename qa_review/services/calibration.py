@@ -19,9 +19,22 @@ def create(db: Storage, user: User, title: str, checklist_id: str, call_ids: lis
         raise PermissionDenied(f"{user.username} ({user.role}) may not lead a calibration session")
     if not call_ids or len(reviewers) < 2:
         raise QAReviewError("a calibration needs at least one call and two reviewers")
-    missing = set(call_ids) - set(db.calls.many(call_ids))
+    calls = db.calls.many(call_ids)
+    missing = set(call_ids) - set(calls)
     if missing:
         db.calls.get(sorted(missing)[0])  # CallNotFound names it
+    if user.role == SUPERVISOR and user.team is not None:
+        # A team supervisor calibrates on their team's calls, with their team's reviewers.
+        teams = db.users.teams_by_operator()
+        foreign = sorted(cid for cid, c in calls.items() if teams.get(c["operator"]) != user.team)
+        if foreign:
+            raise PermissionDenied(f"{user.username} may not put calls of another team in a calibration: {foreign[0]}")
+        for name in reviewers:
+            reviewer = db.users.get(name)
+            if reviewer is None or reviewer.role not in (SUPERVISOR, ADMIN) or reviewer.team not in (None, user.team):
+                raise PermissionDenied(
+                    f"{user.username} may not ask {name} to calibrate: not a supervisor of team {user.team}"
+                )
     with db.atomic():
         return db.calibration.create(title, checklist_id, user.username, call_ids, reviewers)
 
@@ -65,8 +78,10 @@ def agree(db: Storage, user: User, session_id: int, verdicts: dict[tuple[str, st
         db.calibration.agree(session_id, verdicts)
 
 
-def automatic_vs_agreed(db: Storage, session_id: int):
-    """How the automatic verdicts compare with the agreed reference verdicts."""
+def automatic_vs_agreed(db: Storage, user: User, session_id: int):
+    """How the automatic verdicts compare with the agreed reference verdicts (the lead, or an admin)."""
     s = db.calibration.session(session_id)
+    if user.username != s["lead"] and user.role != ADMIN:
+        raise PermissionDenied("only the session's lead (or an admin) compares it with the automatic verdicts")
     ref = db.calibration.agreed(session_id)
     return compare(db.scorecards.auto_verdicts(s["checklist_id"], ref), ref)

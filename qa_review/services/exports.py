@@ -75,7 +75,7 @@ def export_transcripts(
         ids = [c["call_id"] for c in db.calls.list(status=CallStatus.TRANSCRIBED) if may_read(c["operator"])]
     items = []
     for cid in sorted(ids):
-        detail = call_detail(db, cid)
+        detail = call_detail(db, user, cid)
         t = detail["transcript"]
         if t is None:
             raise CallNotFound(f"call {cid!r} has no transcript yet; run `qa-review transcribe`")

@@ -40,7 +40,14 @@ def _rules(settings: Settings, rules_path: Path | None) -> LoadedRules:
 MONTH_FMT = "%Y-%m"
 
 
-def load_frames(
+def load_frames(db: Storage, user: User, month: str | None = None, **kwargs) -> Frames:
+    """Every row the KPIs are computed from (admins: a check of the rollups, a benchmark)."""
+    if user.role != ADMIN:
+        raise PermissionDenied(f"{user.username} ({user.role}) may not read every operator's rows; an admin may")
+    return _frames(db, month, **kwargs)
+
+
+def _frames(
     db: Storage,
     month: str | None = None,
     *,
@@ -74,6 +81,8 @@ def report(
     if user.role == SUPERVISOR and user.team is not None:
         rep.operators = rep.operators[rep.operators["team"] == user.team].reset_index(drop=True)
         rep.teams = rep.teams[rep.teams["team"] == user.team].reset_index(drop=True)
+        kept = set(rep.operators["operator"])
+        rep.note_codes = {op: notes for op, notes in rep.note_codes.items() if op in kept}
     if record:
         db.kpis.record_report(
             month=month,
@@ -107,7 +116,7 @@ def operator_month(
     if user.role != OPERATOR or not user.operator_id:
         raise PermissionDenied(f"{user.username} ({user.role}) has no operator scores of their own")
     rules = _rules(settings, rules_path)
-    frames = load_frames(db, published_only=True, operator=user.operator_id)
+    frames = _frames(db, published_only=True, operator=user.operator_id)
     sc = frames.scorecards[
         (frames.scorecards["operator"] == user.operator_id) & frames.scorecards["status"].isin(PUBLISHED)
     ].copy()
@@ -247,6 +256,7 @@ def import_inputs(db: Storage, user: User, text: str, where: str = "<csv>") -> I
         raise QAReviewError(f"{where}: line 1: need columns operator, period and at least one metric")
     reader.fieldnames = cols
     rep = ImportReport()
+    mine = overseen_operators(user, db.users.teams_by_operator())  # a team supervisor: their team's rows only
     for raw in reader:
         line = reader.line_num
         op, period = (raw.get("operator") or "").strip(), (raw.get("period") or "").strip()
@@ -257,6 +267,9 @@ def import_inputs(db: Storage, user: User, text: str, where: str = "<csv>") -> I
             continue
         if not op:
             rep.errors.append(f"{where}: line {line}: operator is empty")
+            continue
+        if mine is not None and op not in mine:
+            rep.errors.append(f"{where}: line {line}: operator {op} is not in team {user.team}: skipped")
             continue
         values = {}
         for metric in cols[2:]:
@@ -330,9 +343,12 @@ def sample(
 ) -> pd.DataFrame:
     """Fill the month's review queues: choose calls, assign them round robin to supervisors."""
     _may_fill_queues(user)
-    frames = load_frames(db, month, items="none")
+    frames = _frames(db, month, items="none")
     sc = frames.scorecards
     auto = sc[sc["status"].isin(EDITABLE)]
+    mine = overseen_operators(user, frames.teams)
+    if mine is not None:  # a team supervisor fills their own team's queues, not the others'
+        auto = auto[auto["operator"].isin(mine)]
     per_call = auto.sort_values("score").groupby("call_id").first().reset_index()
     chosen = choose(per_call, per_operator, seed)
     turn: dict[str | None, int] = {}
@@ -355,6 +371,9 @@ def coverage(db: Storage, user: User, month: str, settings: Settings) -> pd.Data
     """Per operator: calls, auto-scored, reviewed by a human, and the reviewed share."""
     _may_see_kpis(user)
     out = db.kpis.coverage(month)
+    mine = overseen_operators(user, db.users.teams_by_operator())
+    if mine is not None:  # a team supervisor: their team's operators only
+        out = out[out["operator"].isin(mine)].reset_index(drop=True)
     out["reviewed_share"] = (out["reviewed"] / out["calls"]).round(3)
     return out
 
@@ -429,9 +448,9 @@ def top_up(
 ) -> pd.DataFrame:
     """More calls for operators whose band is not certain, before the month closes."""
     _may_fill_queues(user)
-    rep = report(db, User("system", ADMIN), month, settings, rules_path)
+    rep = report(db, user, month, settings, rules_path)  # a team supervisor's report holds their team only
     unsure = set(rep.operators.loc[~rep.operators["band_certain"], "operator"])
-    frames = load_frames(db, month, items="none")
+    frames = _frames(db, month, items="none")
     sampled = db.kpis.sampled(month)
     pool = frames.scorecards[
         frames.scorecards["status"].isin(EDITABLE)

@@ -28,6 +28,34 @@ def _curator(user: User) -> None:
         raise PermissionDenied(f"{user.username} ({user.role}) may not edit the training library")
 
 
+def _sees_every_collection(user: User) -> bool:
+    # Trainers and admins keep the library for the whole centre; a team's
+    # supervisor sees their own collections and those shared with them.
+    return user.role in (TRAINER, ADMIN) or (user.role == SUPERVISOR and user.team is None)
+
+
+def _owner(db: Storage, user: User, collection_id: int) -> dict:
+    """The collection, if ``user`` may change it: whoever made it, or an admin."""
+    _curator(user)
+    coll = db.library.collection(collection_id)
+    if coll["created_by"] != user.username and user.role != ADMIN:
+        raise PermissionDenied(
+            f"{user.username} may not change collection {collection_id}: {coll['created_by']} keeps it"
+        )
+    return coll
+
+
+def _may_open(db: Storage, user: User, collection_id: int) -> dict:
+    coll = db.library.collection(collection_id)
+    if not (
+        _sees_every_collection(user)
+        or coll["created_by"] == user.username
+        or _reaches(user, db.library.audiences(collection_id))
+    ):
+        raise PermissionDenied(f"collection {collection_id} is not shared with {user.username}")
+    return coll
+
+
 def create_collection(db: Storage, user: User, name: str, description: str = "") -> int:
     _curator(user)
     name = name.strip()
@@ -49,8 +77,7 @@ def add_clip(
     example: str,
     note: str = "",
 ) -> int:
-    _curator(user)
-    db.library.collection(collection_id)
+    _owner(db, user, collection_id)
     call = db.calls.get(call_id)
     if not can_read_call(user, call["operator"], db.users.operator_team(call["operator"])):
         raise PermissionDenied(f"{user.username} ({user.role}) may not use call {call_id}")
@@ -64,8 +91,7 @@ def add_clip(
 
 
 def share(db: Storage, user: User, collection_id: int, audience: str) -> None:
-    _curator(user)
-    db.library.collection(collection_id)
+    _owner(db, user, collection_id)
     if not re.match(r"^(all|team:.+|user:.+)$", audience):
         raise QAReviewError(f"audience {audience!r}: all, team:NAME or user:NAME")
     db.library.share(collection_id, audience)
@@ -76,21 +102,30 @@ def _reaches(user: User, audiences) -> bool:
 
 
 def collections(db: Storage, user: User) -> list[dict]:
-    return [c for c in db.library.collections() if user.role in CURATORS or _reaches(user, c["audiences"])]
+    return [
+        c
+        for c in db.library.collections()
+        if _sees_every_collection(user) or c["created_by"] == user.username or _reaches(user, c["audiences"])
+    ]
 
 
 def clips(db: Storage, user: User, collection_id: int) -> list[dict]:
-    """The clips with their excerpts; operators get them masked, and only if shared."""
-    db.library.collection(collection_id)
-    if user.role not in CURATORS and not _reaches(user, db.library.audiences(collection_id)):
-        raise PermissionDenied(f"collection {collection_id} is not shared with {user.username}")
+    """The clips with their excerpts: masked unless the user may read the call itself, and only if shared."""
+    _may_open(db, user, collection_id)
+    teams = db.users.teams_by_operator()
+    calls = db.calls.many(c["call_id"] for c in db.library.clips(collection_id))
+
+    def clear(call_id: str) -> bool:
+        op = calls[call_id]["operator"]
+        return user.role != OPERATOR and can_read_call(user, op, teams.get(op))
+
     return [
-        {**c, "lines": excerpt(db, c["call_id"], c["start"], c["end"], masked=user.role == OPERATOR)}
+        {**c, "lines": _excerpt(db, c["call_id"], c["start"], c["end"], masked=not clear(c["call_id"]))}
         for c in db.library.clips(collection_id)
     ]
 
 
-def excerpt(db: Storage, call_id: str, start: float, end: float, masked: bool = True) -> list[dict]:
+def _excerpt(db: Storage, call_id: str, start: float, end: float, masked: bool = True) -> list[dict]:
     t = db.transcripts.get(call_id)
     if t is None:
         return []
@@ -101,7 +136,7 @@ def excerpt(db: Storage, call_id: str, start: float, end: float, masked: bool = 
     ]
 
 
-def pii_spans(db: Storage, call_id: str, start: float, end: float) -> list[tuple[float, float]]:
+def _pii_spans(db: Storage, call_id: str, start: float, end: float) -> list[tuple[float, float]]:
     """Times of the words that carry personal data, for bleeping."""
     t = db.transcripts.get(call_id)
     spans = []
@@ -126,12 +161,17 @@ def shared_call_spans(db: Storage, user: User) -> dict[str, list[tuple[float, fl
 def clip_audio(db: Storage, user: User, clip: dict) -> bytes | None:
     """A clip's audio as Ogg/Opus with personal data bleeped; None for a written call or a missing file.
 
-    ``clip`` is one of :func:`clips`' results, so the permission check has been made.
+    ``clip`` is one of :func:`clips`' results; what it names is checked again.
     """
+    (stored,) = [c for c in db.library.clips(clip["collection_id"]) if c["id"] == clip["id"]] or [None]
+    if stored is None:
+        raise PermissionDenied(f"no clip {clip.get('id')} in collection {clip.get('collection_id')}")
+    _may_open(db, user, stored["collection_id"])
+    clip = stored
     call = db.calls.get(clip["call_id"])
     if call["kind"] != "audio" or not Path(call["source_path"]).exists():
         return None
-    spans = pii_spans(db, clip["call_id"], clip["start"], clip["end"])
+    spans = _pii_spans(db, clip["call_id"], clip["start"], clip["end"])
     with tempfile.TemporaryDirectory() as tmp:
         out = write_clip(
             cut(Path(call["source_path"]), clip["start"], clip["end"], spans), 16000, Path(tmp) / "clip.ogg"
@@ -171,13 +211,13 @@ def export_collection(db: Storage, user: User, collection_id: int, folder: Path)
         if call["kind"] == "audio":
             audio = folder / f"{name}.ogg"
             channels = cut(
-                Path(call["source_path"]), c["start"], c["end"], pii_spans(db, c["call_id"], c["start"], c["end"])
+                Path(call["source_path"]), c["start"], c["end"], _pii_spans(db, c["call_id"], c["start"], c["end"])
             )
             write_clip(channels, 16000, audio)
             written.append(audio)
             doc.append(f"Аудио: `{audio.name}`")
             doc.append("")
-        for line in excerpt(db, c["call_id"], c["start"], c["end"], masked=True):
+        for line in _excerpt(db, c["call_id"], c["start"], c["end"], masked=True):
             doc.append(f"- `{line['start']:.1f} с` **{line['speaker']}**: {line['text']}")
         doc.append("")
     text_path = folder / "excerpts.md"

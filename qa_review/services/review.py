@@ -38,7 +38,7 @@ from qa_review.core.permissions import (
 )
 from qa_review.core.scoring import FAIL, NA, PASS, REVIEW, VERDICTS, total
 from qa_review.services.settings import Settings, from_env
-from qa_review.services.transcription import detail_of
+from qa_review.services.transcription import call_detail
 from qa_review.storage import Storage
 from qa_review.storage.scorecards import from_rows
 
@@ -180,7 +180,10 @@ def call_months(db: Storage) -> list[str]:
 def scores_for(db: Storage, user: User, month: str | None) -> dict[str, tuple[float | None, str]]:
     """call -> (score, status) of its newest scorecard this user may see (operators: published only)."""
     out: dict[str, tuple[float | None, str]] = {}
+    teams = db.users.teams_by_operator()
     for r in db.scorecards.latest_by_call(month):
+        if not can_read_call(user, r["operator"], teams.get(r["operator"])):
+            continue  # another operator's, another team's
         if user.role != OPERATOR or r["status"] in PUBLISHED:
             out[r["call_id"]] = (r["score"], r["status"])
     return out
@@ -207,16 +210,36 @@ def call_for(db: Storage, user: User, call_id: str) -> dict:
     for row, sc in db.scorecards.for_call(call_id):
         if can_read_scorecard(user, row["status"], call["operator"], team):
             cards.append((row, sc, db.disputes.of(row["id"])))
-    return {**detail_of(db, call), "scorecards": cards}
+    return {**call_detail(db, user, call["call_id"]), "scorecards": cards}
 
 
-def disputes_of(db: Storage, scorecard_id: int) -> list[dict]:
+def disputes_of(db: Storage, user: User, scorecard_id: int) -> list[dict]:
+    """A scorecard's disputes, if this user may see the scorecard."""
+    ctx = _context(db, scorecard_id)
+    if not can_read_call(user, ctx.call["operator"], ctx.team) or (
+        user.role == OPERATOR and ctx.row["status"] not in PUBLISHED
+    ):
+        raise _refuse(user, "read the disputes of", ctx)
     return db.disputes.of(scorecard_id)
 
 
+# What an operator may read of their own call's history: the outcome, not
+# the work in progress, and not what supervisors wrote to each other.
+OPERATOR_SEES_REASON = {"dispute", "uphold", "reject"}
+
+
 def audit_for_call(db: Storage, user: User, call_id: str) -> list[dict]:
+    """The call's history. Operators: only entries of their published scorecards, without reviewers' comments."""
     call_for(db, user, call_id)  # the same read permission
-    return db.audit.for_call(call_id)
+    entries = db.audit.for_call(call_id)
+    if user.role != OPERATOR:
+        return entries
+    published = {r["id"] for r in db.scorecards.rows_for_call(call_id) if r["status"] in PUBLISHED}
+    return [
+        {**e, "reason": e["reason"] if e["action"] in OPERATOR_SEES_REASON else None}
+        for e in entries
+        if e["scorecard_id"] in published
+    ]
 
 
 def export_audit(db: Storage, user: User) -> list[dict]:

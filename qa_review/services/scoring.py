@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from qa_review.asr import profile as asr_profile
 from qa_review.core.checklists import MISSING_DIRECTION, LoadedChecklist
 from qa_review.core.domain import CallStatus
-from qa_review.core.errors import ChecklistError, QAReviewError
-from qa_review.core.permissions import AUTO
+from qa_review.core.errors import ChecklistError, PermissionDenied, QAReviewError
+from qa_review.core.permissions import AUTO, OPERATOR, PUBLISHED, User, can_read_call
 from qa_review.core.scoring import Scorecard
 from qa_review.core.scoring import score as score_transcript
 from qa_review.services.catalog import find_checklist, load_checklists
@@ -170,9 +170,13 @@ def _lacking_scorecards(db: Storage, usable: list[LoadedChecklist]) -> list[dict
     return sorted(db.calls.many(ids).values(), key=lambda c: (c["started_at"], c["call_id"]))
 
 
-def scorecards(db: Storage, call_id: str) -> list[tuple[dict, Scorecard]]:
-    db.calls.get(call_id)
-    return db.scorecards.for_call(call_id)
+def scorecards(db: Storage, user: User, call_id: str) -> list[tuple[dict, Scorecard]]:
+    """The call's scorecards, if this user may read the call (operators: published ones only)."""
+    call = db.calls.get(call_id)
+    if not can_read_call(user, call["operator"], db.users.operator_team(call["operator"])):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not open call {call_id}", code="denied")
+    cards = db.scorecards.for_call(call_id)
+    return [(r, sc) for r, sc in cards if user.role != OPERATOR or r["status"] in PUBLISHED]
 
 
 def checklists(settings: Settings):

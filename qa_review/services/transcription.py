@@ -20,7 +20,8 @@ from qa_review.asr import profile as asr_profile
 from qa_review.asr.profile import AsrProfile
 from qa_review.asr.transcribe import AsrOptions, Transcriber, transcribe_call
 from qa_review.core.domain import Transcript
-from qa_review.core.errors import QAReviewError
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.core.permissions import User, can_read_call
 from qa_review.core.recording_faults import FAULT_CODES, recording_fault
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -56,27 +57,35 @@ def save_transcript(db: Storage, transcript: Transcript, *, model: str, settings
                 db.calls.clear_flag(cid, code)
 
 
-def transcript_info(db: Storage, call_id: str) -> dict | None:
+def _may_read(db: Storage, user: User, call: dict) -> None:
+    if not can_read_call(user, call["operator"], db.users.operator_team(call["operator"])):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not open call {call['call_id']}", code="denied")
+
+
+def transcript_info(db: Storage, user: User, call_id: str) -> dict | None:
     """The ASR facts of a call (model, settings, coverage, unheard stretches) and its flags."""
+    _may_read(db, user, db.calls.get(call_id))
+    return _info(db, call_id)
+
+
+def _info(db: Storage, call_id: str) -> dict | None:
     info = db.transcripts.info(call_id)
     if info is not None:
         info["flags"] = db.calls.flags([call_id]).get(call_id, [])
     return info
 
 
-def list_calls(db: Storage, *, status: str | None = None) -> list[dict]:
-    return db.calls.list(status=status)
+def list_calls(db: Storage, user: User, *, status: str | None = None) -> list[dict]:
+    """The calls this user may read, newest first."""
+    teams = db.users.teams_by_operator()
+    return [c for c in db.calls.list(status=status) if can_read_call(user, c["operator"], teams.get(c["operator"]))]
 
 
-def call_detail(db: Storage, call_id: str) -> dict:
-    """A call with its transcript (None until transcribed) and ASR facts."""
-    return detail_of(db, db.calls.get(call_id))
-
-
-def detail_of(db: Storage, call: dict) -> dict:
-    """:func:`call_detail` for a call already read."""
-    cid = call["call_id"]
-    return {"call": call, "transcript": db.transcripts.get(cid), "asr": transcript_info(db, cid)}
+def call_detail(db: Storage, user: User, call_id: str) -> dict:
+    """A call with its transcript (None until transcribed) and ASR facts, if this user may read it."""
+    call = db.calls.get(call_id)
+    _may_read(db, user, call)
+    return {"call": call, "transcript": db.transcripts.get(call_id), "asr": _info(db, call_id)}
 
 
 @dataclass(frozen=True)

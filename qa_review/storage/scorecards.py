@@ -69,6 +69,10 @@ class Scorecards:
             [call_id, checklist_id, version],
         )
 
+    def rows_for_call(self, call_id: str) -> list[dict]:
+        """The call's scorecard rows (no items)."""
+        return list(self._db["scorecards"].rows_where("call_id = ?", [call_id], order_by="id"))
+
     def get(self, scorecard_id: int) -> dict:
         return one(self._db, "scorecards", "id = ?", [scorecard_id], NotFound(f"no scorecard {scorecard_id}"))
 
@@ -151,11 +155,12 @@ class Scorecards:
         return [(r, from_rows(r, items[r["id"]])) for r in rows]
 
     def latest_by_call(self, month: str | None = None) -> list[dict]:
-        """(call_id, score, status) of every scorecard, oldest checklist version first."""
+        """(call_id, score, status, operator) of every scorecard, oldest checklist version first."""
         w = Where().month("c.started_at", month)
         return list(
             self._db.query(
-                f"""select s.call_id, s.score, s.status from scorecards s join calls c on c.call_id = s.call_id
+                f"""select s.call_id, s.score, s.status, c.operator
+                from scorecards s join calls c on c.call_id = s.call_id
                 {w.sql()} order by s.checklist_version""",
                 w.args,
             )

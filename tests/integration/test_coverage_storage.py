@@ -3,8 +3,11 @@
 from datetime import UTC, datetime
 
 from qa_review.core.domain import CallMeta, Coverage, Interval, Segment, Transcript, Word
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services.transcription import save_transcript, transcript_info
 from qa_review.storage import open_storage
+
+ADMIN_USER = _User("root", "admin")
 
 
 def _call(db, cid):
@@ -32,7 +35,7 @@ def test_coverage_and_unheard_round_trip_and_low_coverage_is_flagged():
     save_transcript(db, t, model="m", settings={}, processing_s=1.0)
     back = db.transcripts.get("c1")
     assert back.coverage == t.coverage and back.unheard == t.unheard
-    info = transcript_info(db, "c1")
+    info = transcript_info(db, ADMIN_USER, "c1")
     assert info["coverage"]["client"]["covered_s"] == 6.0
     assert [f["code"] for f in info["flags"]] == ["low_coverage"]
     assert "client: 60%" in info["flags"][0]["detail"]

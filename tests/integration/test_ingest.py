@@ -3,9 +3,12 @@ import shutil
 
 import pytest
 
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import ingest, transcription
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
+
+ADMIN_USER = _User("root", "admin")
 
 MANIFEST_HEADER = "file,call_id,operator,started_at,direction,phone,queue,tags\n"
 
@@ -231,7 +234,7 @@ def test_written_conversation_is_stored_as_a_transcript(db, settings, tmp_path):
     (tmp_path / "chat.json").write_text(json.dumps(conv, ensure_ascii=False))
     report = ingest.ingest(db, tmp_path / "chat.json", settings)
     assert report.added == ["chat-1"]
-    detail = transcription.call_detail(db, "chat-1")
+    detail = transcription.call_detail(db, ADMIN_USER, "chat-1")
     assert detail["call"]["kind"] == "written" and detail["call"]["status"] == "transcribed"
     segs = detail["transcript"].segments
     assert [(s.speaker, s.start) for s in segs] == [("client", 0.0), ("operator", 90.0)]

@@ -28,13 +28,13 @@ ADMIN = User("test", ADMIN_ROLE)
 
 
 def rows_report(db, settings, month):
-    frames = kpi_service.load_frames(db, month, published_only=True, items="failed")
+    frames = kpi_service.load_frames(db, ADMIN, month, published_only=True, items="failed")
     return monthly_report(frames, load_rules(settings.bonus_rules), month, settings.timezone)
 
 
 def rows_dashboard(db, since):
     """The dashboards' three aggregates, computed in pandas from every row."""
-    frames = kpi_service.load_frames(db)
+    frames = kpi_service.load_frames(db, ADMIN)
     sc = frames.scorecards.assign(month=frames.scorecards["started_at"].str[:7])
     sc = sc[sc["month"] >= since]
     pub = sc[sc["status"].isin(PUBLISHED)]

@@ -10,10 +10,13 @@ import time
 
 import pytest
 
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import ingest, scoring, transcription
 from qa_review.services.settings import Settings
 from qa_review.storage import open_storage
 from tests.conftest import DEMO, MODELS
+
+ADMIN_USER = _User("root", "admin")
 
 pytestmark = pytest.mark.model
 
@@ -175,7 +178,7 @@ def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
     auto, ref, critical = {}, {}, set()
     for checklist_id, calls in truth.items():
         for call_id, verdicts in calls.items():
-            ((_, sc),) = [c for c in scoring.scorecards(db, call_id) if c[1].checklist_id == checklist_id]
+            ((_, sc),) = [c for c in scoring.scorecards(db, ADMIN_USER, call_id) if c[1].checklist_id == checklist_id]
             for item in sc.items:
                 if item.critical:
                     critical.add(item.item_id)

@@ -8,9 +8,12 @@ import pytest
 from openpyxl import load_workbook
 
 from qa_review.core.permissions import User
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import review, scoring
 from qa_review.services.database import open_database
 from tests.cli_runner import invoke
+
+ADMIN_USER = _User("root", "admin")
 
 SUPERVISOR = User("sup", "supervisor")
 
@@ -36,7 +39,7 @@ def db(tmp_path):
     assert invoke("--db", path, "ingest", tmp_path / "chat.json").exit_code == 0
     # A supervisor finalizes it, so it counts in the month's KPIs.
     storage = open_database(path)
-    ((row, card),) = scoring.scorecards(storage, "chat-x")
+    ((row, card),) = scoring.scorecards(storage, ADMIN_USER, "chat-x")
     for item in card.items:
         if item.verdict == "review":
             review.set_verdict(storage, SUPERVISOR, row["id"], item.item_id, "pass", "ok", None)

@@ -7,9 +7,12 @@ import pytest
 
 from qa_review.core.errors import ChecklistError
 from qa_review.core.permissions import User
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import exports, ingest, scoring
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
+
+ADMIN_USER = _User("root", "admin")
 
 CHAT = {
     "conversation_id": "chat-1",
@@ -45,7 +48,7 @@ def test_written_conversation_scored_end_to_end(env):
     db, settings, _ = env
     report = scoring.score_calls(db, settings)
     assert report.scored == [("chat-1", "written-chat", 100.0)] and report.failed == []
-    ((row, sc),) = scoring.scorecards(db, "chat-1")
+    ((row, sc),) = scoring.scorecards(db, ADMIN_USER, "chat-1")
     assert row["status"] == "auto" and sc.provisional  # the manual tone item waits for a person
     assert sc.item("greet").verdict == "pass"
     assert sc.item("first_response").evidence[0].value == 60
@@ -57,7 +60,7 @@ def test_scoring_twice_changes_nothing(env):
     again = scoring.score_calls(db, settings)
     assert again.scored == [] and again.up_to_date == 1  # not even read again
     assert "0 scored, 1 already scored" in again.summary()
-    assert len(scoring.scorecards(db, "chat-1")) == 1
+    assert len(scoring.scorecards(db, ADMIN_USER, "chat-1")) == 1
 
 
 def test_rescore_replaces_the_automatic_scorecard(env):
@@ -82,7 +85,7 @@ def test_changed_checklist_needs_a_new_version_and_old_scorecards_stay(env):
     report = scoring.score_calls(db, settings)
     # v2 no longer accepts "всего доброго" as a farewell: 8 of 9 weight points
     assert report.scored == [("chat-1", "written-chat", 88.9)]
-    cards = [(row["checklist_version"], sc.score) for row, sc in scoring.scorecards(db, "chat-1")]
+    cards = [(row["checklist_version"], sc.score) for row, sc in scoring.scorecards(db, ADMIN_USER, "chat-1")]
     assert cards == [(2, 88.9), (1, 100.0)]
 
 
@@ -153,13 +156,13 @@ def test_operator_name_comes_from_the_account_and_clinic_from_the_profile(env, t
     admin = accounts.add_user(db, None, "admin", "password-1", "admin")
     accounts.add_user(db, admin, "anna", "password-1", "operator", operator_id="anna")
     report = scoring.score_calls(db, settings, checklist="named")
-    sc = scoring.scorecards(db, "chat-1")[0][1]
+    sc = scoring.scorecards(db, ADMIN_USER, "chat-1")[0][1]
     assert {i.item_id: i.verdict for i in sc.items} == {"intro": "review", "clinic": "review"}
 
     accounts.set_spoken_name(db, User("admin", "admin"), "anna", "Анна")
     (tmp_path / "asr-profile.yaml").write_text("vocabulary: {clinic: Здоровье}\n", encoding="utf-8")
     settings = settings.with_(asr_profile=tmp_path / "asr-profile.yaml")
     scoring.score_calls(db, settings, checklist="named", rescore=True)
-    sc = scoring.scorecards(db, "chat-1")[0][1]
+    sc = scoring.scorecards(db, ADMIN_USER, "chat-1")[0][1]
     assert {i.item_id: i.verdict for i in sc.items} == {"intro": "pass", "clinic": "pass"}
     assert report.failed == []

@@ -1,12 +1,15 @@
 import numpy as np
 import pytest
 
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import ingest, transcription
 from qa_review.services.settings import Settings
 from qa_review.services.transcription import transcript_info
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
 from tests.conftest import FakeTranscriber
+
+ADMIN_USER = _User("root", "admin")
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def test_stereo_channels_become_operator_and_client(db, settings, tmp_path):
     assert {s.speaker for s in t.segments} == {"operator", "client"}
     assert t.duration_s == pytest.approx(3.0, abs=0.01)
     assert db.calls.get("call0")["status"] == "transcribed"
-    assert transcript_info(db, "call0")["settings"]["language"] == "ru"
+    assert transcript_info(db, ADMIN_USER, "call0")["settings"]["language"] == "ru"
 
 
 def test_channel_roles_can_be_swapped(db, settings, tmp_path):

@@ -114,7 +114,7 @@ def test_only_the_calls_reviewers_may_add_lines(audio_world):
 
 def test_asr_evaluate_counts_corrections_and_added_lines(audio_world):
     w = audio_world
-    assert asr_feedback.asr_evaluate(w.db)["speaker"] == []  # nothing corrected yet
+    assert asr_feedback.asr_evaluate(w.db, w.admin)["speaker"] == []  # nothing corrected yet
     t = w.db.transcripts.get("call-1")
     op_words = len(t.text_of("operator").split())
     cl_words = len(t.text_of("client").split())
@@ -124,19 +124,19 @@ def test_asr_evaluate_counts_corrections_and_added_lines(audio_world):
     review.correct_segment(w.db, w.sup_a, "call-1", 0, "два нет четыре")
     # the client's quiet reply the recognizer never heard: two words
     review.add_line(w.db, w.sup_a, "call-1", "client", 10.0, 12.0, "раз два")
-    tables = asr_feedback.asr_evaluate(w.db)
+    tables = asr_feedback.asr_evaluate(w.db, w.admin)
     by_speaker = {r["key"]: r for r in tables["speaker"]}
     assert by_speaker["operator"]["wer"] == pytest.approx(1 / 3, abs=1e-3)
     assert by_speaker["client"]["wer"] == pytest.approx(2 / 4, abs=1e-3)
     assert by_speaker["client"]["words"] == 4 and by_speaker["client"]["lines"] == 2
     assert tables["operator"] == [{"key": "anna.smirnova", "calls": 1, "lines": 3, "words": 7, "wer": round(3 / 7, 3)}]
-    assert asr_feedback.asr_evaluate(w.db, since="2026-12-01")["speaker"] == []
+    assert asr_feedback.asr_evaluate(w.db, w.admin, since="2026-12-01")["speaker"] == []
 
 
 def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
     w = audio_world
     review.add_line(w.db, w.sup_a, "call-1", "client", 10.0, 12.0, "раз два")
-    report = asr_feedback.asr_tune(w.db, w.settings, SaysYes())
+    report = asr_feedback.asr_tune(w.db, w.admin, w.settings, SaysYes())
     assert report.calls == 1 and report.words == 7
     assert report.current.wer == pytest.approx(2 / 7, abs=1e-3)
     assert report.best.name != "current" and report.best.wer == 0
@@ -145,7 +145,7 @@ def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
     assert asr_profile.load(report.candidate) == report.best.profile
     assert asr_profile.load(w.settings.asr_profile).guard.enabled is False  # not applied yet
 
-    applied = asr_feedback.asr_tune(w.db, w.settings, SaysYes(), apply=True)
+    applied = asr_feedback.asr_tune(w.db, w.admin, w.settings, SaysYes(), apply=True)
     assert applied.applied
     assert asr_profile.load(w.settings.asr_profile) == applied.best.profile
     assert w.settings.asr_profile.with_name("asr-profile.yaml.bak").exists()
@@ -153,4 +153,4 @@ def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
 
 def test_asr_tune_without_corrected_calls_says_what_to_do(audio_world):
     with pytest.raises(QAReviewError, match="correct transcripts"):
-        asr_feedback.asr_tune(audio_world.db, audio_world.settings, SaysYes())
+        asr_feedback.asr_tune(audio_world.db, audio_world.admin, audio_world.settings, SaysYes())

@@ -2,6 +2,7 @@ import pytest
 
 from qa_review.core import agreement
 from qa_review.core.errors import InvalidTransition, PermissionDenied
+from qa_review.services import accounts
 from qa_review.services import calibration as cal
 
 
@@ -46,7 +47,8 @@ def test_report_per_item_and_reviewer():
 
 
 def test_blind_session_lifecycle(world):
-    sid = cal.create(world.db, world.sup_a, "Ноябрь", "written-chat", ["chat-anna", "chat-petr"], ["sup.a", "sup.b"])
+    # Across teams: an admin leads it (a team supervisor keeps to their team, below).
+    sid = cal.create(world.db, world.admin, "Ноябрь", "written-chat", ["chat-anna", "chat-petr"], ["sup.a", "sup.b"])
     cal.rate(world.db, world.sup_a, sid, "chat-anna", "greet", "pass")
     cal.rate(world.db, world.sup_b, sid, "chat-anna", "greet", "fail")
     assert cal.my_verdicts(world.db, world.sup_b, sid) == {("chat-anna", "greet"): "fail"}  # blind
@@ -54,12 +56,23 @@ def test_blind_session_lifecycle(world):
         cal.ratings(world.db, world.sup_b, sid)
     with pytest.raises(PermissionDenied):
         cal.rate(world.db, world.anna, sid, "chat-anna", "greet", "pass")
-    assert cal.ratings(world.db, world.sup_a, sid) == {("chat-anna", "greet"): {"sup.a": "pass", "sup.b": "fail"}}
-    cal.agree(world.db, world.sup_a, sid, {("chat-anna", "greet"): "pass", ("chat-petr", "greet"): "fail"})
+    assert cal.ratings(world.db, world.admin, sid) == {("chat-anna", "greet"): {"sup.a": "pass", "sup.b": "fail"}}
+    cal.agree(world.db, world.admin, sid, {("chat-anna", "greet"): "pass", ("chat-petr", "greet"): "fail"})
     with pytest.raises(InvalidTransition, match="closed"):
         cal.rate(world.db, world.sup_b, sid, "chat-anna", "greet", "pass")
-    a = cal.automatic_vs_agreed(world.db, sid)
+    with pytest.raises(PermissionDenied):
+        cal.automatic_vs_agreed(world.db, world.sup_b, sid)  # a reviewer, not the lead
+    a = cal.automatic_vs_agreed(world.db, world.admin, sid)
     assert a.pairs == 2 and a.agree == 2  # the machine said pass for anna, fail for petr ("Да?")
     assert [s["id"] for s in cal.sessions_for(world.db, world.sup_b)] == [sid]
     with pytest.raises(PermissionDenied):
         cal.create(world.db, world.trainer, "x", "written-chat", ["chat-anna"], ["sup.a", "sup.b"])
+
+
+def test_a_team_supervisor_calibrates_on_their_own_team(world):
+    with pytest.raises(PermissionDenied, match="another team"):
+        cal.create(world.db, world.sup_a, "x", "written-chat", ["chat-anna", "chat-petr"], ["sup.a", "sup.b"])
+    with pytest.raises(PermissionDenied, match="sup.b"):
+        cal.create(world.db, world.sup_a, "x", "written-chat", ["chat-anna"], ["sup.a", "sup.b"])
+    accounts.add_user(world.db, world.admin, "sup.a2", "password-a2", "supervisor", team="A")
+    assert cal.create(world.db, world.sup_a, "x", "written-chat", ["chat-anna"], ["sup.a", "sup.a2"])

@@ -72,7 +72,6 @@ def test_operator_search_reaches_shared_clips_masked(world, phone_call):
 def test_export_cuts_clips_bleeps_and_masks(world, phone_call, tmp_path):
     cid = library.create_collection(world.db, world.trainer, "Экспорт")
     library.add_clip(world.db, world.trainer, cid, phone_call, 3.5, 7.5, ["greet"], "bad", "номер")
-    assert library.pii_spans(world.db, phone_call, 3.5, 7.5) == [(5.0, 6.4)]  # "+7 916 123-45-67"
     files = library.export_collection(world.db, world.trainer, cid, tmp_path / "out")
     audio, doc = files
     assert probe(audio).duration_s == pytest.approx(4.0, abs=0.05)

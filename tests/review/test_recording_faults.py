@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from qa_review.core.permissions import User
+from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import ingest, review, scoring, transcription, workflow
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
 from tests.audio_factory import write_turns
 from tests.conftest import FakeTranscriber
+
+ADMIN_USER = _User("root", "admin")
 
 SUP = User("sup", "supervisor")  # no team: oversees every team
 
@@ -44,16 +47,16 @@ def test_a_silent_recording_is_flagged_and_every_item_waits_for_a_person(env):
     write_turns(folder / "fine.wav", [(0, 0.0, 4.0), (1, 4.5, 8.0), (0, 8.5, 12.0)], seconds=12.0)
     transcribe_and_score(db, s, folder)
 
-    flags = transcription.transcript_info(db, "dead")["flags"]
+    flags = transcription.transcript_info(db, ADMIN_USER, "dead")["flags"]
     assert [f["code"] for f in flags] == ["no_speech"] and "30 s" in flags[0]["detail"]
-    ((row, card),) = scoring.scorecards(db, "dead")
+    ((row, card),) = scoring.scorecards(db, ADMIN_USER, "dead")
     assert card.score is None and card.provisional and not card.critical_failed  # not a zero
     assert {i.verdict for i in card.items} == {"review"}
     assert all(i.evidence[0].code == "no_speech" for i in card.items)
 
     queue = {r["call_id"]: r["flags"] for r in review.review_queue(db, SUP)}
     assert queue == {"dead": ["no_speech"], "fine": []}
-    ((_, fine),) = scoring.scorecards(db, "fine")
+    ((_, fine),) = scoring.scorecards(db, ADMIN_USER, "fine")
     assert {"pass", "fail"} & {i.verdict for i in fine.items}  # an ordinary call is judged
     assert not any(e.code in ("no_speech", "operator_silent") for i in fine.items for e in i.evidence)
 
@@ -62,9 +65,9 @@ def test_a_recording_with_nothing_on_the_operators_channel_is_flagged(env):
     db, s, folder = env
     write_turns(folder / "one-sided.wav", [(1, 0.0, 6.0), (1, 7.0, 14.0)], seconds=15.0)  # the client only
     transcribe_and_score(db, s, folder)
-    flags = transcription.transcript_info(db, "one-sided")["flags"]
+    flags = transcription.transcript_info(db, ADMIN_USER, "one-sided")["flags"]
     assert [f["code"] for f in flags] == ["operator_silent"] and "QA_REVIEW_CHANNELS" in flags[0]["detail"]
-    ((_, card),) = scoring.scorecards(db, "one-sided")
+    ((_, card),) = scoring.scorecards(db, ADMIN_USER, "one-sided")
     assert card.score is None and {i.verdict for i in card.items} == {"review"}
 
 
@@ -79,6 +82,6 @@ def test_a_chat_the_operator_never_answered_is_the_operators_fault_not_the_recor
     }
     (tmp_path / "c.json").write_text(json.dumps(chat, ensure_ascii=False))
     workflow.ingest_then_score(db, tmp_path / "c.json", s)
-    assert transcription.transcript_info(db, "unanswered")["flags"] == []
-    ((_, card),) = scoring.scorecards(db, "unanswered")
+    assert transcription.transcript_info(db, ADMIN_USER, "unanswered")["flags"] == []
+    ((_, card),) = scoring.scorecards(db, ADMIN_USER, "unanswered")
     assert "fail" in {i.verdict for i in card.items}

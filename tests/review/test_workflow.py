@@ -56,7 +56,7 @@ def test_full_cycle_final_dispute_rejected_resolved(world):
     review.resolve_dispute(world.db, world.sup_a, ids[0], False, "пункт уже засчитан, оценка не меняется")
     assert world.row()["status"] == "resolved"
     assert world.verdict("farewell") == verdict and world.row()["score"] == score
-    (d,) = review.disputes_of(world.db, world.card)
+    (d,) = review.disputes_of(world.db, world.sup_a, world.card)
     assert (d["status"], d["verdict_before"], d["verdict_after"]) == ("rejected", verdict, verdict)
     assert any(n["kind"] == "resolution" for n in review.notifications(world.db, world.anna))
 
@@ -81,7 +81,7 @@ def test_item_can_be_disputed_once(world):
         review.open_disputes(world.db, world.anna, world.card, {"greet": "ещё раз"}, now=T0)
     # another item is still open to dispute, the history stays
     review.open_disputes(world.db, world.anna, world.card, {"farewell": "y"}, now=T0)
-    assert [d["status"] for d in review.disputes_of(world.db, world.card)] == ["rejected", "open"]
+    assert [d["status"] for d in review.disputes_of(world.db, world.sup_a, world.card)] == ["rejected", "open"]
 
 
 def test_dispute_window(world):

@@ -74,5 +74,5 @@ for s in sessions:
                     cal.agree(conn, user, s["id"], {k: v for k, v in agreed.items() if v})
                     st.rerun()
             if s["closed_at"]:
-                a = cal.automatic_vs_agreed(conn, s["id"])
+                a = cal.automatic_vs_agreed(conn, user, s["id"])
                 st.caption(tr("cal.auto", agree=a.agree, pairs=a.pairs))
