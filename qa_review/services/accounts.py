@@ -1,19 +1,34 @@
-"""Users: creating them, logging in. Passwords are hashed with Argon2id."""
+"""Users: creating and changing them, logging in, sessions. Passwords are hashed with Argon2id.
+
+A login gives a random session token that the browser keeps; only its hash
+is stored. A session ends when its user logs out, is disabled or has their
+role or team changed, or after it went unused for the idle time. Failed
+logins are counted per user name and per client: after MAX_FAILURES within
+FAILURE_WINDOW_S, logins from there wait.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+import secrets
+import time
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_review.core.errors import AuthError, NotFound, PermissionDenied, QAReviewError
-from qa_review.core.permissions import OPERATOR, ROLES, User, can_manage_users
+from qa_review.core.permissions import ADMIN, OPERATOR, ROLES, User, can_manage_users
 from qa_review.storage import Storage
 
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[a-z0-9_.\-@]{2,64}$")
 MIN_PASSWORD = 8
+MAX_FAILURES = 5
+FAILURE_WINDOW_S = 15 * 60
+_dummy: tuple[PasswordHasher, str] | None = None  # a hash made with the current hasher's cost
 
 
 def count(db: Storage) -> int:
@@ -103,10 +118,18 @@ def get(db: Storage, username: str) -> User:
 
 
 def authenticate(db: Storage, username: str, password: str) -> User:
+    """The user with this name and password; the same message and the same time whether or not the name exists."""
+    global _dummy
     found = db.users.credentials(username.strip().lower())
-    # one message for both cases: do not tell which user names exist
     wrong = AuthError("wrong user name or password", code="auth")
     if found is None:
+        # Verify against a hash anyway: answering at once would tell which names exist.
+        if _dummy is None or _dummy[0] is not _hasher:
+            _dummy = (_hasher, _hasher.hash(secrets.token_hex(16)))
+        try:
+            _hasher.verify(_dummy[1], password or "-")
+        except (VerificationError, InvalidHashError):
+            pass
         raise wrong
     user, password_hash = found
     try:
@@ -114,6 +137,126 @@ def authenticate(db: Storage, username: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         raise wrong from None
     return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(db: Storage, username: str, password: str, *, client: str | None = None, now: float | None = None):
+    """(user, session token) for the right password, unless too many logins failed lately from that name or client."""
+    now = time.time() if now is None else now
+    name = (username or "").strip().lower()
+    keys = [f"user:{name}"] + ([f"client:{client}"] if client else [])
+    recent = db.sessions.failures_since(keys, now - FAILURE_WINDOW_S)
+    full = [times for times in recent.values() if len(times) >= MAX_FAILURES]
+    if full:
+        wait = max(times[-MAX_FAILURES] + FAILURE_WINDOW_S - now for times in full)
+        minutes = max(1, math.ceil(wait / 60))
+        raise AuthError(
+            f"too many failed logins for {name or 'this client'}; try again in {minutes} min",
+            code="throttled",
+            n=minutes,
+        )
+    try:
+        user = authenticate(db, name, password)
+    except AuthError:
+        with db.atomic():
+            db.sessions.add_failure(keys, now)
+            db.sessions.forget_failures_before(now - FAILURE_WINDOW_S)
+        raise
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        db.sessions.clear_failures(f"user:{name}")
+        db.sessions.create(_token_hash(token), user.username, now=now, client=client)
+    return user, token
+
+
+def resume(db: Storage, token: str, *, idle_hours: float, now: float | None = None) -> User:
+    """The user of a live session, as they are now (role, team); an ended or idle one asks to log in again."""
+    now = time.time() if now is None else now
+    key = _token_hash(token or "")
+    session = db.sessions.get(key)
+    if session is None:
+        raise AuthError("your session has ended; log in again", code="session_ended")
+    user = db.users.get(session["username"])  # active users only
+    idle = now - session["last_seen"]
+    if user is None or idle > idle_hours * 3600:
+        db.sessions.revoke(key)
+        raise AuthError("your session has ended; log in again", code="session_ended")
+    if idle > 60:  # a write a minute at most, not one per click
+        db.sessions.touch(key, now)
+    return user
+
+
+def logout(db: Storage, token: str) -> None:
+    db.sessions.revoke(_token_hash(token or ""))
+
+
+def _audit_account(db: Storage, actor: User, action: str, username: str, old, new) -> None:
+    db.audit.write(
+        at=_now_iso(),
+        username=actor.username,
+        action=action,
+        call_id=None,
+        scorecard_id=None,
+        target=username,
+        old=old,
+        new=new,
+        reason=None,
+    )
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def set_active(db: Storage, actor: User, username: str, active: bool) -> None:
+    """Disable or enable a user (admins); disabling ends their sessions at once."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("only an admin can disable or enable users")
+    if not db.users.exists(username):
+        raise NotFound(f"no user {username!r}")
+    if not active and username == actor.username:
+        raise QAReviewError("you cannot disable yourself; another admin can", code="self_disable")
+    with db.atomic():
+        db.users.update(username, active=1 if active else 0)
+        if not active:
+            db.sessions.revoke_user(username)
+        _audit_account(db, actor, "user_enabled" if active else "user_disabled", username, None, None)
+
+
+def change_role(
+    db: Storage, actor: User, username: str, *, role: str, team: str | None, operator_id: str | None
+) -> User:
+    """Change a user's role, team and operator id (admins); their sessions end, so the change holds at once."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("only an admin can change roles and teams")
+    before = get(db, username)
+    if role not in ROLES:
+        raise QAReviewError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    if role == OPERATOR and not operator_id:
+        raise QAReviewError(f"operator {username}: give the operator id calls carry", code="operator_id_required")
+    if before.role == ADMIN and role != ADMIN and sum(u.role == ADMIN for u in db.users.active()) == 1:
+        raise QAReviewError("the last admin cannot be given another role; make someone else admin first")
+    with db.atomic():
+        db.users.update(username, role=role, team=team or None, operator_id=operator_id or None)
+        db.sessions.revoke_user(username)
+        _audit_account(
+            db,
+            actor,
+            "user_role",
+            username,
+            f"{before.role}/{before.team or '-'}/{before.operator_id or '-'}",
+            f"{role}/{team or '-'}/{operator_id or '-'}",
+        )
+    return get(db, username)
+
+
+def disabled_users(db: Storage, actor: User) -> list[str]:
+    if not can_manage_users(actor):
+        raise PermissionDenied("only an admin can list users")
+    return db.users.disabled()
 
 
 def list_users(db: Storage, actor: User) -> list[User]:

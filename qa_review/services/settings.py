@@ -45,6 +45,7 @@ class Settings:
     timezone: str = "Europe/Moscow"  # for naive timestamps in metadata
     model: str | None = None
     dispute_window_days: int = 5  # operators may dispute this long after finalization
+    session_idle_hours: float = 8.0  # an app session unused this long asks to log in again
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,6 +101,16 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                 f"QA_REVIEW_DISPUTE_DAYS={env['QA_REVIEW_DISPUTE_DAYS']!r}: expected a whole number of days, 0 or more"
             )
         s = replace(s, dispute_window_days=days)
+    if "QA_REVIEW_SESSION_IDLE_HOURS" in env:
+        try:
+            hours = float(env["QA_REVIEW_SESSION_IDLE_HOURS"])
+        except ValueError:
+            hours = -1.0
+        if hours <= 0:
+            raise ConfigError(
+                f"QA_REVIEW_SESSION_IDLE_HOURS={env['QA_REVIEW_SESSION_IDLE_HOURS']!r}: expected hours above 0, e.g. 8"
+            )
+        s = replace(s, session_idle_hours=hours)
     if "QA_REVIEW_ASR_PROFILE" in env:
         s = replace(s, asr_profile=Path(env["QA_REVIEW_ASR_PROFILE"]))
     if "QA_REVIEW_MODEL" in env:

@@ -23,6 +23,7 @@ from qa_review.storage.kpis import Kpis
 from qa_review.storage.library import Library
 from qa_review.storage.scorecards import Scorecards
 from qa_review.storage.search_index import SearchIndex
+from qa_review.storage.sessions import Sessions
 from qa_review.storage.transcripts import Transcripts
 from qa_review.storage.users import Users
 
@@ -41,6 +42,7 @@ class Storage:
         self.transcripts = Transcripts(db, self.search)
         self.scorecards = Scorecards(db)
         self.users = Users(db)
+        self.sessions = Sessions(db)
         self.disputes = Disputes(db)
         self.audit = Audit(db)
         self.notifications = Notifications(db)

@@ -500,6 +500,26 @@ def m013_audit_chain(db: Database) -> None:
         db.execute("update audit_log set hash = ? where id = ?", [prev, row[0]])
 
 
+@migrations()
+def m014_sessions_and_login_failures(db: Database) -> None:
+    # A browser keeps a random token; only its hash is stored, so a copy of
+    # the database opens no session.
+    db["sessions"].create(
+        {
+            "token_sha256": str,
+            "username": str,
+            "created_at": str,
+            "last_seen": float,  # seconds since the epoch: idle sessions expire
+            "revoked_at": str,
+            "client": str,
+        },
+        pk="token_sha256",
+    )
+    db["sessions"].create_index(["username"])
+    db["login_failures"].create({"id": int, "key": str, "at": float}, pk="id")
+    db["login_failures"].create_index(["key", "at"])
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

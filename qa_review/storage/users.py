@@ -70,6 +70,9 @@ class Users:
     def active(self) -> list[User]:
         return [_user(r) for r in self._db["users"].rows_where("active = 1", order_by="role, username")]
 
+    def disabled(self) -> list[str]:
+        return [r["username"] for r in self._db["users"].rows_where("active = 0", order_by="username")]
+
     def spoken_names(self) -> dict[str, str]:
         """{operator_id: spoken name} of active operators who have one."""
         return {

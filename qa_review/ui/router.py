@@ -11,6 +11,7 @@ from qa_review.core.permissions import SCREENS, Role
 from qa_review.services import review
 from qa_review.ui.common import db, error_text, local_time, tr
 from qa_review.ui.i18n import LANGUAGES
+from qa_review.ui.session import current_user, log_out, login_form
 
 PAGES_DIR = Path(__file__).with_name("screens")
 
@@ -59,8 +60,7 @@ def _sidebar(user) -> None:
                     review.mark_read(conn, user)
                     st.rerun()
         if st.button(tr("login.logout"), key="logout"):
-            for key in ("user", "call_id"):
-                st.session_state.pop(key, None)
+            log_out(conn)
             st.rerun()
 
 
@@ -73,17 +73,26 @@ def main() -> None:
 
 
 def _route() -> None:
-    user = st.session_state.get("user")
+    conn = db()
+    user = current_user(conn)
     _sidebar(user)
     if user is None:
-        pages = [page("login", "nav.login", ":material/login:", default=True)]
-    else:
-        role = Role(user.role)
-        home = HOME.get(role, "calls")
-        pages = []
-        for name, (key, icon) in LOOK.items():
-            if role in SCREENS[name]:
-                if name == "calls" and role == Role.OPERATOR:
-                    key = "nav.my_calls"
-                pages.append(page(name, key, icon, default=name == home))
+        # Every page is routable, so a link (/call?call=ID) keeps its address
+        # while the login form shows; after logging in, that page opens.
+        login = page("login", "nav.login", ":material/login:", default=True)
+        others = [page(name, key, icon) for name, (key, icon) in LOOK.items()]
+        chosen = st.navigation([login, *others], position="hidden")
+        if chosen.url_path in ("", "login"):
+            chosen.run()
+        else:
+            login_form(conn)
+        return
+    role = Role(user.role)
+    home = HOME.get(role, "calls")
+    pages = []
+    for name, (key, icon) in LOOK.items():
+        if role in SCREENS[name]:
+            if name == "calls" and role == Role.OPERATOR:
+                key = "nav.my_calls"
+            pages.append(page(name, key, icon, default=name == home))
     st.navigation(pages).run()

@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import pytest
 
@@ -104,3 +105,57 @@ def test_supervisor_plays_a_line_from_its_start(browser, serve, clinic):
         "return a && (a.src.includes('#t=3') || a.currentTime >= 3); }",
         timeout=15000,
     )
+
+
+def test_a_reload_keeps_the_session_and_logging_out_ends_it(browser, serve, clinic):
+    url = serve(clinic)
+    page = browser.new_page()
+    login(page, url, "svetlana", "svetlana-pass")
+    page.reload()
+    page.get_by_text("Выйти").wait_for(timeout=30000)  # still logged in after F5
+    page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
+    page.get_by_text("Выйти").click()
+    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    page.reload()
+    page.get_by_role("button", name="Войти").wait_for(timeout=30000)  # and stays logged out
+    page.close()
+
+
+def test_a_link_to_a_call_opens_it_after_logging_in(browser, serve, clinic):
+    url = serve(clinic)
+    page = browser.new_page()
+    page.goto(url + "/call?call=call-e2e")
+    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    assert page.get_by_text("Page not found").count() == 0
+    page.get_by_label("Логин").fill("svetlana")
+    page.get_by_label("Пароль").fill("svetlana-pass")
+    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("heading", name="call-e2e").wait_for(timeout=30000)
+    assert "/call" in page.url
+    page.close()
+
+
+def test_a_disabled_users_open_session_asks_to_log_in_again(browser, serve, clinic):
+    url = serve(clinic)
+    page = browser.new_page()
+    login(page, url, "anna", "anna-password")
+    db = open_storage(clinic)
+    accounts.set_active(db, accounts.get(db, "admin"), "anna", False)
+    page.reload()
+    page.get_by_text("Сеанс завершён. Войдите снова.").wait_for(timeout=30000)
+    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    page.close()
+
+
+def test_seven_wrong_passwords_in_a_row_are_told_to_wait(browser, serve, clinic):
+    url = serve(clinic)
+    page = browser.new_page()
+    page.goto(url)
+    for n in range(7):
+        page.get_by_label("Логин").fill("anna")
+        page.get_by_label("Пароль").fill(f"guess-{n}")
+        page.get_by_role("button", name="Войти").click()
+        page.locator('[data-testid="stAlert"]').first.wait_for(timeout=30000)
+        time.sleep(0.5)
+    page.get_by_text("Слишком много неудачных попыток входа").wait_for(timeout=30000)
+    page.close()

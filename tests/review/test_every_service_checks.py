@@ -55,6 +55,12 @@ def has_anna(result) -> bool:
 ROWS = {
     "accounts.add_user": (lambda s, u: accounts.add_user(s.db, u, "x.y", "password-xyz", "operator"), REFUSED),
     "accounts.list_users": (lambda s, u: accounts.list_users(s.db, u), REFUSED),
+    "accounts.disabled_users": (lambda s, u: accounts.disabled_users(s.db, u), REFUSED),
+    "accounts.set_active": (lambda s, u: accounts.set_active(s.db, u, "anna", False), REFUSED),
+    "accounts.change_role": (
+        lambda s, u: accounts.change_role(s.db, u, "anna", role="supervisor", team="B", operator_id=None),
+        REFUSED,
+    ),
     "accounts.set_password": (lambda s, u: accounts.set_password(s.db, u, "anna", "new-password-1"), REFUSED),
     "accounts.set_spoken_name": (lambda s, u: accounts.set_spoken_name(s.db, u, "anna", "Аня"), REFUSED),
     "asr_feedback.asr_evaluate": (lambda s, u: asr_feedback.asr_evaluate(s.db, u), REFUSED),
@@ -145,6 +151,9 @@ ROWS = {
 # Public functions that hold no one's call data, each with why it needs no acting user.
 NO_USER_DATA = {
     "accounts.authenticate": "logging in: the password is the check",
+    "accounts.login": "logging in: the password is the check (and the throttle)",
+    "accounts.resume": "the session token is the check",
+    "accounts.logout": "ends the session its token names",
     "accounts.count": "how many accounts exist (first-run set-up)",
     "accounts.exists": "whether a user name is taken (CLI --exist-ok)",
     "accounts.get": "the logged-in user's own account, for the session",

@@ -276,7 +276,7 @@ def test_admin_sets_an_operators_spoken_name(app_db):
     form = [t for t in at.text_input if t.label == "Имя в разговоре"]
     next(s for s in at.selectbox if s.label == "Логин").set_value("anna")
     form[-1].input("Анна")
-    [b for b in at.button if b.label == "Сохранить"][-1].click().run()
+    [b for b in at.button if b.label == "Сохранить"][0].click().run()
     assert not at.exception
     table = at.dataframe[0].value
     assert table.loc[table["Логин"] == "anna", "Имя в разговоре"].iloc[0] == "Анна"
@@ -463,3 +463,19 @@ def test_a_verdict_saved_meanwhile_by_someone_else_is_not_overwritten_unseen(sco
     assert "Сохранено" in at.success[0].value
     ((_, sc, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
     assert sc.item("tone").verdict == "pass"
+
+
+def test_admin_moves_and_disables_users(app_db):
+    at = run_app(user=User("admin", "admin"))
+    at.switch_page("screens/users.py").run()
+    at.selectbox(key="change_who").set_value("sup").run()
+    at.text_input(key="change_team-sup").input("A")
+    [b for b in at.button if b.label == "Сохранить"][-1].click().run()
+    assert not at.exception
+    assert [m.value for m in at.success] == ["sup: изменено; прежний сеанс завершён"]
+    assert accounts.get(app_db, "sup").team == "A"
+    at.selectbox(key="off").set_value("petr")
+    [b for b in at.button if b.label == "Отключить"][0].click().run()
+    assert [m.value for m in at.success] == ["petr отключён и больше не может войти"]
+    assert "petr" not in set(at.dataframe[0].value["Логин"])
+    assert accounts.disabled_users(app_db, User("admin", "admin")) == ["petr"]

@@ -64,3 +64,40 @@ if operators:
         name = c2.text_input(tr("users.spoken_name"), help=tr("users.spoken_name_help"))
         if st.form_submit_button(tr("review.save")):
             attempt(accounts.set_spoken_name, conn, user, who, name)
+
+st.subheader(tr("users.change"))
+# Outside the form: choosing someone fills the form with their role and team.
+who = st.selectbox(tr("login.username"), [u.username for u in people], key="change_who")
+current = next(u for u in people if u.username == who)
+with st.form(f"change_role-{who}"):
+    c1, c2 = st.columns(2)
+    new_role = c2.selectbox(
+        tr("users.role"), ROLES, index=list(ROLES).index(current.role), format_func=lambda r: tr(f"role.{r}")
+    )
+    new_team = c1.text_input(tr("users.team"), value=current.team or "", key=f"change_team-{who}")
+    new_op = c2.text_input(tr("users.operator_id"), value=current.operator_id or "", key=f"change_op-{who}")
+    if st.form_submit_button(tr("review.save")):
+        attempt(
+            accounts.change_role,
+            conn,
+            user,
+            who,
+            role=new_role,
+            team=new_team.strip() or None,
+            operator_id=new_op.strip() or None,
+            success=tr("users.changed", name=who),
+        )
+
+c1, c2 = st.columns(2)
+with c1.form("disable"):
+    st.subheader(tr("users.disable"))
+    off = st.selectbox(tr("login.username"), [u.username for u in people if u.username != user.username], key="off")
+    if st.form_submit_button(tr("users.disable")):
+        attempt(accounts.set_active, conn, user, off, False, success=tr("users.disabled", name=off))
+disabled = accounts.disabled_users(conn, user)
+if disabled:
+    with c2.form("enable"):
+        st.subheader(tr("users.enable"))
+        on = st.selectbox(tr("login.username"), disabled, key="on")
+        if st.form_submit_button(tr("users.enable")):
+            attempt(accounts.set_active, conn, user, on, True, success=tr("users.enabled", name=on))

@@ -1,0 +1,100 @@
+"""Who is logged in: the session token the browser keeps in a cookie, resumed on every run.
+
+Streamlit forgets its session state on a reload; the token in the cookie
+survives it, and the service checks it on every run (ended, idle, disabled
+user, changed role), so what a page shows is always what the user may see now.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qa_review.core.errors import AuthError
+from qa_review.services import accounts
+from qa_review.ui.common import error_text, settings, tr
+
+COOKIE = "qa_review_session"
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind the run (AppTest): no cookie
+        return None
+    return value if isinstance(value, str) else None
+
+
+def current_user(conn):
+    """The logged-in user, resumed from this run's token or the browser's cookie; None asks to log in."""
+    token = st.session_state.get("token")
+    cookie = _cookie()
+    if token is None and cookie and cookie != st.session_state.get("dead_token"):
+        token = cookie
+    if token is None:
+        return st.session_state.get("user")  # only code sets it without a token (page tests)
+    try:
+        user = accounts.resume(conn, token, idle_hours=settings().session_idle_hours)
+    except AuthError as e:
+        forget(token)
+        st.session_state["login_notice"] = error_text(e)
+        return None
+    st.session_state["user"], st.session_state["token"] = user, token
+    _keep_cookie(token, cookie)
+    return user
+
+
+def _keep_cookie(token: str, cookie: str | None) -> None:
+    if cookie != token:
+        # Written by the page itself: Streamlit has no call that sets a cookie.
+        # Strict same-site, and the server checks the token on every run anyway.
+        st.html(
+            f"<script>document.cookie = '{COOKIE}={token}; path=/; SameSite=Strict; max-age=2592000';</script>",
+            unsafe_allow_javascript=True,
+        )
+
+
+def forget(token: str | None) -> None:
+    """Drop the session from this browser tab (the cookie too); the server side is the caller's."""
+    for key in ("user", "token", "call_id"):
+        st.session_state.pop(key, None)
+    if token:
+        st.session_state["dead_token"] = token
+    st.html(
+        f"<script>document.cookie = '{COOKIE}=; path=/; SameSite=Strict; max-age=0';</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def log_out(conn) -> None:
+    token = st.session_state.get("token")
+    if token:
+        accounts.logout(conn, token)
+    forget(token)
+
+
+def login_form(conn) -> None:
+    """The login form, on whatever page was asked for: after logging in, that page opens."""
+    st.title(tr("login.title"))
+    notice = st.session_state.pop("login_notice", None)
+    if notice:
+        st.warning(notice)
+    if accounts.count(conn) == 0:
+        st.info(tr("login.no_users"))
+    with st.form("login"):
+        username = st.text_input(tr("login.username"), key="login_username")
+        password = st.text_input(tr("login.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(tr("login.submit"))
+    if submitted:
+        try:
+            client = st.context.ip_address
+        except Exception:
+            client = None
+        client = client if isinstance(client, str) else None
+        try:
+            user, token = accounts.login(conn, username, password, client=client)
+        except AuthError as e:
+            st.error(error_text(e))
+        else:
+            st.session_state["user"], st.session_state["token"] = user, token
+            st.session_state.pop("dead_token", None)
+            st.rerun()
