@@ -1,4 +1,4 @@
-"""Users: add, list, edit, passwd."""
+"""Users: add, list, edit, passwd, set-role, disable, enable."""
 
 from __future__ import annotations
 
@@ -110,3 +110,45 @@ def users_passwd(obj: Ctx, username, password):
     """
     accounts.set_password(obj.db, SYSTEM, username, password)
     click.echo(f"password of {username} changed")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in ROLES]), required=True)
+@click.option("--team", default=None, help="Team name; none: a supervisor oversees every team.")
+@click.option("--operator-id", default=None, help="For operators: their id in call metadata.")
+@click.pass_obj
+def users_set_role(obj: Ctx, username, role, team, operator_id):
+    """Change a user's role, team and operator id; their open sessions end.
+
+    \b
+    qa-review users set-role svetlana --role supervisor --team registry
+    """
+    u = accounts.change_role(obj.db, SYSTEM, username, role=role, team=team, operator_id=operator_id)
+    click.echo(f"{u.username}: {u.role}, team {u.team or '-'}, operator id {u.operator_id or '-'}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_obj
+def users_disable(obj: Ctx, username):
+    """Disable a user: they can no longer log in, and their open sessions end now.
+
+    \b
+    qa-review users disable petr
+    """
+    accounts.set_active(obj.db, SYSTEM, username, False)
+    click.echo(f"{username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_obj
+def users_enable(obj: Ctx, username):
+    """Let a disabled user log in again.
+
+    \b
+    qa-review users enable petr
+    """
+    accounts.set_active(obj.db, SYSTEM, username, True)
+    click.echo(f"{username} enabled")

@@ -190,6 +190,11 @@ def test_users_add_list_and_first_must_be_admin(run):
     listed = run("users", "list").output
     assert "anna" in listed and "anna.smirnova" in listed and "root" in listed
     assert run("users", "passwd", "anna", "--password", "short").exit_code == 2
+    moved = run("users", "set-role", "anna", "--role", "operator", "--team", "registry", "--operator-id", "x")
+    assert moved.exit_code == 0 and "operator, team registry" in moved.output
+    assert run("users", "disable", "anna").exit_code == 0
+    assert "anna" not in run("users", "list").output
+    assert run("users", "enable", "anna").exit_code == 0 and "anna" in run("users", "list").output
 
 
 def test_every_ui_message_has_russian_and_english():
