@@ -30,7 +30,7 @@ demo-data: model
 	          "petr operator --team registry --operator-id petr.volkov --spoken-name Пётр" \
 	          "olga operator --team registry --operator-id olga.sokolova --spoken-name Ольга"; do \
 	  set -- $$u; name=$$1; role=$$2; shift 2; \
-	  $(BIN)/qa-review --db $(DB) users add $$name --role $$role $$@ --password demo-$$name --exist-ok; \
+	  $(BIN)/qa-review --db $(DB) users add $$name --role $$role $$@ --password demo-$$name --exist-ok --demo; \
 	done
 	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
 	$(BIN)/qa-review --db $(DB) ingest demo/chats

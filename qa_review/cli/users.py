@@ -41,8 +41,9 @@ def users():
     help="Asked for when not given (env QA_REVIEW_PASSWORD).",
 )
 @click.option("--exist-ok", is_flag=True, help="Do nothing if the user exists (for scripts).")
+@click.option("--demo", is_flag=True, help="A demo account (its password is published): the app warns whoever uses it.")
 @click.pass_obj
-def users_add(obj: Ctx, username, role, team, operator_id, display_name, spoken_name, password, exist_ok):
+def users_add(obj: Ctx, username, role, team, operator_id, display_name, spoken_name, password, exist_ok, demo):
     """Add a user.
 
     \b
@@ -63,6 +64,7 @@ def users_add(obj: Ctx, username, role, team, operator_id, display_name, spoken_
         team=team,
         operator_id=operator_id,
         spoken_name=spoken_name,
+        demo=demo,
     )
     click.echo(f"added {u.username} ({u.role}{', team ' + u.team if u.team else ''})")
 

@@ -90,6 +90,9 @@ class User:
     team: str | None = None
     operator_id: str | None = None
     spoken_name: str | None = None  # the name they give on the phone ("Анна")
+    # "demo": a demo account with a published password; "first": the admin
+    # created at first run from the command line; None: a real account.
+    kind: str | None = None
 
     @property
     def name(self) -> str:

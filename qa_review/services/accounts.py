@@ -51,8 +51,13 @@ def add_user(
     team: str | None = None,
     operator_id: str | None = None,
     spoken_name: str | None = None,
+    demo: bool = False,
 ) -> User:
-    """Create a user. Only an admin may, except the very first user (an admin)."""
+    """Create a user. Only an admin may, except the very first user (an admin).
+
+    ``demo`` marks an account whose password is published (the demo's): the
+    app says so to whoever uses it. The first user is marked as the first-run admin.
+    """
     first = count(db) == 0
     if first and role != "admin":
         raise PermissionDenied("the first user must be an admin: qa-review users add NAME --role admin")
@@ -85,6 +90,7 @@ def add_user(
         team=team,
         operator_id=operator_id,
         spoken_name=_spoken(spoken_name),
+        kind="demo" if demo else "first" if first else None,
     )
     return get(db, username)
 

@@ -520,6 +520,12 @@ def m014_sessions_and_login_failures(db: Database) -> None:
     db["login_failures"].create_index(["key", "at"])
 
 
+@migrations()
+def m015_account_kinds(db: Database) -> None:
+    # Demo accounts (published passwords) and the first-run admin, told apart from real ones.
+    db["users"].add_column("kind", str)
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

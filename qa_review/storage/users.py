@@ -16,6 +16,7 @@ def _user(row: dict) -> User:
         team=row["team"] or None,
         operator_id=row["operator_id"] or None,
         spoken_name=row.get("spoken_name") or None,
+        kind=row.get("kind") or None,
     )
 
 
@@ -39,6 +40,7 @@ class Users:
         team: str | None = None,
         operator_id: str | None = None,
         spoken_name: str | None = None,
+        kind: str | None = None,
     ) -> None:
         self._db["users"].insert(
             {
@@ -51,6 +53,7 @@ class Users:
                 "active": 1,
                 "created_at": now_iso(),
                 "spoken_name": spoken_name,
+                "kind": kind,
             }
         )
 

@@ -50,6 +50,10 @@ def _sidebar(user) -> None:
         if user is None:
             return
         st.caption(tr("login.as", name=user.name, role=tr(f"role.{user.role}")))
+        if user.kind == "demo":
+            st.warning(tr("login.demo_account"))
+        elif user.kind == "first":
+            st.info(tr("login.first_admin"))
         conn = db()
         unread = review.notifications(conn, user)
         if unread:

@@ -99,3 +99,13 @@ def test_a_role_or_team_change_holds_at_once(world):
         accounts.change_role(world.db, world.sup_a, "anna", role="supervisor", team="A", operator_id=None)
     (entry,) = [a for a in world.db.audit.with_operators() if a["action"] == "user_role"]
     assert (entry["old"], entry["new"]) == ("supervisor/B/-", "supervisor/A/-")
+
+
+def test_demo_accounts_and_the_first_admin_are_told_apart_from_real_ones(tmp_path):
+    from qa_review.storage import open_storage
+
+    db = open_storage(tmp_path / "x.db")
+    first = accounts.add_user(db, None, "root", "password-1", "admin")
+    demo = accounts.add_user(db, first, "anna", "demo-anna", "operator", operator_id="anna", demo=True)
+    real = accounts.add_user(db, first, "olga", "password-olga", "supervisor")
+    assert (first.kind, demo.kind, real.kind) == ("first", "demo", None)

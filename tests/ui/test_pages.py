@@ -479,3 +479,9 @@ def test_admin_moves_and_disables_users(app_db):
     assert [m.value for m in at.success] == ["petr отключён и больше не может войти"]
     assert "petr" not in set(at.dataframe[0].value["Логин"])
     assert accounts.disabled_users(app_db, User("admin", "admin")) == ["petr"]
+
+
+def test_a_demo_account_is_warned_on_every_page(app_db):
+    at = run_app(user=User("anna", "operator", operator_id="anna", kind="demo"))
+    assert "Демо-учётная запись" in at.sidebar.warning[0].value
+    assert not run_app(user=ANNA).sidebar.warning

@@ -25,6 +25,7 @@ st.dataframe(
             tr("users.team"): u.team or "",
             tr("users.operator_id"): u.operator_id or "",
             tr("users.spoken_name"): u.spoken_name or "",
+            tr("users.kind"): tr(f"users.kind_{u.kind}") if u.kind else "",
         }
         for u in people
     ],
