@@ -51,6 +51,12 @@ def login(page, url, username, password):
     page.get_by_text("Выйти").wait_for(timeout=30000)
 
 
+def log_out(page):
+    """Log out and wait for the login form: navigating sooner would race the server's logout."""
+    page.get_by_role("button", name="Выйти").click()
+    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+
+
 def open_call(page):
     page.get_by_role("link", name="Звонок").click()
     page.get_by_role("heading", name="call-e2e").wait_for(timeout=30000)
@@ -75,7 +81,7 @@ def test_dispute_upheld_end_to_end(browser, serve, clinic):
     page.get_by_label("Причина: Поздоровался").fill("Я поздоровалась в начале звонка")
     page.get_by_role("button", name="Отправить спор").click()
     page.get_by_text("Спор отправлен супервизору").wait_for(timeout=30000)
-    page.get_by_role("button", name="Выйти").click()
+    log_out(page)
 
     login(page, url, "svetlana", "svetlana-pass")
     page.get_by_role("link", name="Споры").click()
@@ -83,7 +89,7 @@ def test_dispute_upheld_end_to_end(browser, serve, clinic):
     page.get_by_label("Ответ оператору").fill("Да, приветствие было")
     page.get_by_role("button", name="Принять").click()
     page.get_by_text("Открытых споров нет.").wait_for(timeout=30000)
-    page.get_by_role("button", name="Выйти").click()
+    log_out(page)
 
     login(page, url, "anna", "anna-password")
     open_call(page)
