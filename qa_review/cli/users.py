@@ -1,4 +1,4 @@
-"""Users: add, list, edit, passwd, set-role, disable, enable."""
+"""Users: add, list, edit, passwd, set-role, disable, enable, link-sso, unlink-sso."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def users_list(obj: Ctx):
     for u in accounts.list_users(obj.db, SYSTEM):
         click.echo(
             f"{u.username:<20} {u.role:<11} {u.team or '-':<12} {u.operator_id or '-':<20} "
-            f"{u.spoken_name or '-':<12} {u.display_name}"
+            f"{u.spoken_name or '-':<12} {u.sso_identity or '-':<24} {u.display_name}"
         )
 
 
@@ -154,3 +154,30 @@ def users_enable(obj: Ctx, username):
     """
     accounts.set_active(obj.db, SYSTEM, username, True)
     click.echo(f"{username} enabled")
+
+
+@users.command("link-sso")
+@click.argument("username")
+@click.argument("identity")
+@click.pass_obj
+def users_link_sso(obj: Ctx, username, identity):
+    """Let the directory identity IDENTITY (the claim QA_REVIEW_SSO_CLAIM names, e-mail by default) log in as USERNAME.
+
+    \b
+    qa-review users link-sso svetlana svetlana.ivanova@clinic.ru
+    """
+    u = accounts.link_sso(obj.db, SYSTEM, username, identity)
+    click.echo(f"{u.username}: single sign-on as {u.sso_identity}")
+
+
+@users.command("unlink-sso")
+@click.argument("username")
+@click.pass_obj
+def users_unlink_sso(obj: Ctx, username):
+    """Stop single sign-on as USERNAME (the password still works).
+
+    \b
+    qa-review users unlink-sso svetlana
+    """
+    accounts.link_sso(obj.db, SYSTEM, username, None)
+    click.echo(f"{username}: single sign-on unlinked")

@@ -93,6 +93,7 @@ class User:
     # "demo": a demo account with a published password; "first": the admin
     # created at first run from the command line; None: a real account.
     kind: str | None = None
+    sso_identity: str | None = None  # the directory identity that logs in as this user (single sign-on)
 
     @property
     def name(self) -> str:

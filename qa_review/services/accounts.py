@@ -28,6 +28,10 @@ USERNAME_RE = re.compile(r"^[a-z0-9_.\-@]{2,64}$")
 MIN_PASSWORD = 8
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
+# A single sign-on opens a session only this soon after the provider issued
+# it: the provider's identity cookie outlives our session, and must not quietly
+# reopen one after the idle time or a logout.
+SSO_FRESH_S = 5 * 60
 _dummy: tuple[PasswordHasher, str] | None = None  # a hash made with the current hasher's cost
 
 
@@ -193,6 +197,76 @@ def resume(db: Storage, token: str, *, idle_hours: float, now: float | None = No
     if idle > 60:  # a write a minute at most, not one per click
         db.sessions.touch(key, now)
     return user
+
+
+def _sso_identity(value) -> str | None:
+    value = value.strip().lower() if isinstance(value, str) else ""
+    return value or None
+
+
+def login_sso(
+    db: Storage, claims: dict, *, claim: str = "email", client: str | None = None, now: float | None = None
+) -> tuple[User, str]:
+    """(user, session token) for a fresh sign-in through the identity provider, by the identity an admin linked.
+
+    ``claims`` are the identity token's, as Streamlit's ``st.user`` gives
+    them; ``claim`` names the one linked to users (e-mail, upn...). Each
+    sign-in opens one session: a logout is not undone by the same sign-in.
+    """
+    now = time.time() if now is None else now
+    identity = _sso_identity(claims.get(claim))
+    if identity is None:
+        raise AuthError(
+            f"the identity provider sent no {claim!r} claim; ask an admin to set QA_REVIEW_SSO_CLAIM "
+            f"to a claim it sends ({', '.join(sorted(k for k in claims if isinstance(claims[k], str))) or 'none'})",
+            code="sso_no_claim",
+            name=claim,
+        )
+    if claim == "email" and claims.get("email_verified") is False:
+        raise AuthError(f"the identity provider has not verified {identity}", code="sso_unverified", name=identity)
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or not (now - SSO_FRESH_S <= issued <= now + 60):
+        raise AuthError("sign in through single sign-on again", code="sso_stale")
+    signin = hashlib.sha256(
+        "|".join(str(claims.get(k, "")) for k in ("iss", "sub", "iat", "nonce")).encode()
+    ).hexdigest()
+    found = db.users.by_sso_identity(identity)
+    if found is None:
+        raise AuthError(
+            f"{identity} is not linked to a qa-review user; ask an admin to link it "
+            f"(Users page, or: qa-review users link-sso USER {identity})",
+            code="sso_unknown",
+            name=identity,
+        )
+    user, active = found
+    if not active:
+        raise AuthError(f"the account {user.username} is disabled; ask an admin", code="disabled", name=user.username)
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        if db.sessions.sso_signin_used(signin):
+            raise AuthError("sign in through single sign-on again", code="sso_stale")
+        db.sessions.create(_token_hash(token), user.username, now=now, client=client, sso_signin=signin)
+    return user, token
+
+
+def link_sso(db: Storage, actor: User, username: str, identity: str | None) -> User:
+    """Link (or, with None, unlink) the directory identity that logs in as this user (admins; audited)."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("only an admin can link single sign-on identities")
+    before = get(db, username)
+    identity = _sso_identity(identity)
+    if identity is not None:
+        holder = db.users.by_sso_identity(identity)
+        if holder is not None and holder[0].username != username:
+            raise QAReviewError(
+                f"{identity} is already linked to {holder[0].username}; unlink it there first",
+                code="sso_taken",
+                name=holder[0].username,
+            )
+    with db.atomic():
+        db.users.update(username, sso_identity=identity)
+        _audit_account(db, actor, "user_sso", username, before.sso_identity, identity)
+    return get(db, username)
 
 
 def logout(db: Storage, token: str) -> None:

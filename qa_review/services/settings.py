@@ -46,6 +46,10 @@ class Settings:
     model: str | None = None
     dispute_window_days: int = 5  # operators may dispute this long after finalization
     session_idle_hours: float = 8.0  # an app session unused this long asks to log in again
+    # Single sign-on: a TOML file with Streamlit's [auth] section (OIDC provider),
+    # and the claim of the provider's identity token that admins link to users.
+    sso_config: Path | None = None
+    sso_claim: str = "email"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,6 +115,16 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
                 f"QA_REVIEW_SESSION_IDLE_HOURS={env['QA_REVIEW_SESSION_IDLE_HOURS']!r}: expected hours above 0, e.g. 8"
             )
         s = replace(s, session_idle_hours=hours)
+    if env.get("QA_REVIEW_SSO_CONFIG"):
+        path = Path(env["QA_REVIEW_SSO_CONFIG"])
+        if not path.is_file():
+            raise ConfigError(
+                f"QA_REVIEW_SSO_CONFIG={str(path)!r}: no such file; give the TOML file with the [auth] section "
+                "of your identity provider (see the README, single sign-on), or unset it"
+            )
+        s = replace(s, sso_config=path)
+    if env.get("QA_REVIEW_SSO_CLAIM"):
+        s = replace(s, sso_claim=env["QA_REVIEW_SSO_CLAIM"].strip())
     if "QA_REVIEW_ASR_PROFILE" in env:
         s = replace(s, asr_profile=Path(env["QA_REVIEW_ASR_PROFILE"]))
     if "QA_REVIEW_MODEL" in env:

@@ -526,6 +526,16 @@ def m015_account_kinds(db: Database) -> None:
     db["users"].add_column("kind", str)
 
 
+@migrations()
+def m016_single_sign_on(db: Database) -> None:
+    # The directory identity (e-mail, UPN...) an admin links to a user, and on
+    # each session the sign-in it came from, so one sign-in opens one session.
+    db["users"].add_column("sso_identity", str)
+    db["users"].create_index(["sso_identity"], unique=True)
+    db["sessions"].add_column("sso_signin", str)
+    db["sessions"].create_index(["sso_signin"])
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

@@ -11,7 +11,9 @@ class Sessions:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, token_sha256: str, username: str, *, now: float, client: str | None) -> None:
+    def create(
+        self, token_sha256: str, username: str, *, now: float, client: str | None, sso_signin: str | None = None
+    ) -> None:
         self._db["sessions"].insert(
             {
                 "token_sha256": token_sha256,
@@ -20,8 +22,13 @@ class Sessions:
                 "last_seen": now,
                 "revoked_at": None,
                 "client": client,
+                "sso_signin": sso_signin,
             }
         )
+
+    def sso_signin_used(self, sso_signin: str) -> bool:
+        """Whether a session was already opened from this single sign-on (ended ones count)."""
+        return one(self._db, "sessions", "sso_signin = ?", [sso_signin]) is not None
 
     def get(self, token_sha256: str) -> dict | None:
         return one(self._db, "sessions", "token_sha256 = ? and revoked_at is null", [token_sha256])

@@ -17,6 +17,7 @@ def _user(row: dict) -> User:
         operator_id=row["operator_id"] or None,
         spoken_name=row.get("spoken_name") or None,
         kind=row.get("kind") or None,
+        sso_identity=row.get("sso_identity") or None,
     )
 
 
@@ -66,6 +67,11 @@ class Users:
         """(user, password hash) of an active user, for logging in."""
         row = one(self._db, "users", "username = ? and active = 1", [username])
         return (_user(row), row["password_hash"]) if row else None
+
+    def by_sso_identity(self, identity: str) -> tuple[User, bool] | None:
+        """(user, active) linked to a single sign-on identity."""
+        row = one(self._db, "users", "sso_identity = ?", [identity])
+        return (_user(row), bool(row["active"])) if row else None
 
     def update(self, username: str, **fields) -> None:
         self._db["users"].update(username, fields)

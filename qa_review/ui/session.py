@@ -24,12 +24,58 @@ def _cookie() -> str | None:
     return value if isinstance(value, str) else None
 
 
+def sso_enabled() -> bool:
+    """Whether the identity provider is configured (Streamlit's [auth] secrets)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_provider() -> str | None:
+    # `qa-review serve` checked there is one: given in [auth] itself, or named
+    auth = st.secrets["auth"]
+    if "client_id" in auth:
+        return None
+    return next((name for name in auth if hasattr(auth[name], "keys")), None)
+
+
+def _client() -> str | None:
+    try:
+        client = st.context.ip_address
+    except Exception:
+        return None
+    return client if isinstance(client, str) else None
+
+
+def _sso_token(conn) -> str | None:
+    """A session from a sign-in the identity provider just made, tried once per sign-in in this tab."""
+    try:
+        claims = st.user.to_dict() if st.user.is_logged_in else None
+    except Exception:
+        claims = None
+    if not claims:
+        return None
+    signin = tuple(str(claims.get(k)) for k in ("iss", "sub", "iat"))
+    if st.session_state.get("sso_tried") == signin:
+        return None
+    st.session_state["sso_tried"] = signin
+    try:
+        _, token = accounts.login_sso(conn, claims, claim=settings().sso_claim, client=_client())
+    except AuthError as e:
+        st.session_state["login_notice"] = error_text(e)
+        return None
+    return token
+
+
 def current_user(conn):
     """The logged-in user, resumed from this run's token or the browser's cookie; None asks to log in."""
     token = st.session_state.get("token")
     cookie = _cookie()
     if token is None and cookie and cookie != st.session_state.get("dead_token"):
         token = cookie
+    if token is None and sso_enabled():
+        token = _sso_token(conn)
     if token is None:
         return st.session_state.get("user")  # only code sets it without a token (page tests)
     try:
@@ -70,6 +116,10 @@ def log_out(conn) -> None:
     if token:
         accounts.logout(conn, token)
     forget(token)
+    if sso_enabled():
+        # The provider's identity cookie too: its sign-in opens no second
+        # session anyway, but the next person at this browser starts clean.
+        st.logout()
 
 
 def login_form(conn) -> None:
@@ -80,18 +130,17 @@ def login_form(conn) -> None:
         st.warning(notice)
     if accounts.count(conn) == 0:
         st.info(tr("login.no_users"))
+    if sso_enabled():
+        if st.button(tr("login.sso"), type="primary", key="login_sso"):
+            st.login(_sso_provider())
+        st.caption(tr("login.or"))
     with st.form("login"):
         username = st.text_input(tr("login.username"), key="login_username")
         password = st.text_input(tr("login.password"), type="password", key="login_password")
         submitted = st.form_submit_button(tr("login.submit"))
     if submitted:
         try:
-            client = st.context.ip_address
-        except Exception:
-            client = None
-        client = client if isinstance(client, str) else None
-        try:
-            user, token = accounts.login(conn, username, password, client=client)
+            user, token = accounts.login(conn, username, password, client=_client())
         except AuthError as e:
             st.error(error_text(e))
         else:

@@ -44,9 +44,9 @@ def serve():
     """Start `qa-review serve` on a free loopback port; yields its base URL."""
     procs = []
 
-    def start(db_path) -> str:
+    def start(db_path, **more_env) -> str:
         port = free_port()
-        env = {**os.environ, "QA_REVIEW_DB": str(db_path)}
+        env = {**os.environ, "QA_REVIEW_DB": str(db_path), **more_env}
         proc = subprocess.Popen(
             [sys.executable, "-m", "qa_review", "serve", "--port", str(port)],
             env=env,

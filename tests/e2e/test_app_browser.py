@@ -47,14 +47,14 @@ def login(page, url, username, password):
     page.goto(url)
     page.get_by_label("Логин").fill(username)
     page.get_by_label("Пароль").fill(password)
-    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("button", name="Войти", exact=True).click()
     page.get_by_text("Выйти").wait_for(timeout=30000)
 
 
 def log_out(page):
     """Log out and wait for the login form: navigating sooner would race the server's logout."""
     page.get_by_role("button", name="Выйти").click()
-    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    page.get_by_role("button", name="Войти", exact=True).wait_for(timeout=30000)
 
 
 def open_call(page):
@@ -121,9 +121,9 @@ def test_a_reload_keeps_the_session_and_logging_out_ends_it(browser, serve, clin
     page.get_by_text("Выйти").wait_for(timeout=30000)  # still logged in after F5
     page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
     page.get_by_text("Выйти").click()
-    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    page.get_by_role("button", name="Войти", exact=True).wait_for(timeout=30000)
     page.reload()
-    page.get_by_role("button", name="Войти").wait_for(timeout=30000)  # and stays logged out
+    page.get_by_role("button", name="Войти", exact=True).wait_for(timeout=30000)  # and stays logged out
     page.close()
 
 
@@ -131,11 +131,11 @@ def test_a_link_to_a_call_opens_it_after_logging_in(browser, serve, clinic):
     url = serve(clinic)
     page = browser.new_page()
     page.goto(url + "/call?call=call-e2e")
-    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    page.get_by_role("button", name="Войти", exact=True).wait_for(timeout=30000)
     assert page.get_by_text("Page not found").count() == 0
     page.get_by_label("Логин").fill("svetlana")
     page.get_by_label("Пароль").fill("svetlana-pass")
-    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("button", name="Войти", exact=True).click()
     page.get_by_role("heading", name="call-e2e").wait_for(timeout=30000)
     assert "/call" in page.url
     page.close()
@@ -149,7 +149,7 @@ def test_a_disabled_users_open_session_asks_to_log_in_again(browser, serve, clin
     accounts.set_active(db, accounts.get(db, "admin"), "anna", False)
     page.reload()
     page.get_by_text("Сеанс завершён. Войдите снова.").wait_for(timeout=30000)
-    page.get_by_role("button", name="Войти").wait_for(timeout=30000)
+    page.get_by_role("button", name="Войти", exact=True).wait_for(timeout=30000)
     page.close()
 
 
@@ -160,8 +160,39 @@ def test_seven_wrong_passwords_in_a_row_are_told_to_wait(browser, serve, clinic)
     for n in range(7):
         page.get_by_label("Логин").fill("anna")
         page.get_by_label("Пароль").fill(f"guess-{n}")
-        page.get_by_role("button", name="Войти").click()
+        page.get_by_role("button", name="Войти", exact=True).click()
         page.locator('[data-testid="stAlert"]').first.wait_for(timeout=30000)
         time.sleep(0.5)
     page.get_by_text("Слишком много неудачных попыток входа").wait_for(timeout=30000)
     page.close()
+
+
+def test_single_sign_on_opens_the_linked_users_session_and_logging_out_ends_it(browser, serve, clinic, tmp_path):
+    from tests.e2e.oidc_provider import Provider
+
+    db = open_storage(clinic)
+    accounts.link_sso(db, accounts.get(db, "admin"), "svetlana", "svetlana.ivanova@clinic.ru")
+    with Provider() as idp:
+        config = tmp_path / "sso.toml"
+        config.write_text(idp.secrets_toml())
+        url = serve(clinic, QA_REVIEW_SSO_CONFIG=str(config))
+        page = browser.new_page()
+
+        idp.identity = {"email": "stranger@clinic.ru", "email_verified": True}
+        page.goto(url)
+        page.get_by_role("button", name="Войти через единый вход").click()
+        page.get_by_text("stranger@clinic.ru не связан ни с одним пользователем").wait_for(timeout=30000)
+
+        idp.identity = {"email": "Svetlana.Ivanova@clinic.ru", "email_verified": True}
+        page.get_by_role("button", name="Войти через единый вход").click()
+        page.get_by_text("Выйти").wait_for(timeout=30000)
+        page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
+        page.reload()
+        page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
+
+        log_out(page)
+        page.reload()
+        page.get_by_role("button", name="Войти через единый вход").wait_for(timeout=30000)
+        assert page.get_by_text("Выйти").count() == 0  # the provider's sign-in did not open a second session
+        assert idp.tokens_issued == 2
+        page.close()

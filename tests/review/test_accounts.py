@@ -109,3 +109,66 @@ def test_demo_accounts_and_the_first_admin_are_told_apart_from_real_ones(tmp_pat
     demo = accounts.add_user(db, first, "anna", "demo-anna", "operator", operator_id="anna", demo=True)
     real = accounts.add_user(db, first, "olga", "password-olga", "supervisor")
     assert (first.kind, demo.kind, real.kind) == ("first", "demo", None)
+
+
+def signin(email="Anna.Smirnova@Clinic.ru", at=T, nonce="n1", **more):
+    """The identity token's claims, as st.user gives them after the provider's redirect."""
+    return {
+        "iss": "https://idp.clinic.ru/realms/clinic",
+        "sub": "4f1c",
+        "iat": at,
+        "nonce": nonce,
+        "email": email,
+        **more,
+    }
+
+
+def test_single_sign_on_logs_in_the_user_an_admin_linked(world):
+    with pytest.raises(AuthError) as e:
+        accounts.login_sso(world.db, signin(), now=T + 5)
+    assert e.value.code == "sso_unknown" and "link-sso USER anna.smirnova@clinic.ru" in str(e.value)
+    with pytest.raises(PermissionDenied):
+        accounts.link_sso(world.db, world.sup_a, "anna", "anna.smirnova@clinic.ru")
+    linked = accounts.link_sso(world.db, world.admin, "anna", " Anna.Smirnova@clinic.ru ")
+    assert linked.sso_identity == "anna.smirnova@clinic.ru"
+
+    user, token = accounts.login_sso(world.db, signin(), now=T + 5)
+    assert user.username == "anna"
+    assert accounts.resume(world.db, token, idle_hours=8, now=T + 60).operator_id == "anna.smirnova"
+    with pytest.raises(QAReviewError, match="already linked to anna"):
+        accounts.link_sso(world.db, world.admin, "petr", "anna.smirnova@clinic.ru")
+    (entry,) = [a for a in world.db.audit.with_operators() if a["action"] == "user_sso"]
+    assert (entry["username"], entry["target"], entry["new"]) == ("admin", "anna", "anna.smirnova@clinic.ru")
+
+
+def test_one_sign_in_opens_one_session_and_only_while_it_is_fresh(world):
+    accounts.link_sso(world.db, world.admin, "anna", "anna.smirnova@clinic.ru")
+    _, token = accounts.login_sso(world.db, signin(), now=T + 1)
+    accounts.logout(world.db, token)
+    with pytest.raises(AuthError) as e:  # the same sign-in after logging out
+        accounts.login_sso(world.db, signin(), now=T + 2)
+    assert e.value.code == "sso_stale"
+    with pytest.raises(AuthError) as e:  # the provider's cookie, a day later
+        accounts.login_sso(world.db, signin(nonce="n2"), now=T + 86400)
+    assert e.value.code == "sso_stale"
+    assert accounts.login_sso(world.db, signin(nonce="n3", at=T + 86400), now=T + 86410)[0].username == "anna"
+
+
+def test_single_sign_on_refuses_a_disabled_user_an_unverified_address_and_a_missing_claim(world):
+    accounts.link_sso(world.db, world.admin, "anna", "anna.smirnova@clinic.ru")
+    accounts.set_active(world.db, world.admin, "anna", False)
+    with pytest.raises(AuthError) as e:
+        accounts.login_sso(world.db, signin(), now=T)
+    assert e.value.code == "disabled"
+    accounts.set_active(world.db, world.admin, "anna", True)
+    with pytest.raises(AuthError) as e:
+        accounts.login_sso(world.db, signin(email_verified=False), now=T)
+    assert e.value.code == "sso_unverified"
+    with pytest.raises(AuthError) as e:
+        accounts.login_sso(world.db, signin(upn="ASmirnova@clinic.local"), claim="preferred_username", now=T)
+    assert e.value.code == "sso_no_claim" and "upn" in str(e.value)
+    accounts.link_sso(world.db, world.admin, "anna", "asmirnova@clinic.local")
+    assert accounts.login_sso(world.db, signin(upn="ASmirnova@clinic.local"), claim="upn", now=T)[0].username == "anna"
+    accounts.link_sso(world.db, world.admin, "anna", None)
+    with pytest.raises(AuthError):
+        accounts.login_sso(world.db, signin(upn="ASmirnova@clinic.local", nonce="x"), claim="upn", now=T)

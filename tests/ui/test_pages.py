@@ -481,6 +481,18 @@ def test_admin_moves_and_disables_users(app_db):
     assert accounts.disabled_users(app_db, User("admin", "admin")) == ["petr"]
 
 
+def test_admin_links_a_single_sign_on_identity(app_db):
+    at = run_app(user=User("admin", "admin"))
+    at.switch_page("screens/users.py").run()
+    at.selectbox(key="change_who").set_value("sup").run()
+    at.text_input(key="sso_identity-sup").input("Svetlana@Clinic.ru")
+    [b for b in at.button if b.label == "Связать вход"][0].click().run()
+    assert not at.exception
+    assert [m.value for m in at.success] == ["sup: единый вход связан"]
+    assert accounts.get(app_db, "sup").sso_identity == "svetlana@clinic.ru"
+    assert "svetlana@clinic.ru" in set(at.dataframe[0].value["Единый вход (e-mail или имя в каталоге)"])
+
+
 def test_a_demo_account_is_warned_on_every_page(app_db):
     at = run_app(user=User("anna", "operator", operator_id="anna", kind="demo"))
     assert "Демо-учётная запись" in at.sidebar.warning[0].value

@@ -26,6 +26,7 @@ st.dataframe(
             tr("users.operator_id"): u.operator_id or "",
             tr("users.spoken_name"): u.spoken_name or "",
             tr("users.kind"): tr(f"users.kind_{u.kind}") if u.kind else "",
+            tr("users.sso"): u.sso_identity or "",
         }
         for u in people
     ],
@@ -88,6 +89,12 @@ with st.form(f"change_role-{who}"):
             operator_id=new_op.strip() or None,
             success=tr("users.changed", name=who),
         )
+with st.form(f"sso-{who}"):
+    identity = st.text_input(
+        tr("users.sso"), value=current.sso_identity or "", key=f"sso_identity-{who}", help=tr("users.sso_help")
+    )
+    if st.form_submit_button(tr("users.sso_save")):
+        attempt(accounts.link_sso, conn, user, who, identity.strip() or None, success=tr("users.sso_linked", name=who))
 
 c1, c2 = st.columns(2)
 with c1.form("disable"):
