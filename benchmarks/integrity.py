@@ -29,10 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa_review.core.permissions import system_actor  # noqa: E402
 from qa_review.services import scoring  # noqa: E402
 from qa_review.services.catalog import load_checklists  # noqa: E402
 from qa_review.services.settings import Settings  # noqa: E402
 from qa_review.storage import open_storage  # noqa: E402
+
+ACTOR = system_actor("benchmark")  # the pipeline runs as the command line's admin
 
 
 def generate(path: Path, calls: int) -> None:
@@ -128,7 +131,7 @@ def main() -> None:
         db = open_storage(path)
         n = db.calls.count()
         t0 = time.perf_counter()
-        report = scoring.score_calls(db, settings)
+        report = scoring.score_calls(db, ACTOR, settings)
         scan_s = time.perf_counter() - t0
         assert not report.scored and not report.failed, report.summary()
         print(f"score with nothing to do over {n} calls: {scan_s:.2f} s ({report.summary()}) (target < 10 s)")

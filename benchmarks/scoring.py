@@ -24,10 +24,13 @@ sys.path.insert(0, str(ROOT))
 
 from qa_review.core.agreement import compare  # noqa: E402
 from qa_review.core.domain import Interval, Segment, Transcript, Word  # noqa: E402
+from qa_review.core.permissions import system_actor  # noqa: E402
 from qa_review.core.scoring import score  # noqa: E402
 from qa_review.services import ingest, transcription  # noqa: E402
 from qa_review.services.catalog import load_checklists  # noqa: E402
 from qa_review.services.settings import Settings  # noqa: E402
+
+ACTOR = system_actor("benchmark")  # the pipeline runs as the command line's admin
 from qa_review.storage import open_storage  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "demo"))
@@ -75,10 +78,10 @@ def main() -> None:
         db_path = Path(tempfile.mkdtemp()) / "bench.db"
         settings = Settings(db_path=db_path)
         db = open_storage(db_path)
-        ingest.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
-        ingest.ingest(db, DEMO / "chats", settings)
+        ingest.ingest(db, ACTOR, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
+        ingest.ingest(db, ACTOR, DEMO / "chats", settings)
         model = resolve("base", ROOT / "models")
-        transcription.transcribe_pending(db, settings, lambda: FasterWhisperTranscriber(model))
+        transcription.transcribe_pending(db, ACTOR, settings, lambda: FasterWhisperTranscriber(model))
     db = open_storage(db_path)
 
     truth = yaml.safe_load((DEMO / "ground_truth.yaml").read_text(encoding="utf-8"))

@@ -9,11 +9,14 @@ import pytest
 from qa_review.asr.models import installed_path
 from qa_review.asr.transcribe import AsrOptions
 from qa_review.core.domain import Segment, Word
+from qa_review.core.permissions import system_actor
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
 
 DEMO = REPO_ROOT / "demo"
 MODELS = REPO_ROOT / "models"
+# Who runs the pipeline's batch steps in tests: the command line's kind of admin.
+PIPELINE = system_actor("tests")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import click
 from tqdm import tqdm
 
 from qa_review.core.errors import QAReviewError
-from qa_review.core.permissions import ADMIN, User
+from qa_review.core.permissions import system_actor
 from qa_review.services import (
     database,
 )
@@ -188,4 +188,4 @@ def _os_user() -> str:
 
 
 # The command line acts as an admin; the audit names it with the OS account that ran it.
-SYSTEM = User(f"cli:{_os_user()}", ADMIN, "command line")
+SYSTEM = system_actor(_os_user())

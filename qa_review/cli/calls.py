@@ -50,7 +50,7 @@ def ingest(obj: Ctx, path: Path, manifest: Path | None, then_score: bool):
     """
     with ticker("ingest", "file") as tick:
         report, scored = workflow.ingest_then_score(
-            obj.open(create=True), path, obj.settings, manifest=manifest, progress=tick, score=then_score
+            obj.open(create=True), SYSTEM, path, obj.settings, manifest=manifest, progress=tick, score=then_score
         )
     for where, existing in report.duplicates:
         click.echo(f"skipped (already ingested as {existing}): {where}")
@@ -130,6 +130,7 @@ def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_scor
 
     report, scored = workflow.transcribe_then_score(
         obj.db,
+        SYSTEM,
         s,
         make,
         call_ids=list(call_ids) or None,
@@ -203,6 +204,7 @@ def score(obj: Ctx, checklist_spec, call_ids, all_calls, rescore):
     with ticker("score", "call") as tick:
         report = scoring.score_calls(
             obj.db,
+            SYSTEM,
             obj.settings,
             checklist=checklist_spec,
             call_ids=list(call_ids) or None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from qa_review.core.errors import InvalidTransition
+from qa_review.core.errors import InvalidTransition, PermissionDenied
 
 
 class Role(StrEnum):
@@ -144,3 +144,18 @@ def can_resolve(user: User, call_team: str | None) -> bool:
 
 def can_manage_users(user: User) -> bool:
     return user.role == ADMIN
+
+
+def can_run_pipeline(user: User) -> bool:
+    """Ingest, transcribe and score: every team's calls at once, so admins only (the command line is one)."""
+    return user.role == ADMIN
+
+
+def require_pipeline(user: User, what: str) -> None:
+    if not can_run_pipeline(user):
+        raise PermissionDenied(f"{user.username} may not {what}: only an admin or the command line (qa-review {what})")
+
+
+def system_actor(name: str) -> User:
+    """The admin a program acts as (the command line, a scheduled job); the audit names it ``cli:<name>``."""
+    return User(f"cli:{name}", ADMIN, "command line")

@@ -59,10 +59,10 @@ def retry_ingests(db: Storage, user: User, settings: Settings, progress: Progres
     reports = []
     for root, manifest in manifests:
         reports.append(
-            workflow.ingest_then_score(db, Path(root), settings, manifest=Path(manifest), progress=progress)[0]
+            workflow.ingest_then_score(db, user, Path(root), settings, manifest=Path(manifest), progress=progress)[0]
         )
     for f in files:
-        reports.append(workflow.ingest_then_score(db, Path(f), settings, progress=progress)[0])
+        reports.append(workflow.ingest_then_score(db, user, Path(f), settings, progress=progress)[0])
     return reports
 
 

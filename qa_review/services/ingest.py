@@ -21,6 +21,7 @@ from qa_review.core.conversations import looks_like_conversation, parse_conversa
 from qa_review.core.domain import CallMeta
 from qa_review.core.errors import IngestError, ManifestError
 from qa_review.core.metadata import meta_from_filename, meta_from_mapping, read_manifest
+from qa_review.core.permissions import User, require_pipeline
 from qa_review.services.settings import Settings
 from qa_review.services.transcription import save_transcript
 from qa_review.storage import AudioFacts, Storage
@@ -72,12 +73,14 @@ def _walk(root: Path) -> Iterator[Path]:
 
 def ingest(
     db: Storage,
+    actor: User,
     path: Path,
     settings: Settings,
     *,
     manifest: Path | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
+    require_pipeline(actor, "ingest")
     path = Path(path)
     report = IngestReport(batch=uuid.uuid4().hex[:12])
     # A manifest's errors are retried by ingesting the manifest again, into the same folder.
@@ -102,7 +105,7 @@ def ingest(
             progress(f"[{n}/{len(items)}] {item.path.name}")
         source = item.source or item.path
         try:
-            _ingest_one(db, item, settings, report)
+            _ingest_one(db, actor, item, settings, report)
         except IngestError as e:
             fail(item.where or str(item.path), str(e), item.row, source)
         else:
@@ -187,10 +190,10 @@ def _items_from_folder(root: Path, fail) -> Iterator[_Item]:
             )
 
 
-def _ingest_one(db: Storage, item: _Item, settings: Settings, report: IngestReport) -> None:
+def _ingest_one(db: Storage, actor: User, item: _Item, settings: Settings, report: IngestReport) -> None:
     p = item.path
     if p.suffix.lower() == ".json":
-        _ingest_conversation(db, item, settings, report)
+        _ingest_conversation(db, actor, item, settings, report)
         return
     sha = sha256_file(p)
     existing = db.calls.by_sha(sha)
@@ -226,7 +229,7 @@ def _meta_for_audio(p: Path, settings: Settings) -> CallMeta:
     return meta_from_filename(p, p.stat().st_mtime, settings.tz)
 
 
-def _ingest_conversation(db: Storage, item: _Item, settings: Settings, report: IngestReport) -> None:
+def _ingest_conversation(db: Storage, actor: User, item: _Item, settings: Settings, report: IngestReport) -> None:
     p = item.path
     text = _read_text(p)
     sha = sha256_file(p)
@@ -248,7 +251,7 @@ def _ingest_conversation(db: Storage, item: _Item, settings: Settings, report: I
         if not db.calls.add(meta, kind="written", source_path=str(p.resolve()), sha256=sha):
             _not_added(db, meta.call_id, sha, str(p), report)
             return
-        save_transcript(db, transcript, model="", settings={}, processing_s=0.0)
+        save_transcript(db, actor, transcript, model="", settings={}, processing_s=0.0)
     report.added.append(meta.call_id)
 
 

@@ -8,7 +8,7 @@ from qa_review.asr import profile as asr_profile
 from qa_review.core.checklists import MISSING_DIRECTION, LoadedChecklist
 from qa_review.core.domain import CallStatus
 from qa_review.core.errors import ChecklistError, PermissionDenied, QAReviewError
-from qa_review.core.permissions import AUTO, OPERATOR, PUBLISHED, User, can_read_call
+from qa_review.core.permissions import AUTO, OPERATOR, PUBLISHED, User, can_read_call, require_pipeline
 from qa_review.core.scoring import Scorecard
 from qa_review.core.scoring import score as score_transcript
 from qa_review.services.catalog import find_checklist, load_checklists
@@ -58,6 +58,7 @@ class ScoreReport:
 
 def score_calls(
     db: Storage,
+    actor: User,
     settings: Settings,
     *,
     checklist: str | None = None,
@@ -72,6 +73,7 @@ def score_calls(
     checklists whose ``applies_to`` fits its channel and direction. A call
     already scored with a checklist version is skipped unless ``rescore``.
     """
+    require_pipeline(actor, "score")
     report = ScoreReport()
     if checklist:
         loaded = [find_checklist(checklist, settings.checklists_dir)]

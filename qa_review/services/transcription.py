@@ -21,7 +21,7 @@ from qa_review.asr.profile import AsrProfile
 from qa_review.asr.transcribe import AsrOptions, Transcriber, transcribe_call
 from qa_review.core.domain import Transcript
 from qa_review.core.errors import PermissionDenied, QAReviewError
-from qa_review.core.permissions import User, can_read_call
+from qa_review.core.permissions import User, can_read_call, require_pipeline
 from qa_review.core.recording_faults import FAULT_CODES, recording_fault
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -34,8 +34,15 @@ LOW_COVERAGE_MIN_SPEECH_S = 3.0  # too little speech to judge a share
 LOW_COVERAGE_FLAG = "low_coverage"
 
 
-def save_transcript(db: Storage, transcript: Transcript, *, model: str, settings: dict, processing_s: float) -> None:
+def save_transcript(
+    db: Storage, actor: User, transcript: Transcript, *, model: str, settings: dict, processing_s: float
+) -> None:
     """Store a whole transcript, mark the call transcribed and (un)flag low coverage, in one transaction."""
+    require_pipeline(actor, "transcribe")
+    _store_transcript(db, transcript, model=model, settings=settings, processing_s=processing_s)
+
+
+def _store_transcript(db: Storage, transcript: Transcript, *, model: str, settings: dict, processing_s: float) -> None:
     cid = transcript.call_id
     low = [c for c in transcript.coverage if c.speech_s >= LOW_COVERAGE_MIN_SPEECH_S and c.coverage < LOW_COVERAGE]
     flags = {}
@@ -139,6 +146,7 @@ LEASE_S = 60.0
 
 def transcribe_pending(
     db: Storage,
+    actor: User,
     settings: Settings,
     make_transcriber: Callable[[], Transcriber],
     *,
@@ -157,6 +165,7 @@ def transcribe_pending(
     only this thread writes, one whole transcript per transaction, and it
     renews the leases while the workers run.
     """
+    require_pipeline(actor, "transcribe")
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     report = TranscribeReport()
     tried: list[str] = []  # failed in this run: not taken again by it
@@ -230,7 +239,7 @@ def _store_result(
         report.failed.append((cid, reason))
         tried.append(cid)
         return reason
-    save_transcript(
+    _store_transcript(
         db,
         transcript,
         model=transcriber.model_name,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa_review.asr.transcribe import Transcriber
+from qa_review.core.permissions import User
 from qa_review.services import ingest, scoring, transcription
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -18,6 +19,7 @@ from qa_review.storage import Storage
 
 def ingest_then_score(
     db: Storage,
+    actor: User,
     path: Path,
     settings: Settings,
     *,
@@ -26,14 +28,15 @@ def ingest_then_score(
     score: bool = True,
 ) -> tuple[ingest.IngestReport, scoring.ScoreReport | None]:
     """Ingest a file or folder; the written conversations among the new calls are scored."""
-    report = ingest.ingest(db, path, settings, manifest=manifest, progress=progress)
+    report = ingest.ingest(db, actor, path, settings, manifest=manifest, progress=progress)
     written = [c["call_id"] for c in db.calls.many(report.added).values() if c["kind"] == "written"]
-    scored = scoring.score_calls(db, settings, call_ids=sorted(written)) if score and written else None
+    scored = scoring.score_calls(db, actor, settings, call_ids=sorted(written)) if score and written else None
     return report, scored
 
 
 def transcribe_then_score(
     db: Storage,
+    actor: User,
     settings: Settings,
     make_transcriber: Callable[[], Transcriber],
     *,
@@ -49,7 +52,7 @@ def transcribe_then_score(
     stopped, or another run transcribed meanwhile, are scored too.
     """
     report = transcription.transcribe_pending(
-        db, settings, make_transcriber, call_ids=call_ids, progress=progress, workers=workers, profile=profile
+        db, actor, settings, make_transcriber, call_ids=call_ids, progress=progress, workers=workers, profile=profile
     )
-    scored = scoring.score_calls(db, settings) if score else None
+    scored = scoring.score_calls(db, actor, settings) if score else None
     return report, scored

@@ -9,7 +9,7 @@ import pytest
 from qa_review.services import accounts, ingest, review, scoring, transcription
 from qa_review.storage import open_storage
 from tests.audio_factory import write_turns
-from tests.conftest import FakeTranscriber
+from tests.conftest import PIPELINE, FakeTranscriber
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +34,9 @@ def clinic(settings, tmp_path):
     accounts.add_user(
         db, admin, "anna", "anna-password", "operator", team="registry", operator_id="anna.smirnova", spoken_name="Анна"
     )
-    ingest.ingest(db, tmp_path / "in", settings)
-    transcription.transcribe_pending(db, settings, FakeTranscriber)
-    scoring.score_calls(db, settings, checklist="clinic-inbound")
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
+    scoring.score_calls(db, PIPELINE, settings, checklist="clinic-inbound")
     ((row, _, _),) = review.call_for(db, sup, "call-e2e")["scorecards"]
     rev = review.set_verdict(db, sup, row["id"], "empathy", "pass", "вежливо", row["revision"])
     review.finalize(db, sup, row["id"], rev)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from qa_review.cli import calls as cli_module
 from qa_review.cli import cli
 from tests.audio_factory import write_wav
+from tests.conftest import PIPELINE
 
 
 def all_commands(group: click.Group, prefix=()):
@@ -283,6 +284,7 @@ def test_show_reports_coverage_and_unheard_speech(tmp_path):
     )
     save_transcript(
         db,
+        PIPELINE,
         Transcript(
             "c1",
             (Segment("operator", 0.5, 0.9, "алло", (Word(0.5, 0.9, " алло"),)),),

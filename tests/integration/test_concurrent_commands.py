@@ -16,7 +16,7 @@ from qa_review.services import ingest, scoring, transcription, workflow
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
-from tests.conftest import FakeTranscriber
+from tests.conftest import PIPELINE, FakeTranscriber
 
 SPAWN = mp.get_context("spawn")
 
@@ -50,7 +50,7 @@ def ingest_racer(db_path, folder, barrier, results):
     db = open_storage(db_path)
     barrier.wait(timeout=60)
     try:
-        r = ingest.ingest(db, folder, settings_for(db_path))
+        r = ingest.ingest(db, PIPELINE, folder, settings_for(db_path))
         results.put(("ok", r.added, [cid for _, cid in r.duplicates], r.errors))
     except BaseException as e:  # the failure is the finding: report it, don't hang
         results.put(("crash", repr(e), [], []))
@@ -110,7 +110,7 @@ def transcribe_racer(db_path, barrier, results):
         t.delay = 0.15
         return t
 
-    r = transcription.transcribe_pending(db, settings_for(db_path), make)
+    r = transcription.transcribe_pending(db, PIPELINE, settings_for(db_path), make)
     results.put((r.done, r.failed))
 
 
@@ -118,7 +118,7 @@ def test_two_transcribe_runs_share_the_calls_and_do_each_once(tmp_path):
     db_path = tmp_path / "qa.db"
     db = open_storage(db_path)
     make_calls(tmp_path / "in", 8)
-    ingest.ingest(db, tmp_path / "in", settings_for(db_path))
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings_for(db_path))
     barrier = SPAWN.Barrier(2)
     out = run_all(transcribe_racer, [(db_path, barrier)] * 2)
     done = [cid for d, _ in out for cid in d]
@@ -134,14 +134,14 @@ def stuck_run(db_path, lease_s):
             time.sleep(3600)  # a hung decoder, or a machine that went away
 
     db = open_storage(db_path)
-    transcription.transcribe_pending(db, settings_for(db_path), Stuck, lease_s=lease_s)
+    transcription.transcribe_pending(db, PIPELINE, settings_for(db_path), Stuck, lease_s=lease_s)
 
 
 def test_the_calls_of_a_killed_run_are_taken_again_when_its_lease_expires(tmp_path):
     db_path = tmp_path / "qa.db"
     db = open_storage(db_path)
     make_calls(tmp_path / "in", 1)
-    ingest.ingest(db, tmp_path / "in", settings_for(db_path))
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings_for(db_path))
     lease_s = 1.5
     p = SPAWN.Process(target=stuck_run, args=(db_path, lease_s))
     p.start()
@@ -151,14 +151,16 @@ def test_the_calls_of_a_killed_run_are_taken_again_when_its_lease_expires(tmp_pa
             assert time.monotonic() < deadline, "the stuck run never took the call"
             time.sleep(0.05)
         time.sleep(lease_s)  # it keeps renewing while alive
-        assert transcription.transcribe_pending(db, settings_for(db_path), FakeTranscriber).held_elsewhere == 1
+        assert (
+            transcription.transcribe_pending(db, PIPELINE, settings_for(db_path), FakeTranscriber).held_elsewhere == 1
+        )
     finally:
         os.kill(p.pid, signal.SIGKILL)  # no chance to give the lease back
         p.join()
-    report = transcription.transcribe_pending(db, settings_for(db_path), FakeTranscriber)
+    report = transcription.transcribe_pending(db, PIPELINE, settings_for(db_path), FakeTranscriber)
     assert report.done == [] and "1 being transcribed by another run" in report.summary()
     time.sleep(lease_s + 0.2)
-    assert transcription.transcribe_pending(db, settings_for(db_path), FakeTranscriber).done == ["call0"]
+    assert transcription.transcribe_pending(db, PIPELINE, settings_for(db_path), FakeTranscriber).done == ["call0"]
     assert db.calls.get("call0")["lease_owner"] is None
 
 
@@ -169,20 +171,20 @@ def test_calls_transcribed_before_a_kill_are_scored_by_the_next_run(tmp_path):
     s = settings_for(tmp_path / "qa.db")
     db = open_storage(s.db_path)
     make_calls(tmp_path / "in", 4)
-    ingest.ingest(db, tmp_path / "in", s)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", s)
     # Killed in the middle of the third call (two channels a call): two are transcribed, none scored.
     killer = FakeTranscriber(fail_after=5, error=KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        workflow.transcribe_then_score(db, s, lambda: killer)
+        workflow.transcribe_then_score(db, PIPELINE, s, lambda: killer)
     assert db.calls.count(status="transcribed") == 2
-    report, scored = workflow.transcribe_then_score(db, s, FakeTranscriber)
+    report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
     assert len(report.done) == 2
     assert sorted(cid for cid, _, _ in scored.scored) == [f"call{i}" for i in range(4)]
 
     # And with nothing left to transcribe, what another command transcribed is still scored.
     write_wav(tmp_path / "more" / "late.wav", seconds=1.5, freqs=(900.0, 1100.0))
-    ingest.ingest(db, tmp_path / "more" / "late.wav", s)
-    transcription.transcribe_pending(db, s, FakeTranscriber)
-    report, scored = workflow.transcribe_then_score(db, s, FakeTranscriber)
+    ingest.ingest(db, PIPELINE, tmp_path / "more" / "late.wav", s)
+    transcription.transcribe_pending(db, PIPELINE, s, FakeTranscriber)
+    report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
     assert report.done == [] and [cid for cid, _, _ in scored.scored] == ["late"]
-    assert scoring.score_calls(db, s).summary().startswith("0 scored, 5 already scored")
+    assert scoring.score_calls(db, PIPELINE, s).summary().startswith("0 scored, 5 already scored")

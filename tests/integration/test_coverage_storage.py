@@ -6,6 +6,7 @@ from qa_review.core.domain import CallMeta, Coverage, Interval, Segment, Transcr
 from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services.transcription import save_transcript, transcript_info
 from qa_review.storage import open_storage
+from tests.conftest import PIPELINE
 
 ADMIN_USER = _User("root", "admin")
 
@@ -32,7 +33,7 @@ def test_coverage_and_unheard_round_trip_and_low_coverage_is_flagged():
     t = _transcript(
         "c1", (Coverage("operator", 20.0, 19.8, 1.5), Coverage("client", 10.0, 6.0)), (Interval("client", 4.0, 8.0),)
     )
-    save_transcript(db, t, model="m", settings={}, processing_s=1.0)
+    save_transcript(db, PIPELINE, t, model="m", settings={}, processing_s=1.0)
     back = db.transcripts.get("c1")
     assert back.coverage == t.coverage and back.unheard == t.unheard
     info = transcript_info(db, ADMIN_USER, "c1")
@@ -44,10 +45,13 @@ def test_coverage_and_unheard_round_trip_and_low_coverage_is_flagged():
 def test_a_good_transcript_clears_the_flag_and_little_speech_is_not_judged():
     db = open_storage(":memory:")
     _call(db, "c1")
-    save_transcript(db, _transcript("c1", (Coverage("client", 10.0, 5.0),)), model="m", settings={}, processing_s=1.0)
+    save_transcript(
+        db, PIPELINE, _transcript("c1", (Coverage("client", 10.0, 5.0),)), model="m", settings={}, processing_s=1.0
+    )
     assert db.calls.flags(["c1"])
     save_transcript(
         db,
+        PIPELINE,
         _transcript("c1", (Coverage("client", 10.0, 9.8), Coverage("operator", 2.0, 0.5))),
         model="m",
         settings={},

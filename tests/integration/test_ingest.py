@@ -7,6 +7,7 @@ from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import ingest, transcription
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
+from tests.conftest import PIPELINE
 
 ADMIN_USER = _User("root", "admin")
 
@@ -21,7 +22,7 @@ def db(settings):
 def test_folder_of_good_files_is_ingested_with_audio_facts(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "a.wav", channels=2, seconds=2.0)
     write_wav(tmp_path / "in" / "sub" / "b.wav", channels=1, seconds=1.0)
-    report = ingest.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert report.errors == []
     assert sorted(report.added) == ["a", "b"]
     a = db.calls.get("a")
@@ -33,9 +34,9 @@ def test_folder_of_good_files_is_ingested_with_audio_facts(db, settings, tmp_pat
 def test_rerun_is_a_noop_and_identical_audio_is_stored_once(db, settings, tmp_path):
     src = write_wav(tmp_path / "in" / "a.wav")
     shutil.copy(src, tmp_path / "in" / "copy-of-a.wav")
-    first = ingest.ingest(db, tmp_path / "in", settings)
+    first = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert len(first.added) == 1 and len(first.duplicates) == 1
-    second = ingest.ingest(db, tmp_path / "in", settings)
+    second = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert second.added == [] and len(second.duplicates) == 2
     assert len(db.calls.list()) == 1
 
@@ -53,7 +54,7 @@ def test_rerun_is_a_noop_and_identical_audio_is_stored_once(db, settings, tmp_pa
 def test_bad_file_is_reported_and_the_batch_goes_on(db, settings, tmp_path, name, content, reason):
     write_wav(tmp_path / "in" / "good.wav")
     (tmp_path / "in" / name).write_bytes(content)
-    report = ingest.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert report.added == ["good"]
     assert len(report.errors) == 1
     where, message = report.errors[0]
@@ -100,12 +101,12 @@ def test_a_recording_cut_short_is_reported_in_every_format(db, settings, tmp_pat
         whole.write_bytes(src.read_bytes())
     else:
         encode(src, whole, codec, fmt, **options)
-    assert ingest.ingest(db, whole, settings).added == ["whole"]  # the whole file is fine
+    assert ingest.ingest(db, PIPELINE, whole, settings).added == ["whole"]  # the whole file is fine
     cut = tmp_path / "in" / f"cut{suffix}"
     cut.parent.mkdir()
     data = whole.read_bytes()
     cut.write_bytes(data[: len(data) // 2])
-    report = ingest.ingest(db, cut, settings)
+    report = ingest.ingest(db, PIPELINE, cut, settings)
     assert report.added == []
     ((where, reason),) = report.errors
     assert str(cut) in where and ("truncated" in reason or "corrupt" in reason), reason
@@ -125,7 +126,7 @@ def test_truncated_mp3_is_reported_as_corrupt(db, settings, tmp_path):
             out.mux(packet)
     data = mp3.read_bytes()
     mp3.write_bytes(data[: len(data) // 2])
-    report = ingest.ingest(db, mp3, settings)
+    report = ingest.ingest(db, PIPELINE, mp3, settings)
     assert report.added == []
     assert "corrupt" in report.errors[0][1] or "truncated" in report.errors[0][1]
 
@@ -143,7 +144,7 @@ def test_sidecar_json_gives_metadata(db, settings, tmp_path):
             }
         )
     )
-    report = ingest.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert report.added == ["C-17"] and report.errors == []
     call = db.calls.get("C-17")
     assert call["operator"] == "anna"
@@ -154,14 +155,14 @@ def test_sidecar_json_gives_metadata(db, settings, tmp_path):
 def test_bad_sidecar_names_the_field(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "rec.wav")
     (tmp_path / "in" / "rec.json").write_text(json.dumps({"call_id": "X", "started_at": "yesterday"}))
-    report = ingest.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     message = report.errors[0][1]
     assert "rec.json" in message and "operator" in message and "started_at" in message
 
 
 def test_file_name_stamp_gives_start_time(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "out-20261102-091500-79161234567.wav")
-    ingest.ingest(db, tmp_path / "in", settings)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     call = db.calls.list()[0]
     assert call["started_at"] == "2026-11-02T09:15:00+03:00"
 
@@ -178,7 +179,7 @@ def test_manifest_rows_each_checked_and_good_rows_go_in(db, settings, tmp_path):
         + "r3.wav,C4,ivan,2026-11-02T09:20:00,sideways,,,\n"
         + "r3.wav,C5,ivan,2026-11-02T09:20:00,outbound,,,\n"
     )
-    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
     assert sorted(report.added) == ["C0", "C5"]
     reasons = {where.rsplit(":", 1)[1]: msg for where, msg in report.errors}
     assert set(reasons) == {"3", "4", "5", "6"}
@@ -193,7 +194,7 @@ def test_manifest_rows_each_checked_and_good_rows_go_in(db, settings, tmp_path):
 def test_manifest_without_required_column_is_refused_with_line_1(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "r0.wav")
     (tmp_path / "m.csv").write_text("file,call_id,started_at\nr0.wav,C0,2026-11-02T09:00:00\n")
-    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
     assert report.added == []
     assert "line 1" in report.errors[0][1] and "operator" in report.errors[0][1]
 
@@ -203,20 +204,20 @@ def test_manifest_from_excel_with_bom_and_semicolons(db, settings, tmp_path):
     (tmp_path / "m.csv").write_bytes(
         "\ufefffile;call_id;operator;started_at\nr0.wav;C0;anna;2026-11-02 09:00\n".encode()
     )
-    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings, manifest=tmp_path / "m.csv")
     assert report.added == ["C0"], report.errors
 
 
 def test_same_call_id_for_other_audio_is_refused(db, settings, tmp_path):
     write_wav(tmp_path / "a" / "x.wav", freqs=(300.0,))
     write_wav(tmp_path / "b" / "x.wav", freqs=(500.0,))
-    ingest.ingest(db, tmp_path / "a", settings)
-    report = ingest.ingest(db, tmp_path / "b", settings)
+    ingest.ingest(db, PIPELINE, tmp_path / "a", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "b", settings)
     assert report.added == [] and "already used" in report.errors[0][1]
 
 
 def test_missing_path_is_reported(db, settings, tmp_path):
-    report = ingest.ingest(db, tmp_path / "nope", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "nope", settings)
     assert "no such file" in report.errors[0][1]
 
 
@@ -232,19 +233,19 @@ def test_written_conversation_is_stored_as_a_transcript(db, settings, tmp_path):
         ],
     }
     (tmp_path / "chat.json").write_text(json.dumps(conv, ensure_ascii=False))
-    report = ingest.ingest(db, tmp_path / "chat.json", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "chat.json", settings)
     assert report.added == ["chat-1"]
     detail = transcription.call_detail(db, ADMIN_USER, "chat-1")
     assert detail["call"]["kind"] == "written" and detail["call"]["status"] == "transcribed"
     segs = detail["transcript"].segments
     assert [(s.speaker, s.start) for s in segs] == [("client", 0.0), ("operator", 90.0)]
-    assert ingest.ingest(db, tmp_path / "chat.json", settings).added == []  # once only
+    assert ingest.ingest(db, PIPELINE, tmp_path / "chat.json", settings).added == []  # once only
 
 
 def test_json_that_is_neither_conversation_nor_sidecar_is_reported(db, settings, tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "stray.json").write_text('{"a": 1}')
-    report = ingest.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert "messages" in report.errors[0][1]
 
 
@@ -253,7 +254,7 @@ def test_times_are_stored_on_the_clinics_clock(db, settings, tmp_path):
     (tmp_path / "in" / "r.json").write_text(
         json.dumps({"call_id": "utc", "operator": "anna", "started_at": "2026-11-30T21:30:00Z"})
     )
-    ingest.ingest(db, tmp_path / "in", settings)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert db.calls.get("utc")["started_at"] == "2026-12-01T00:30:00+03:00"
 
 
@@ -261,7 +262,7 @@ def test_calls_listed_by_month(db, settings, tmp_path):
     for name, at in (("a", "2026-11-30T23:59:00"), ("b", "2026-12-01T00:00:00"), ("c", "2027-01-15T10:00:00")):
         write_wav(tmp_path / "in" / f"{name}.wav", freqs=(300.0 + ord(name),))
         (tmp_path / "in" / f"{name}.json").write_text(json.dumps({"call_id": name, "operator": "x", "started_at": at}))
-    ingest.ingest(db, tmp_path / "in", settings)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert db.calls.months() == ["2027-01", "2026-12", "2026-11"]
     assert [c["call_id"] for c in db.calls.list(month="2026-11")] == ["a"]
     assert [c["call_id"] for c in db.calls.list(month="2026-12")] == ["b"]
@@ -273,7 +274,7 @@ def test_files_the_manifest_does_not_name_are_reported(db, settings, tmp_path):
     (tmp_path / "in" / "listed.json").write_text("{}")  # the listed recording's sidecar: goes with it
     (tmp_path / "in" / "notes.txt").write_text("not a call")  # neither audio nor a conversation
     (tmp_path / "in" / "m.csv").write_text(MANIFEST_HEADER + "listed.wav,L1,anna,2026-11-02T09:00:00,,,,\n")
-    report = ingest.ingest(db, tmp_path / "in", settings, manifest=tmp_path / "in" / "m.csv")
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings, manifest=tmp_path / "in" / "m.csv")
     assert report.added == ["L1"] and report.errors == []
     assert sorted(report.unlisted) == sorted(
         str(tmp_path / "in" / n) for n in ("forgotten.wav", "sub/also-forgotten.ogg.wav")
@@ -295,7 +296,7 @@ def test_a_chat_file_too_deep_or_too_large_fails_alone_and_the_batch_goes_on(db,
         conversation_with([{"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "а" * 200_000}])
     )
     write_wav(tmp_path / "in" / "fine.wav")
-    report = ingest.ingest(db, tmp_path / "in", settings)
+    report = ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     assert report.added == ["fine"]
     reasons = {where.rsplit("/", 1)[1]: reason for where, reason in report.errors}
     assert "nested too deeply" in reasons["deep.json"]

@@ -21,6 +21,7 @@ from qa_review.services import kpis as kpi_service
 from qa_review.services import review, scoring
 from qa_review.services.catalog import load_rules
 from qa_review.storage import open_storage
+from tests.conftest import PIPELINE
 from tests.review.conftest import T0, World
 
 MONTHS = ("2026-10", "2026-11")
@@ -104,7 +105,7 @@ def test_the_review_loop_keeps_the_rollups_current(tmp_path):
     assert (anna.disputes_upheld, anna.open_disputes, anna.top_failed_items) == (1, 0, "")
     assert_rollups_match_rows(w.db, w.settings)
 
-    scoring.score_calls(w.db, w.settings, rescore=True)
+    scoring.score_calls(w.db, PIPELINE, w.settings, rescore=True)
     assert_rollups_match_rows(w.db, w.settings)
     coverage = kpi_service.coverage(w.db, w.admin, "2026-11", w.settings).set_index("operator")
     assert coverage.loc["anna.smirnova", ["calls", "auto_scored", "reviewed"]].tolist() == [1, 1, 1]

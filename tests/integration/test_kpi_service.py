@@ -8,6 +8,7 @@ from qa_review.core.bonus_rules import parse
 from qa_review.core.errors import PermissionDenied, RulesError
 from qa_review.services import kpis as kpi_service
 from qa_review.services import review
+from tests.conftest import PIPELINE
 from tests.review.conftest import T0, World
 
 
@@ -147,8 +148,8 @@ def test_top_up_adds_calls_for_operators_with_an_uncertain_band(world, tmp_path)
         c = chat(f"more-{n}", "anna.smirnova")
         c["messages"][0]["text"] += f" ({n})"
         (tmp_path / "in" / f"m{n}.json").write_text(_json.dumps(c, ensure_ascii=False))
-    ingest.ingest(world.db, tmp_path / "in", world.settings)
-    scoring.score_calls(world.db, world.settings)
+    ingest.ingest(world.db, PIPELINE, tmp_path / "in", world.settings)
+    scoring.score_calls(world.db, PIPELINE, world.settings)
     added = kpi_service.top_up(world.db, world.admin, "2026-11", world.settings, extra=2, seed=5)
     # two of anna's waiting calls; petr has nothing reviewed yet, so no band to be unsure of:
     # the regular sample covers him

@@ -14,7 +14,7 @@ from qa_review.core.permissions import User as _User  # noqa: E402
 from qa_review.services import ingest, scoring, transcription
 from qa_review.services.settings import Settings
 from qa_review.storage import open_storage
-from tests.conftest import DEMO, MODELS
+from tests.conftest import DEMO, MODELS, PIPELINE
 
 ADMIN_USER = _User("root", "admin")
 
@@ -48,10 +48,10 @@ def transcribed(tmp_path_factory, real_transcriber):
     settings = Settings(db_path=tmp / "qa.db", models_dir=MODELS)
     db = open_storage(settings.db_path)
     _demo_operators(db)
-    report = ingest.ingest(db, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
+    report = ingest.ingest(db, PIPELINE, DEMO / "calls", settings, manifest=DEMO / "manifest.csv")
     assert report.errors == [] and len(report.added) == 10
-    ingest.ingest(db, DEMO / "chats", settings)
-    result = transcription.transcribe_pending(db, settings, lambda: real_transcriber)
+    ingest.ingest(db, PIPELINE, DEMO / "chats", settings)
+    result = transcription.transcribe_pending(db, PIPELINE, settings, lambda: real_transcriber)
     assert result.failed == [] and len(result.done) == 10
     return db, settings
 
@@ -172,7 +172,7 @@ def test_automatic_verdicts_agree_with_the_ground_truth(transcribed):
     from qa_review.core.agreement import compare
 
     db, settings = transcribed
-    report = scoring.score_calls(db, settings)
+    report = scoring.score_calls(db, PIPELINE, settings)
     assert report.failed == [] and len(report.scored) == 12
     truth = yaml.safe_load((DEMO / "ground_truth.yaml").read_text(encoding="utf-8"))
     auto, ref, critical = {}, {}, set()

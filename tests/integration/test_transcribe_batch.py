@@ -7,7 +7,7 @@ from qa_review.services.settings import Settings
 from qa_review.services.transcription import transcript_info
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
-from tests.conftest import FakeTranscriber
+from tests.conftest import PIPELINE, FakeTranscriber
 
 ADMIN_USER = _User("root", "admin")
 
@@ -22,7 +22,7 @@ def ingest_n(db, settings, tmp_path, n, channels=2, seconds=3.0):
         write_wav(
             tmp_path / "in" / f"call{i}.wav", channels=channels, seconds=seconds, freqs=(300.0 + 40 * i, 500.0 + 40 * i)
         )
-    assert len(ingest.ingest(db, tmp_path / "in", settings).added) == n
+    assert len(ingest.ingest(db, PIPELINE, tmp_path / "in", settings).added) == n
 
 
 def segment_count(db):
@@ -31,7 +31,7 @@ def segment_count(db):
 
 def test_stereo_channels_become_operator_and_client(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 1)
-    report = transcription.transcribe_pending(db, settings, FakeTranscriber)
+    report = transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
     assert report.done == ["call0"] and report.failed == []
     t = db.transcripts.get("call0")
     assert {s.speaker for s in t.segments} == {"operator", "client"}
@@ -53,9 +53,9 @@ def test_channel_roles_can_be_swapped(db, settings, tmp_path):
         w.setsampwidth(2)
         w.setframerate(sr)
         w.writeframes((np.stack([left, right], 1) * 32767).astype(np.int16).tobytes())
-    ingest.ingest(db, tmp_path / "in", settings)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     swapped = Settings(db_path=settings.db_path, channel_roles=("client", "operator"))
-    transcription.transcribe_pending(db, swapped, FakeTranscriber)
+    transcription.transcribe_pending(db, PIPELINE, swapped, FakeTranscriber)
     t = db.transcripts.get("c")
     by = {sp: [s for s in t.segments if s.speaker == sp] for sp in ("operator", "client")}
     assert by["operator"][0].end < 1.0  # the right channel, now the operator
@@ -65,8 +65,8 @@ def test_channel_roles_can_be_swapped(db, settings, tmp_path):
 def test_mono_and_identical_stereo_get_one_mixed_speaker(db, settings, tmp_path):
     write_wav(tmp_path / "in" / "mono.wav", channels=1)
     write_wav(tmp_path / "in" / "dup.wav", channels=2, freqs=(440.0,))  # same signal both sides
-    ingest.ingest(db, tmp_path / "in", settings)
-    transcription.transcribe_pending(db, settings, FakeTranscriber)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
     for cid in ("mono", "dup"):
         assert {s.speaker for s in db.transcripts.get(cid).segments} == {"mixed"}
 
@@ -77,7 +77,7 @@ def test_one_failing_call_does_not_stop_the_batch(db, settings, tmp_path):
     open(broken, "wb").write(b"damaged after ingest")
     seen = []
     report = transcription.transcribe_pending(
-        db, settings, FakeTranscriber, progress=lambda d, t, cid, err: seen.append((d, t, cid, err))
+        db, PIPELINE, settings, FakeTranscriber, progress=lambda d, t, cid, err: seen.append((d, t, cid, err))
     )
     assert sorted(report.done) == ["call0", "call2"]
     assert [cid for cid, _ in report.failed] == ["call1"]
@@ -89,9 +89,9 @@ def test_one_failing_call_does_not_stop_the_batch(db, settings, tmp_path):
 
 def test_failed_call_is_retried_on_the_next_run(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 1)
-    transcription.transcribe_pending(db, settings, lambda: FakeTranscriber(fail_after=0))
+    transcription.transcribe_pending(db, PIPELINE, settings, lambda: FakeTranscriber(fail_after=0))
     assert db.calls.get("call0")["status"] == "failed"
-    report = transcription.transcribe_pending(db, settings, FakeTranscriber)
+    report = transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
     assert report.done == ["call0"]
     assert db.calls.get("call0")["error"] is None
 
@@ -101,11 +101,11 @@ def test_interrupted_batch_resumes_without_duplicates(db, settings, tmp_path):
     # Two channels per call: dying on the 5th channel is midway through call 3.
     killer = FakeTranscriber(fail_after=5, error=KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        transcription.transcribe_pending(db, settings, lambda: killer)
+        transcription.transcribe_pending(db, PIPELINE, settings, lambda: killer)
     statuses = {c["call_id"]: c["status"] for c in db.calls.list()}
     assert sorted(statuses.values()) == ["ingested", "ingested", "transcribed", "transcribed"]
     partial = segment_count(db)
-    report = transcription.transcribe_pending(db, settings, FakeTranscriber)
+    report = transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
     assert len(report.done) == 2
     assert all(c["status"] == "transcribed" for c in db.calls.list())
     per_call = {cid: len(db.transcripts.get(cid).segments) for cid in statuses}
@@ -119,10 +119,10 @@ def test_nothing_to_do_loads_no_model(db, settings):
     def explode():
         raise AssertionError("model loaded for nothing")
 
-    assert transcription.transcribe_pending(db, settings, explode).done == []
+    assert transcription.transcribe_pending(db, PIPELINE, settings, explode).done == []
 
 
 def test_workers_transcribe_every_call_once(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 5)
-    report = transcription.transcribe_pending(db, settings, FakeTranscriber, workers=3)
+    report = transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber, workers=3)
     assert sorted(report.done) == [f"call{i}" for i in range(5)]

@@ -6,6 +6,7 @@ import pytest
 from qa_review.services import accounts, ingest, scoring
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
+from tests.conftest import PIPELINE
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
@@ -52,8 +53,8 @@ class World:
         (tmp_path / "in" / "p.json").write_text(
             json.dumps(chat("chat-petr", "petr.volkov", greet=False), ensure_ascii=False)
         )
-        ingest.ingest(db, tmp_path / "in", self.settings)
-        scoring.score_calls(db, self.settings)
+        ingest.ingest(db, PIPELINE, tmp_path / "in", self.settings)
+        scoring.score_calls(db, PIPELINE, self.settings)
         self.card = self.card_id("chat-anna")
 
     def card_id(self, call_id):

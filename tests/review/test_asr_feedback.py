@@ -12,6 +12,7 @@ from qa_review.core.domain import Segment, Word
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.services import asr_feedback, ingest, review, transcription
 from tests.audio_factory import write_turns
+from tests.conftest import PIPELINE
 
 RATE = 16000
 
@@ -66,14 +67,14 @@ def audio_world(world, tmp_path):
                 ["call-1.wav", "call-1", "anna.smirnova", "2026-11-05T10:00:00+03:00", "inbound"],
             ]
         )
-    ingest.ingest(world.db, folder, world.settings, manifest=tmp_path / "manifest.csv")
+    ingest.ingest(world.db, PIPELINE, folder, world.settings, manifest=tmp_path / "manifest.csv")
     world.settings = world.settings.with_(asr_profile=tmp_path / "asr-profile.yaml")
     # a strict VAD and no guard: the profile a clinic might have come with
     asr_profile.write(
         asr_profile.parse("vad: {threshold: 0.5, min_silence_ms: 2000}\nguard: {enabled: false}"),
         world.settings.asr_profile,
     )
-    report = transcription.transcribe_pending(world.db, world.settings, SaysYes)
+    report = transcription.transcribe_pending(world.db, PIPELINE, world.settings, SaysYes)
     assert report.done == ["call-1"]
     return world
 

@@ -8,6 +8,7 @@ from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.services import exports, ingest, library, search
 from qa_review.services.transcription import save_transcript
 from tests.audio_factory import write_turns
+from tests.conftest import PIPELINE
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def phone_call(world, tmp_path):
     (tmp_path / "audio" / "call-pii.json").write_text(
         '{"call_id": "call-pii", "operator": "petr.volkov", "started_at": "2026-11-05T10:00:00"}'
     )
-    ingest.ingest(world.db, tmp_path / "audio", world.settings)
+    ingest.ingest(world.db, PIPELINE, tmp_path / "audio", world.settings)
     words = [
         Word(4.0 + i * 0.5, 4.4 + i * 0.5, " " + w)
         for i, w in enumerate(["мой", "телефон", "+7", "916", "123-45-67", "запишите"])
@@ -37,7 +38,7 @@ def phone_call(world, tmp_path):
         (Interval("operator", 0.2, 2.8), Interval("client", 4.0, 6.9)),
         10.0,
     )
-    save_transcript(world.db, t, model="test", settings={}, processing_s=0)
+    save_transcript(world.db, PIPELINE, t, model="test", settings={}, processing_s=0)
     return "call-pii"
 
 

@@ -11,7 +11,7 @@ from qa_review.services import ingest, review, scoring, transcription, workflow
 from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
 from tests.audio_factory import write_turns
-from tests.conftest import FakeTranscriber
+from tests.conftest import PIPELINE, FakeTranscriber
 
 ADMIN_USER = _User("root", "admin")
 
@@ -36,8 +36,8 @@ def write_silence(path, seconds=30.0, rate=8000):
 
 
 def transcribe_and_score(db, s, folder):
-    ingest.ingest(db, folder, s)
-    report, scored = workflow.transcribe_then_score(db, s, FakeTranscriber)
+    ingest.ingest(db, PIPELINE, folder, s)
+    report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
     assert report.failed == [] and scored.failed == []
 
 
@@ -81,7 +81,7 @@ def test_a_chat_the_operator_never_answered_is_the_operators_fault_not_the_recor
         "messages": [{"speaker": "client", "at": "2026-11-04T19:00:00+03:00", "text": "Можно записаться?"}],
     }
     (tmp_path / "c.json").write_text(json.dumps(chat, ensure_ascii=False))
-    workflow.ingest_then_score(db, tmp_path / "c.json", s)
+    workflow.ingest_then_score(db, PIPELINE, tmp_path / "c.json", s)
     assert transcription.transcript_info(db, ADMIN_USER, "unanswered")["flags"] == []
     ((_, card),) = scoring.scorecards(db, ADMIN_USER, "unanswered")
     assert "fail" in {i.verdict for i in card.items}

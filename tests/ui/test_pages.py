@@ -8,7 +8,7 @@ from qa_review.services import accounts, ingest, review, scoring, transcription
 from qa_review.services.settings import REPO_ROOT
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
-from tests.conftest import FakeTranscriber
+from tests.conftest import PIPELINE, FakeTranscriber
 
 APP = str(REPO_ROOT / "qa_review" / "ui" / "app.py")
 
@@ -29,8 +29,8 @@ def app_db(settings, tmp_path, monkeypatch):
             ensure_ascii=False,
         )
     )
-    ingest.ingest(db, tmp_path / "in", settings)
-    transcription.transcribe_pending(db, settings, FakeTranscriber)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
     monkeypatch.setenv("QA_REVIEW_DB", str(settings.db_path))
     from argon2 import PasswordHasher
 
@@ -49,7 +49,7 @@ TRAINER = User("trainer", "trainer")
 
 @pytest.fixture
 def scored_db(app_db, settings):
-    scoring.score_calls(app_db, settings)
+    scoring.score_calls(app_db, PIPELINE, settings)
     return app_db
 
 
@@ -398,7 +398,7 @@ def test_call_page_shows_coverage_unheard_speech_and_lets_a_supervisor_add_the_l
     t = app_db.transcripts.get("call-a")
     coverage = (Coverage("operator", 3.0, 2.9), Coverage("client", 3.0, 1.5))
     missed = replace(t, coverage=coverage, unheard=(Interval("client", 1.0, 2.5),))
-    save_transcript(app_db, missed, model="m", settings={}, processing_s=0.0)
+    save_transcript(app_db, PIPELINE, missed, model="m", settings={}, processing_s=0.0)
     at = run_app(user=SUP, call_id="call-a")
     at.switch_page("screens/call.py").run()
     assert not at.exception
@@ -427,7 +427,7 @@ def test_admin_sees_what_failed_and_ingests_it_again(app_db, settings, tmp_path)
     (tmp_path / "late").mkdir()
     broken = tmp_path / "late" / "call-z.wav"
     broken.write_bytes(b"not audio at all")
-    ingest.ingest(app_db, tmp_path / "late", settings)
+    ingest.ingest(app_db, PIPELINE, tmp_path / "late", settings)
     at = run_app(user=User("admin", "admin"))
     at.switch_page("screens/failures.py").run()
     assert not at.exception
