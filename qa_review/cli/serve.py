@@ -41,7 +41,7 @@ def serve(obj: Ctx, port, host, sso_config):
         "-m",
         "streamlit",
         "run",
-        str(importlib.resources.files("qa_review.ui") / "app.py"),
+        str(importlib.resources.files("qa_review.ui") / "server.py"),
         "--server.port",
         str(port),
         "--server.address",

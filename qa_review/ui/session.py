@@ -14,6 +14,7 @@ from qa_review.services import accounts
 from qa_review.ui.common import error_text, settings, tr
 
 COOKIE = "qa_review_session"
+COOKIE_ROUTE = "/qa-session"  # the server's route that sets and clears it (qa_review/ui/server.py)
 
 
 def _cookie() -> str | None:
@@ -91,12 +92,19 @@ def current_user(conn):
 
 def _keep_cookie(token: str, cookie: str | None) -> None:
     if cookie != token:
-        # Written by the page itself: Streamlit has no call that sets a cookie.
-        # Strict same-site, and the server checks the token on every run anyway.
-        st.html(
-            f"<script>document.cookie = '{COOKIE}={token}; path=/; SameSite=Strict; max-age=2592000';</script>",
-            unsafe_allow_javascript=True,
+        # Pages cannot set cookies: the page hands the token to the server's
+        # own route, whose answer sets it HttpOnly (qa_review/ui/server.py).
+        _page_script(
+            f"fetch('{COOKIE_ROUTE}', {{method: 'POST', headers: {{'Content-Type': 'application/json'}}, "
+            f"credentials: 'same-origin', body: JSON.stringify({{token: '{token}'}})}});"
         )
+
+
+def _page_script(js: str) -> None:
+    try:
+        st.html(f"<script>{js}</script>", unsafe_allow_javascript=True)
+    except Exception:  # no browser behind the run (AppTest)
+        pass
 
 
 def forget(token: str | None) -> None:
@@ -105,10 +113,7 @@ def forget(token: str | None) -> None:
         st.session_state.pop(key, None)
     if token:
         st.session_state["dead_token"] = token
-    st.html(
-        f"<script>document.cookie = '{COOKIE}=; path=/; SameSite=Strict; max-age=0';</script>",
-        unsafe_allow_javascript=True,
-    )
+    _page_script(f"fetch('{COOKIE_ROUTE}', {{method: 'DELETE', credentials: 'same-origin'}});")
 
 
 def log_out(conn) -> None:

@@ -49,6 +49,15 @@ def login(page, url, username, password):
     page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти", exact=True).click()
     page.get_by_text("Выйти").wait_for(timeout=30000)
+    wait_for_session_cookie(page)
+
+
+def wait_for_session_cookie(page, timeout_s=30):
+    """The page hands the token to the server after the login renders: a reload sooner logs out."""
+    deadline = time.time() + timeout_s
+    while not any(c["name"] == "qa_review_session" for c in page.context.cookies()):
+        assert time.time() < deadline, "the session cookie was never set"
+        page.wait_for_timeout(100)
 
 
 def log_out(page):
@@ -117,6 +126,9 @@ def test_a_reload_keeps_the_session_and_logging_out_ends_it(browser, serve, clin
     url = serve(clinic)
     page = browser.new_page()
     login(page, url, "svetlana", "svetlana-pass")
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "qa_review_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"  # no script in the page can read the token
+    assert "qa_review_session" not in page.evaluate("document.cookie")
     page.reload()
     page.get_by_text("Выйти").wait_for(timeout=30000)  # still logged in after F5
     page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
@@ -187,6 +199,7 @@ def test_single_sign_on_opens_the_linked_users_session_and_logging_out_ends_it(b
         page.get_by_role("button", name="Войти через единый вход").click()
         page.get_by_text("Выйти").wait_for(timeout=30000)
         page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
+        wait_for_session_cookie(page)
         page.reload()
         page.get_by_role("heading", name="Очередь проверки").wait_for(timeout=30000)
 
@@ -196,3 +209,32 @@ def test_single_sign_on_opens_the_linked_users_session_and_logging_out_ends_it(b
         assert page.get_by_text("Выйти").count() == 0  # the provider's sign-in did not open a second session
         assert idp.tokens_issued == 2
         page.close()
+
+
+def test_only_the_apps_own_pages_set_the_session_cookie_and_only_for_a_live_session(serve, clinic):
+    import urllib.error
+    import urllib.request
+
+    url = serve(clinic)
+    db = open_storage(clinic)
+    _, token = accounts.login(db, "anna", "anna-password")
+
+    def post(origin, body):
+        req = urllib.request.Request(
+            url + "/qa-session",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Origin": origin},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers.get("set-cookie") or ""
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("set-cookie") or ""
+
+    assert post("https://evil.example", {"token": token}) == (403, "")  # a login forced from another site
+    assert post(url, {"token": "x" * 43}) == (403, "")  # no such session
+    status, cookie = post(url, {"token": token})
+    assert status == 200 and "HttpOnly" in cookie and "SameSite=strict" in cookie and token in cookie
+    accounts.logout(db, token)
+    assert post(url, {"token": token})[0] == 403  # an ended session is not set again
