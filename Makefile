@@ -19,6 +19,7 @@ setup: $(BIN)/qa-review
 
 model: setup
 	$(BIN)/qa-review models install base
+	$(BIN)/qa-review models install voice-encoder
 
 demo-data: model
 	@# demo accounts first (password = "demo-" + user name; never use these in production):

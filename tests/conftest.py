@@ -71,6 +71,16 @@ def _model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def voice_encoder_path() -> Path:
+    path = installed_path(MODELS, "voice-encoder")
+    if path is None:
+        pytest.fail(
+            "the speaker encoder is not installed: run `make model` (or `qa-review models install voice-encoder`)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
 def base_model_path() -> Path:
     return _model_path()
 

@@ -33,6 +33,11 @@ class Package:
     name: str
     version: str
     module: str
+    data: str | None = None  # the folder inside the wheel that holds the files (default: MODULE/data)
+
+    @property
+    def data_dir(self) -> str:
+        return (self.data or f"{self.module}/data").strip("/")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class RegistryModel:
     description: str
     packages: tuple[Package, ...]
     files: dict  # target name -> {parts?: [...], sha256?: hex}
+    kind: str = "asr"  # or "speaker": a voice encoder for mono calls' diarization
 
 
 # An installed package carries the registry; a checkout has it in models/.
@@ -67,6 +73,7 @@ def load_registry(models_dir: Path) -> dict[str, RegistryModel]:
                 description=spec.get("description", ""),
                 packages=tuple(Package(**p) for p in spec["packages"]),
                 files=spec["files"],
+                kind=spec.get("kind", "asr"),
             )
         except (KeyError, TypeError) as e:
             raise ModelError(f"{path}: model {name!r}: malformed entry ({e})") from e
@@ -86,7 +93,8 @@ def load_local(models_dir: Path) -> dict[str, dict]:
         raise ModelError(f"{path}: invalid YAML ({e}); fix or delete it and install the models again") from e
 
 
-FASTER_WHISPER, ONNX_ASR = "faster-whisper", "onnx-asr"
+FASTER_WHISPER, ONNX_ASR, VOICE_ENCODER = "faster-whisper", "onnx-asr", "voice-encoder"
+SPEAKER_ENCODER = "voice-encoder"  # the registry name mono diarization uses
 
 
 def engine_of(path: str | Path) -> tuple[str, str | None]:
@@ -175,6 +183,8 @@ def installed_path(models_dir: Path, name: str) -> Path | None:
         return None
     if engine_of(target)[0] == ONNX_ASR:
         return target if any(target.glob("*.onnx")) else None
+    if engine_of(target)[0] == VOICE_ENCODER:
+        return target if (target / "encoder.npz").exists() else None
     if all((target / f).exists() for f in REQUIRED_FILES):
         return target
     return None
@@ -213,6 +223,8 @@ def resolve(spec: str, models_dir: Path) -> str:
             )
         return str(found)
     if spec in registry:
+        if registry[spec].kind != "asr":
+            raise ModelError(f"{spec!r} is a {registry[spec].kind} model, not a speech recognizer; choose an ASR model")
         found = installed_path(models_dir, spec)
         if found is None:
             raise ModelNotInstalled(
@@ -242,7 +254,14 @@ def list_models(models_dir: Path) -> list[dict]:
     ]
     for name, m in load_registry(models_dir).items():
         path = installed_path(models_dir, name)
-        rows.append({"name": name, "installed": bool(path), "path": str(path or ""), "description": m.description})
+        rows.append(
+            {
+                "name": name,
+                "installed": bool(path),
+                "path": str(path or ""),
+                "description": m.description if m.kind == "asr" else f"[{m.kind}] {m.description}",
+            }
+        )
     return rows
 
 
@@ -298,17 +317,33 @@ def install(
                     f"{name}: {target_name} has sha256 {digest}, expected {want}; "
                     "the downloaded packages are damaged: run the install again with --force"
                 )
-        (staging / MARKER).write_text(
-            json.dumps(
-                {"name": name, "packages": [f"{p.name}=={p.version}" for p in model.packages]},
-                indent=2,
-            )
-        )
+        info = {"name": name, "packages": [f"{p.name}=={p.version}" for p in model.packages]}
+        if model.kind == "speaker":
+            _convert_speaker_encoder(staging, name, say)
+            info["engine"] = VOICE_ENCODER
+        (staging / MARKER).write_text(json.dumps(info, indent=2))
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
     say(f"{name}: installed in {target}")
     return target
+
+
+def _convert_speaker_encoder(staging: Path, name: str, say: Say) -> None:
+    """The checkpoint's weights as plain arrays: no pickle (code) is read when the encoder loads."""
+    import numpy as np
+
+    from qa_review.asr.torch_legacy import load_legacy_checkpoint
+
+    checkpoints = sorted(staging.glob("*.pt"))
+    if len(checkpoints) != 1:
+        raise ModelError(f"{name}: expected one .pt checkpoint in the registry entry's files")
+    state = load_legacy_checkpoint(checkpoints[0]).get("model_state")
+    if not isinstance(state, dict):
+        raise ModelError(f"{checkpoints[0]}: no model_state in the checkpoint")
+    np.savez(staging / "encoder.npz", **{k: v for k, v in state.items() if k.startswith(("lstm.", "linear."))})
+    checkpoints[0].unlink()
+    say(f"{name}: converted {checkpoints[0].name} to encoder.npz")
 
 
 def _join(parts: list[Path], out: Path) -> str:
@@ -327,7 +362,7 @@ def _package_data(pkg: Package, tmp: Path, say: Say) -> Path:
     try:
         dist = metadata.distribution(pkg.name)
         if dist.version == pkg.version:
-            data = Path(dist.locate_file(f"{pkg.module}/data"))
+            data = Path(dist.locate_file(pkg.data_dir))
             if data.is_dir():
                 say(f"using installed package {pkg.name}=={pkg.version}")
                 return data
@@ -348,7 +383,8 @@ def _package_data(pkg: Package, tmp: Path, say: Say) -> Path:
         f"{pkg.name}=={pkg.version}",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True)
-    found = sorted(wheels.glob(f"{pkg.module}-*.whl")) if wheels.exists() else []
+    # wheel names keep the project's spelling (Resemblyzer-0.1.4-...)
+    found = sorted(w for w in wheels.glob("*.whl") if w.name.lower().startswith(f"{pkg.module.lower()}-"))
     if result.returncode != 0 or not found:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise ModelError(
@@ -357,6 +393,6 @@ def _package_data(pkg: Package, tmp: Path, say: Say) -> Path:
         )
     out = tmp / pkg.module
     with zipfile.ZipFile(found[0]) as z:
-        members = [m for m in z.namelist() if m.startswith(f"{pkg.module}/data/")]
+        members = [m for m in z.namelist() if m.startswith(f"{pkg.data_dir}/")]
         z.extractall(out, members)
-    return out / pkg.module / "data"
+    return out / pkg.data_dir

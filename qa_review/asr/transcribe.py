@@ -1,7 +1,10 @@
 """Transcription: the Transcriber port and its faster-whisper adapter.
 
 Stereo calls are transcribed one channel at a time, so every word has a
-known speaker; mono calls get the single label ``mixed``.
+known speaker. Mono calls are transcribed as one channel; with a
+``Diarizer`` their words are then told apart by voice (``voice1``, who
+speaks first, and ``voice2``; the services decide which is the operator),
+without one they keep the single label ``mixed``.
 """
 
 from __future__ import annotations
@@ -9,15 +12,18 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from qa_review.asr.audio import ASR_SAMPLE_RATE, iter_windows
-from qa_review.core import speech
+from qa_review.core import diarization, speech
 from qa_review.core.domain import MIXED, Coverage, Interval, Segment, Transcript, Word
 from qa_review.core.errors import AudioError, ModelError, TranscriptionError
 from qa_review.core.turns import clean_channel, drop_crosstalk, is_hallucination, merge_channels
+
+if TYPE_CHECKING:
+    from qa_review.asr.diarize import Diarizer
 
 
 @dataclass(frozen=True)
@@ -273,12 +279,14 @@ def transcribe_call(
     channel_roles: tuple[str, str],
     *,
     hotwords: str | None = None,
+    diarizer: Diarizer | None = None,
 ) -> Transcript:
     """One call's transcript, a window of a few minutes at a time.
 
     Each window is decoded, transcribed channel by channel, checked by the
     speech-loss guard and cleaned of the other side's echo, so memory depends
-    on the window, not on the call's length.
+    on the window, not on the call's length. A mono call's voice embeddings
+    are taken window by window too.
     """
     o = transcriber.options
     labels: list[str] | None = None
@@ -286,6 +294,8 @@ def transcribe_call(
     detected: dict[str, list[tuple[float, float]]] = {}
     unheard: dict[str, list[tuple[float, float]]] = {}
     restored: dict[str, float] = {}
+    voice_spans: list[tuple[float, float]] = []
+    voice_emb: list[np.ndarray] = []
     language = o.language or ""
     end = 0.0
     try:
@@ -314,7 +324,12 @@ def transcribe_call(
                         f"call {call_id}: ASR failed on the {speaker} channel of {path} at {win.offset_s:.0f} s: {e}"
                     ) from e
                 by, lo, hi = win.offset_s, win.keep_from, win.keep_to
-                per.setdefault(speaker, []).extend(_shift(segs, by, lo, hi))
+                mine = _shift(segs, by, lo, hi)
+                per.setdefault(speaker, []).extend(mine)
+                if diarizer is not None and speaker == MIXED:
+                    spans, emb = diarizer.embed(audio, [w for s in mine for w in s.words], by)
+                    voice_spans.extend(spans)
+                    voice_emb.append(emb)
                 own = [(s + by, e + by) for s, e in found if lo <= (s + e) / 2 + by < hi]
                 detected.setdefault(speaker, []).extend(own)
                 unheard.setdefault(speaker, []).extend(
@@ -338,4 +353,7 @@ def transcribe_call(
         (Interval(sp, round(s, 2), round(e, 2)) for sp, spans in unheard.items() for s, e in spans),
         key=lambda i: i.start,
     )
-    return replace(t, coverage=tuple(coverage), unheard=tuple(gaps))
+    t = replace(t, coverage=tuple(coverage), unheard=tuple(gaps))
+    if voice_spans:
+        t = diarization.split_transcript(t, voice_spans, np.concatenate(voice_emb))
+    return t

@@ -13,7 +13,9 @@ from enum import StrEnum
 
 OPERATOR = "operator"
 CLIENT = "client"
-MIXED = "mixed"  # mono audio: one channel carries both voices
+MIXED = "mixed"  # mono audio: one channel carries both voices, not told apart
+# A mono call's two voices, told apart by their sound, before the roles are known.
+VOICE_1, VOICE_2 = "voice1", "voice2"
 
 
 class CallStatus(StrEnum):
@@ -92,6 +94,40 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class Diarization:
+    """How a mono recording's words were given to operator and client.
+
+    ``separation`` says whether there were two voices at all (1 - cosine of
+    the two voices' centroids: about 0.05 for one voice, 0.17-0.4 for two
+    different people); ``confidence`` that the operator is who the cues say
+    (0.5: a coin toss); ``cues`` what decided it, for the reviewer.
+    ``corrected_by`` names the reviewer who swapped the roles or moved a turn:
+    from then on the roles are a person's, not a guess.
+    """
+
+    separation: float
+    minority_share: float  # the less-heard voice's share of the words
+    confidence: float = 0.0
+    cues: tuple[dict, ...] = ()  # core.roles.RoleCue.to_dict(), strongest first
+    corrected_by: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["cues"] = [dict(c) for c in self.cues]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Diarization:
+        return cls(
+            separation=float(d["separation"]),
+            minority_share=float(d.get("minority_share", 0.0)),
+            confidence=float(d.get("confidence", 0.0)),
+            cues=tuple(dict(c) for c in d.get("cues") or ()),
+            corrected_by=d.get("corrected_by"),
+        )
+
+
+@dataclass(frozen=True)
 class Transcript:
     """Who said what, when, for one call or conversation.
 
@@ -111,6 +147,8 @@ class Transcript:
     # recognized even after the guard's second pass: a checklist must not
     # conclude "not said" there.
     unheard: tuple[Interval, ...] = ()
+    # Mono recordings only: the roles were recovered from the voices.
+    diarization: Diarization | None = None
 
     def coverage_of(self, speaker: str) -> Coverage | None:
         return next((c for c in self.coverage if c.speaker == speaker), None)

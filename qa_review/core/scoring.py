@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
-from qa_review.core import matching, metrics
+from qa_review.core import matching, metrics, roles
 from qa_review.core.checklists import (
     Checklist,
     Condition,
@@ -23,7 +23,7 @@ from qa_review.core.checklists import (
     resolve,
     variables_in,
 )
-from qa_review.core.domain import MIXED, Transcript
+from qa_review.core.domain import CLIENT, MIXED, OPERATOR, Transcript
 from qa_review.core.recording_faults import RecordingFault, recording_fault
 
 
@@ -117,21 +117,54 @@ class _Context:
     variables: dict[str, str]
 
 
-def score(
-    transcript: Transcript, checklist: Checklist, *, written: bool, variables: dict[str, str] | None = None
-) -> Scorecard:
-    """``variables`` fill the phrases' call variables ({operator_name}, {clinic})."""
+# Below this confidence in a mono call's recovered roles, a verdict that
+# depends on who said what goes to a person (services pass the site's value).
+MIN_ROLE_CONFIDENCE = 0.8
+
+
+def _context(transcript: Transcript, checklist: Checklist, written: bool, variables: dict[str, str]) -> _Context:
     tokens = matching.tokenize(transcript)
-    ctx = _Context(
+    return _Context(
         transcript=transcript,
         tokens=tokens,
         mono=any(t.speaker == MIXED for t in tokens),
         metrics=metrics.compute(transcript, written),
         threshold=checklist.matching.threshold,
         review_below=checklist.matching.review_below,
-        variables=dict(variables or {}),
+        variables=variables,
     )
+
+
+def score(
+    transcript: Transcript,
+    checklist: Checklist,
+    *,
+    written: bool,
+    variables: dict[str, str] | None = None,
+    min_role_confidence: float = MIN_ROLE_CONFIDENCE,
+) -> Scorecard:
+    """``variables`` fill the phrases' call variables ({operator_name}, {clinic}).
+
+    A mono call whose roles were recovered with less than
+    ``min_role_confidence`` is scored twice, as recovered and with the roles
+    swapped: a verdict that differs depends on who said what and goes to a
+    person; one that does not (nobody said a forbidden phrase, the silence)
+    stands.
+    """
+    ctx = _context(transcript, checklist, written, dict(variables or {}))
     results = tuple(_item(section.id, item, ctx) for section, item in checklist.items())
+    if not roles.roles_certain(transcript, min_role_confidence):
+        flipped = _context(
+            roles.rename(transcript, {OPERATOR: CLIENT, CLIENT: OPERATOR}), checklist, written, ctx.variables
+        )
+        other = {(s.id, i.id): _item(s.id, i, flipped).verdict for s, i in checklist.items()}
+        confidence = transcript.diarization.confidence if transcript.diarization else 0.0
+        results = tuple(
+            _roles_uncertain(r, confidence)
+            if r.verdict != REVIEW and other[(r.section_id, r.item_id)] != r.verdict
+            else r
+            for r in results
+        )
     fault = None if written else recording_fault(transcript)
     if fault is not None:
         results = tuple(_for_a_person(r, fault) for r in results)
@@ -214,6 +247,17 @@ def _item(section_id: str, item: Item, ctx: _Context) -> ItemResult:
     else:  # pragma: no cover - the schema admits no other kind
         raise TypeError(check)
     return _result(section_id, item, verdict, evidence + condition)
+
+
+def _roles_uncertain(result: ItemResult, confidence: float) -> ItemResult:
+    note = Evidence(
+        "note",
+        f"mono recording: who is the operator was recovered with confidence {confidence:.2f}, "
+        "and this verdict depends on it; listen to who said it",
+        value=round(confidence, 2),
+        code="roles_uncertain",
+    )
+    return replace(result, verdict=REVIEW, evidence=(note, *result.evidence))
 
 
 def _for_a_person(result: ItemResult, fault: RecordingFault) -> ItemResult:

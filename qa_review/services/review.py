@@ -15,9 +15,10 @@ the scorecard update itself requires the revision it read.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from qa_review.core import roles
 from qa_review.core.errors import ConcurrentChange, InvalidTransition, NotFound, PermissionDenied, QAReviewError
 from qa_review.core.permissions import (
     ADMIN,
@@ -37,6 +38,7 @@ from qa_review.core.permissions import (
     transition,
 )
 from qa_review.core.scoring import FAIL, NA, PASS, REVIEW, VERDICTS, total
+from qa_review.services.scoring import score_again
 from qa_review.services.settings import Settings, from_env
 from qa_review.services.transcription import call_detail
 from qa_review.storage import Storage
@@ -210,7 +212,8 @@ def call_for(db: Storage, user: User, call_id: str) -> dict:
     for row, sc in db.scorecards.for_call(call_id):
         if can_read_scorecard(user, row["status"], call["operator"], team):
             cards.append((row, sc, db.disputes.of(row["id"])))
-    return {**call_detail(db, user, call["call_id"]), "scorecards": cards}
+    moved = db.transcripts.moved_lines(call_id) if call["kind"] == "audio" else {}
+    return {**call_detail(db, user, call["call_id"]), "scorecards": cards, "moved": moved}
 
 
 def disputes_of(db: Storage, user: User, scorecard_id: int) -> list[dict]:
@@ -407,6 +410,81 @@ def add_line(
             now=now,
         )
     return index
+
+
+@dataclass
+class SpeakerChange:
+    """What a change of speakers did to the call's scorecards."""
+
+    rescored: list[tuple[str, float | None, float | None]]  # checklist, old score, new score
+    final: list[str]  # checklists whose scorecard is final: left as they are
+
+
+@_one_transaction
+def swap_roles(
+    db: Storage, user: User, call_id: str, *, settings: Settings | None = None, now: datetime | None = None
+) -> SpeakerChange:
+    """Give every operator's line to the client and back (a mono call's roles guessed the wrong way
+    round, or a stereo call's channels wired the other way); the call is scored again."""
+    return _change_speakers(db, user, call_id, None, "roles swapped", settings, now)
+
+
+@_one_transaction
+def move_line(
+    db: Storage,
+    user: User,
+    call_id: str,
+    index: int,
+    speaker: str,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> SpeakerChange:
+    """Give one line to the other side (``speaker``: operator or client); the call is scored again."""
+    if speaker not in roles.OTHER_SIDE:
+        raise QAReviewError(f"speaker {speaker!r}: a line goes to the operator or the client", code="line_speaker")
+    return _change_speakers(db, user, call_id, (index, speaker), f"line {index}", settings, now)
+
+
+def _change_speakers(db: Storage, user: User, call_id: str, move, target: str, settings, now) -> SpeakerChange:
+    settings = settings or from_env()
+    call = _may_edit_transcript(db, user, call_id)
+    transcript = db.transcripts.get(call_id)
+    if transcript is None or transcript.source != "asr":
+        raise InvalidTransition(f"call {call_id} has no recognized speech to reassign", code="no_speakers")
+    if move is None:
+        speakers = roles.swapped(transcript)
+        old, new = "operator ↔ client", "client ↔ operator"
+    else:
+        index, speaker = move
+        if not 0 <= index < len(transcript.segments):
+            raise NotFound(f"call {call_id} has no transcript line {index}")
+        was = transcript.segments[index].speaker
+        if was == speaker:
+            return SpeakerChange([], [])
+        speakers = {index: speaker}
+        old, new = f"{was}: {transcript.segments[index].text}", speaker
+    if not speakers:
+        raise InvalidTransition(f"call {call_id}: no line is the operator's or the client's", code="no_speakers")
+    changed = roles.relabel(transcript, speakers)
+    if changed.diarization is not None:
+        changed = replace(changed, diarization=replace(changed.diarization, corrected_by=user.username))
+    with db.atomic():
+        db.transcripts.set_speakers(call_id, speakers, changed.activity, changed.diarization)
+        _audit(db, user, "speakers", None, call_id=call_id, target=target, old=old, new=new, now=now)
+        report = SpeakerChange([], [])
+        for row in db.scorecards.rows_for_call(call_id):
+            ctx = Context(row, call, db.users.operator_team(call["operator"]))
+            if row["status"] not in EDITABLE:
+                report.final.append(row["checklist_id"])
+                continue
+            fresh = score_again(db, user, row, call, changed, settings)
+            db.scorecards.rescore_items(ctx.id, fresh.items)
+            _save(db, ctx, now)
+            new_score = db.scorecards.get(ctx.id)["score"]
+            _audit(db, user, "rescore", ctx, target="speakers changed", old=row["score"], new=new_score, now=now)
+            report.rescored.append((row["checklist_id"], row["score"], new_score))
+    return report
 
 
 # --- disputes -----------------------------------------------------------------

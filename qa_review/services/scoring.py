@@ -6,9 +6,18 @@ from dataclasses import dataclass, field
 
 from qa_review.asr import profile as asr_profile
 from qa_review.core.checklists import MISSING_DIRECTION, LoadedChecklist
-from qa_review.core.domain import CallStatus
+from qa_review.core.checklists import parse as parse_checklist
+from qa_review.core.domain import CallStatus, Transcript
 from qa_review.core.errors import ChecklistError, PermissionDenied, QAReviewError
-from qa_review.core.permissions import AUTO, OPERATOR, PUBLISHED, User, can_read_call, require_pipeline
+from qa_review.core.permissions import (
+    AUTO,
+    OPERATOR,
+    PUBLISHED,
+    User,
+    can_read_call,
+    can_review,
+    require_pipeline,
+)
 from qa_review.core.scoring import Scorecard
 from qa_review.core.scoring import score as score_transcript
 from qa_review.services.catalog import find_checklist, load_checklists
@@ -129,6 +138,7 @@ def score_calls(
                     c,
                     written=call["kind"] == "written",
                     variables=profile.variables(names.get(call["operator"])),
+                    min_role_confidence=settings.mono_min_confidence,
                 )
             except Exception as e:  # one call's failure must not stop the batch
                 report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
@@ -184,3 +194,31 @@ def scorecards(db: Storage, user: User, call_id: str) -> list[tuple[dict, Scorec
 def checklists(settings: Settings):
     """Valid checklists in the folder, and the errors of invalid files."""
     return load_checklists(settings.checklists_dir)
+
+
+def score_again(
+    db: Storage, user: User, row: dict, call: dict, transcript: Transcript, settings: Settings
+) -> Scorecard:
+    """What the machine says of ``transcript`` with the checklist version the scorecard ``row`` was made with.
+
+    For a reviewer who changed the call's transcript. The version's text is
+    kept in the database, so a call is scored again by the same rules even
+    after the checklist file moved on.
+    """
+    if not can_review(user, db.users.operator_team(call["operator"])):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not rescore call {call['call_id']}", code="denied")
+    kept = db.scorecards.checklist_version(row["checklist_id"], row["checklist_version"])
+    if kept is None:
+        raise QAReviewError(
+            f"call {call['call_id']}: checklist {row['checklist_id']} version {row['checklist_version']} "
+            "is not in the database; run `qa-review score --rescore`"
+        )
+    checklist = parse_checklist(kept["yaml"], f"{row['checklist_id']} v{row['checklist_version']}").checklist
+    profile = asr_profile.load(settings.asr_profile)
+    return score_transcript(
+        transcript,
+        checklist,
+        written=call["kind"] == "written",
+        variables=profile.variables(db.users.spoken_names().get(call["operator"])),
+        min_role_confidence=settings.mono_min_confidence,
+    )

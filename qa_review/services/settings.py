@@ -50,6 +50,11 @@ class Settings:
     # and the claim of the provider's identity token that admins link to users.
     sso_config: Path | None = None
     sso_claim: str = "email"
+    # Mono recordings: tell the two voices apart (needs the voice-encoder
+    # model), and below this confidence in who the operator is, verdicts that
+    # depend on it go to a person.
+    diarize: bool = True
+    mono_min_confidence: float = 0.8
 
     @property
     def tz(self) -> ZoneInfo:
@@ -125,6 +130,22 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         s = replace(s, sso_config=path)
     if env.get("QA_REVIEW_SSO_CLAIM"):
         s = replace(s, sso_claim=env["QA_REVIEW_SSO_CLAIM"].strip())
+    if env.get("QA_REVIEW_DIARIZE"):
+        value = env["QA_REVIEW_DIARIZE"].strip().lower()
+        if value not in ("0", "1", "yes", "no", "true", "false", "on", "off"):
+            raise ConfigError(f"QA_REVIEW_DIARIZE={env['QA_REVIEW_DIARIZE']!r}: expected 1 or 0")
+        s = replace(s, diarize=value in ("1", "yes", "true", "on"))
+    if env.get("QA_REVIEW_MONO_MIN_CONFIDENCE"):
+        try:
+            level = float(env["QA_REVIEW_MONO_MIN_CONFIDENCE"])
+        except ValueError:
+            level = -1.0
+        if not 0.5 <= level <= 1.0:
+            raise ConfigError(
+                f"QA_REVIEW_MONO_MIN_CONFIDENCE={env['QA_REVIEW_MONO_MIN_CONFIDENCE']!r}: expected a number "
+                "from 0.5 (trust every guess) to 1 (a person checks every mono call), e.g. 0.8"
+            )
+        s = replace(s, mono_min_confidence=level)
     if "QA_REVIEW_ASR_PROFILE" in env:
         s = replace(s, asr_profile=Path(env["QA_REVIEW_ASR_PROFILE"]))
     if "QA_REVIEW_MODEL" in env:

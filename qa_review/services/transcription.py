@@ -17,12 +17,15 @@ from pathlib import Path
 
 from qa_review.asr import models as asr_models
 from qa_review.asr import profile as asr_profile
+from qa_review.asr.diarize import Diarizer
 from qa_review.asr.profile import AsrProfile
 from qa_review.asr.transcribe import AsrOptions, Transcriber, transcribe_call
-from qa_review.core.domain import Transcript
+from qa_review.core import roles
+from qa_review.core.domain import MIXED, Transcript
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.permissions import User, can_read_call, require_pipeline
 from qa_review.core.recording_faults import FAULT_CODES, recording_fault
+from qa_review.services.catalog import load_checklists
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
 
@@ -119,6 +122,7 @@ class TranscribeReport:
     done: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     held_elsewhere: int = 0  # waiting calls another run is transcribing
+    mono_undivided: int = 0  # mono calls left as one speaker: no speaker encoder installed
     audio_s: float = 0.0
     processing_s: float = 0.0
 
@@ -134,6 +138,11 @@ class TranscribeReport:
         )
         if self.held_elsewhere:
             text += f"; {self.held_elsewhere} being transcribed by another run"
+        if self.mono_undivided:
+            text += (
+                f"; {self.mono_undivided} mono call(s) kept as one speaker: run "
+                "`qa-review models install voice-encoder` and transcribe them again to tell operator from client"
+            )
         return text
 
 
@@ -177,16 +186,24 @@ def transcribe_pending(
     started = time.perf_counter()
     profile = profile or asr_profile.load(settings.asr_profile)
     names = db.users.spoken_names()
+    diarizer = Diarizer.installed(settings.models_dir) if settings.diarize else None
+    checklists, _ = load_checklists(settings.checklists_dir)  # their phrases tell the operator's voice
 
     def work(call: dict):
         t0 = time.perf_counter()
+        operator_name = names.get(call["operator"])
         tr = transcribe_call(
             call["call_id"],
             Path(call["source_path"]),
             transcriber,
             settings.channel_roles,
-            hotwords=profile.hotwords(names.get(call["operator"])),
+            hotwords=profile.hotwords(operator_name),
+            diarizer=diarizer,
         )
+        if tr.diarization is not None:
+            applying = [lc.checklist for lc in checklists if lc.checklist.applies(call["channel"], call["direction"])]
+            op, cl = roles.role_phrases(applying, profile.variables(operator_name))
+            tr = roles.assign(tr, direction=call["direction"], operator_phrases=op, client_phrases=cl)
         return tr, time.perf_counter() - t0
 
     def claim() -> dict | None:
@@ -213,7 +230,9 @@ def transcribe_pending(
                 for fut in finished:
                     call = in_flight.pop(fut)
                     n += 1
-                    error = _store_result(db, fut, call, transcriber, report, tried)
+                    error = _store_result(
+                        db, fut, call, transcriber, report, tried, warn_mono=settings.diarize and not diarizer
+                    )
                     if progress:
                         progress(n, max(n, total), call["call_id"], error)
                 fill()
@@ -226,7 +245,7 @@ def transcribe_pending(
 
 
 def _store_result(
-    db: Storage, fut: Future, call: dict, transcriber, report: TranscribeReport, tried: list
+    db: Storage, fut: Future, call: dict, transcriber, report: TranscribeReport, tried: list, *, warn_mono: bool
 ) -> str | None:
     """Store one finished call's transcript, or its failure; the failure's reason is returned."""
     cid = call["call_id"]
@@ -248,4 +267,6 @@ def _store_result(
     )
     report.done.append(cid)
     report.audio_s += transcript.duration_s
+    if warn_mono and any(s.speaker == MIXED for s in transcript.segments):
+        report.mono_undivided += 1
     return None

@@ -536,6 +536,15 @@ def m016_single_sign_on(db: Database) -> None:
     db["sessions"].create_index(["sso_signin"])
 
 
+@migrations()
+def m017_mono_roles(db: Database) -> None:
+    # How a mono call's voices were told apart and given roles (JSON of
+    # core.domain.Diarization), and the machine's speaker of a line a
+    # reviewer moved to the other side (null while untouched).
+    db["transcripts"].add_column("diarization", str)
+    db["segments"].add_column("auto_speaker", str)
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

@@ -132,6 +132,23 @@ class Scorecards:
             [verdict, comment, changed_by, scorecard_id, item_id],
         )
 
+    def rescore_items(self, scorecard_id: int, items) -> None:
+        """The machine's new verdicts and evidence (``core.scoring.ItemResult``s); a verdict a person
+        set stays, with the machine's new one beside it in auto_verdict."""
+        for it in items:
+            self._db.execute(
+                "update scorecard_items set auto_verdict = ?, evidence = ?,"
+                " verdict = case when changed_by is null then ? else verdict end"
+                " where scorecard_id = ? and item_id = ?",
+                [
+                    it.verdict,
+                    json.dumps([e.to_dict() for e in it.evidence], ensure_ascii=False),
+                    it.verdict,
+                    scorecard_id,
+                    it.item_id,
+                ],
+            )
+
     def update(self, scorecard_id: int, fields: dict, expect_revision: int | None = None) -> bool:
         """Write the card's fields (state, totals, revision...); with ``expect_revision``, only
         if the card still has it. True when the row was written."""

@@ -6,7 +6,7 @@ import json
 
 from sqlite_utils import Database
 
-from qa_review.core.domain import Coverage, Interval, Segment, Transcript
+from qa_review.core.domain import Coverage, Diarization, Interval, Segment, Transcript
 from qa_review.core.errors import NotFound
 from qa_review.storage.queries import now_iso, one
 from qa_review.storage.search_index import SearchIndex
@@ -42,6 +42,9 @@ class Transcripts:
                 "created_at": now_iso(),
                 "coverage": json.dumps(coverage) if coverage else None,
                 "unheard": json.dumps([[u.speaker, u.start, u.end] for u in transcript.unheard]),
+                "diarization": (
+                    json.dumps(transcript.diarization.to_dict(), ensure_ascii=False) if transcript.diarization else None
+                ),
             }
         )
         self._db["segments"].insert_all(
@@ -85,6 +88,7 @@ class Transcripts:
                 Coverage(sp, v["speech_s"], v["covered_s"], v.get("restored_s", 0.0)) for sp, v in cov.items()
             ),
             unheard=tuple(Interval(sp, s, e) for sp, s, e in json.loads(meta.get("unheard") or "[]")),
+            diarization=Diarization.from_dict(json.loads(meta["diarization"])) if meta.get("diarization") else None,
         )
 
     def info(self, call_id: str) -> dict | None:
@@ -96,6 +100,7 @@ class Transcripts:
         row["settings"] = json.loads(row["settings"] or "{}")
         row["coverage"] = json.loads(row.get("coverage") or "{}")
         row["unheard"] = json.loads(row.get("unheard") or "[]")
+        row["diarization"] = json.loads(row["diarization"]) if row.get("diarization") else None
         return row
 
     def line(self, call_id: str, index: int) -> dict:
@@ -107,6 +112,36 @@ class Transcripts:
         seg = self.line(call_id, index)
         self._db["segments"].update(seg["id"], {"text": text, "original_text": seg["original_text"] or seg["text"]})
         self._index.index_call(call_id)
+
+    def set_speakers(self, call_id: str, speakers: dict[int, str], activity, diarization: Diarization | None) -> None:
+        """A reviewer's speakers for lines (by index); the machine's first label is kept in auto_speaker,
+        and the speech activity and role facts are replaced with the ones the change implies."""
+        for idx, speaker in speakers.items():
+            self._db.execute(
+                "update segments set auto_speaker = coalesce(auto_speaker, speaker), speaker = ?"
+                " where call_id = ? and idx = ?",
+                [speaker, call_id, idx],
+            )
+        self._db.execute("delete from activity where call_id = ?", [call_id])
+        self._db["activity"].insert_all(
+            {"call_id": call_id, "speaker": a.speaker, "start": a.start, "end": a.end} for a in activity
+        )
+        if diarization is not None:
+            self._db["transcripts"].update(
+                call_id, {"diarization": json.dumps(diarization.to_dict(), ensure_ascii=False)}
+            )
+        self._index.index_call(call_id)
+
+    def moved_lines(self, call_id: str) -> dict[int, str]:
+        """{index: the machine's speaker} of the lines a reviewer gave to the other side."""
+        return {
+            r["idx"]: r["auto_speaker"]
+            for r in self._db.query(
+                "select idx, auto_speaker from segments where call_id = ? and auto_speaker is not null"
+                " and auto_speaker != speaker",
+                [call_id],
+            )
+        }
 
     def insert_line(self, call_id: str, speaker: str, start: float, end: float, text: str, *, added_by: str) -> int:
         """Put a reviewer's line among the others by time; the call's unheard

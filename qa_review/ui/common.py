@@ -110,6 +110,8 @@ def evidence_text(ev) -> str:
         return ev.text  # the checklist's own hint, in its own language
     if ev.code == "unheard_speech":
         return tr("ev.unheard_speech", speaker=speaker, start=clock(ev.start), end=clock(ev.end))
+    if ev.code == "roles_uncertain":
+        return tr("ev.roles_uncertain", value=f"{ev.value:.2f}")
     if ev.code in ("no_speech", "operator_silent"):
         return tr(f"ev.{ev.code}")
     if ev.code == "unresolved_variable":

@@ -93,10 +93,11 @@ def test_word_error_rate_per_speaker_is_usable(transcribed):
         assert total.words > 150 and total.wer <= 0.30, f"{speaker}: WER {total.wer:.3f} on {total.words} words"
 
 
-def test_mono_call_is_one_mixed_speaker(transcribed):
+def test_a_mono_call_in_one_voice_is_not_trusted_to_tell_who_spoke(transcribed):
     t = transcribed[0].transcripts.get("demo-10-mono")
-    assert {s.speaker for s in t.segments} == {"mixed"}
-    assert "суббот" in t.text_of("mixed").lower()
+    # the demo speaks both sides in one synthetic voice: whatever the split, it is not trusted
+    assert t.diarization is not None and t.diarization.confidence < 0.6
+    assert "суббот" in " ".join(s.text for s in t.segments).lower()
 
 
 def test_speech_activity_comes_from_words_not_segment_bounds(transcribed):

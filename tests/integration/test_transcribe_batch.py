@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -68,7 +70,29 @@ def test_mono_and_identical_stereo_get_one_mixed_speaker(db, settings, tmp_path)
     ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
     transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
     for cid in ("mono", "dup"):
+        # a tone is one "voice" (or, without the speaker encoder, nothing tells voices apart)
         assert {s.speaker for s in db.transcripts.get(cid).segments} == {"mixed"}
+
+
+def test_without_diarization_mono_calls_stay_mixed_and_say_why(db, settings, tmp_path):
+    write_wav(tmp_path / "in" / "mono.wav", channels=1)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
+    report = transcription.transcribe_pending(
+        db, PIPELINE, replace(settings, models_dir=tmp_path / "no-models"), FakeTranscriber
+    )
+    t = db.transcripts.get("mono")
+    assert {s.speaker for s in t.segments} == {"mixed"} and t.diarization is None
+    assert report.mono_undivided == 1 and "models install voice-encoder" in report.summary()
+    off = transcription.transcribe_pending(db, PIPELINE, replace(settings, diarize=False), FakeTranscriber)
+    assert off.mono_undivided == 0
+
+
+def test_a_stereo_call_gets_no_diarization(db, settings, tmp_path):
+    write_wav(tmp_path / "in" / "st.wav", channels=2)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", settings)
+    transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber)
+    t = db.transcripts.get("st")
+    assert t.diarization is None and {s.speaker for s in t.segments} <= {"operator", "client"}
 
 
 def test_one_failing_call_does_not_stop_the_batch(db, settings, tmp_path):

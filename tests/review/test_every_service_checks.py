@@ -126,6 +126,11 @@ ROWS = {
     "review.call_for": (lambda s, u: review.call_for(s.db, u, "chat-anna"), REFUSED),
     "review.call_meta": (lambda s, u: review.call_meta(s.db, u, "chat-anna"), REFUSED),
     "review.correct_segment": (lambda s, u: review.correct_segment(s.db, u, "chat-anna", 0, "текст"), REFUSED),
+    "review.move_line": (
+        lambda s, u: review.move_line(s.db, u, "chat-anna", 0, "client", settings=s.settings),
+        REFUSED,
+    ),
+    "review.swap_roles": (lambda s, u: review.swap_roles(s.db, u, "chat-anna", settings=s.settings), REFUSED),
     "review.disputes_of": (lambda s, u: review.disputes_of(s.db, u, s.card), REFUSED),
     "review.export_audit": (lambda s, u: review.export_audit(s.db, u), "no leak"),
     "review.finalize": (lambda s, u: review.finalize(s.db, u, s.card, None), REFUSED),
@@ -145,6 +150,17 @@ ROWS = {
     "review.set_feedback": (lambda s, u: review.set_feedback(s.db, u, s.card, "ок", None), REFUSED),
     "review.set_verdict": (lambda s, u: review.set_verdict(s.db, u, s.card, "greet", "fail", "x", None), REFUSED),
     "review.visible_calls": (lambda s, u: review.visible_calls(s.db, u), "no leak"),
+    "scoring.score_again": (
+        lambda s, u: scoring.score_again(
+            s.db,
+            u,
+            s.db.scorecards.get(s.card),
+            s.db.calls.get("chat-anna"),
+            s.db.transcripts.get("chat-anna"),
+            s.settings,
+        ),
+        REFUSED,
+    ),
     "scoring.scorecards": (lambda s, u: scoring.scorecards(s.db, u, "chat-anna"), REFUSED),
     # the pipeline's batch steps reach every team's calls: admins and the command line only
     "ingest.ingest": (lambda s, u: ingest.ingest(s.db, u, s.tmp, s.settings), REFUSED),

@@ -497,3 +497,40 @@ def test_a_demo_account_is_warned_on_every_page(app_db):
     at = run_app(user=User("anna", "operator", operator_id="anna", kind="demo"))
     assert "Демо-учётная запись" in at.sidebar.warning[0].value
     assert not run_app(user=ANNA).sidebar.warning
+
+
+def test_uncertain_mono_roles_are_shown_and_the_supervisor_swaps_them(app_db, settings, tmp_path):
+    from qa_review.core import roles
+    from qa_review.core.domain import VOICE_1, VOICE_2, Diarization, Interval, Segment, Transcript, Word
+
+    def seg(speaker, start, text):
+        words = tuple(Word(start + i * 0.4, start + i * 0.4 + 0.3, " " + w) for i, w in enumerate(text.split()))
+        return Segment(speaker, start, words[-1].end, text, words)
+
+    write_wav(tmp_path / "mono" / "mono-a.wav", channels=1, seconds=12.0)
+    (tmp_path / "mono" / "mono-a.json").write_text(
+        '{"call_id": "mono-a", "operator": "anna", "started_at": "2026-11-04T10:00:00+03:00"}'
+    )
+    ingest.ingest(app_db, PIPELINE, tmp_path / "mono", settings)
+    segs = (seg(VOICE_1, 0.5, "да добрый день"), seg(VOICE_2, 3.0, "клиника здоровье здравствуйте слушаю"))
+    t = Transcript(
+        "mono-a",
+        segs,
+        tuple(Interval(s.speaker, s.start, s.end) for s in segs),
+        12.0,
+        diarization=Diarization(0.3, 0.4),
+    )
+    transcription.save_transcript(
+        app_db, PIPELINE, roles.assign(t, direction="inbound"), model="test", settings={}, processing_s=0
+    )
+    at = run_app(user=SUP, call_id="mono-a")
+    at.switch_page("screens/call.py").run()
+    assert not at.exception
+    assert any("роли определены неуверенно" in w.value for w in at.warning)
+    assert app_db.transcripts.get("mono-a").segments[0].speaker == "operator"
+    at.button(key="swap-mono-a").click().run()
+    assert not at.exception
+    assert "Говорящие изменены" in at.success[0].value
+    assert [s.speaker for s in app_db.transcripts.get("mono-a").segments] == ["client", "operator"]
+    assert any("роли проверены" in i.value for i in at.info)
+    assert any("✎" in m.value for m in at.markdown)

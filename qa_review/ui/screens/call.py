@@ -68,6 +68,7 @@ except QAReviewError as e:
     st.error(error_text(e))
     st.stop()
 call, transcript, asr, cards = detail["call"], detail["transcript"], detail["asr"], detail["scorecards"]
+moved = detail.get("moved") or {}
 is_audio = call["kind"] == "audio"
 is_reviewer = user.role == "supervisor"
 
@@ -138,6 +139,29 @@ with left:
                             end=clock(u.end),
                         )
                     )
+        roles = transcript.diarization
+        if roles is not None:
+            conf = f"{roles.confidence:.2f}".replace(".", ",")
+            if roles.corrected_by:
+                st.info(tr("call.roles_corrected", user=roles.corrected_by))
+            elif all(s.speaker == "mixed" for s in transcript.segments):
+                st.warning(tr("call.roles_one_voice"))
+            elif roles.confidence >= settings().mono_min_confidence:
+                st.caption(tr("call.roles_recovered", conf=conf))
+            else:
+                st.warning(tr("call.roles_uncertain", conf=conf))
+            if roles.cues and not roles.corrected_by:
+                with st.expander(tr("call.roles_why")):
+                    for cue in roles.cues:
+                        st.caption(
+                            tr(
+                                f"cue.{cue['kind']}",
+                                role=tr(f"speaker.{cue['role']}"),
+                                phrase=cue["phrase"],
+                                at=clock(cue["at"]) if cue["at"] is not None else "",
+                                direction=tr(f"cue.direction.{cue['phrase'] or 'unknown'}"),
+                            )
+                        )
         colour = {"operator": "blue", "client": "orange", "mixed": "violet"}
         mark = st.session_state.get(mark_key)
         for i, seg in enumerate(transcript.segments):
@@ -152,7 +176,13 @@ with left:
                 )
             else:
                 c_time.write(local_time(call["started_at"], seg.start))
-            c_who.markdown(f":{colour.get(seg.speaker, 'gray')}[**{tr(f'speaker.{seg.speaker}')}**]")
+            who = f":{colour.get(seg.speaker, 'gray')}[**{tr(f'speaker.{seg.speaker}')}**]"
+            if i in moved:
+                c_who.markdown(who + " ✎", help=tr("call.line_moved", was=tr(f"speaker.{moved[i]}")))
+            elif roles is not None and not roles.corrected_by and seg.speaker != "mixed":
+                c_who.markdown(who + " ≈", help=tr("call.line_recovered"))
+            else:
+                c_who.markdown(who)
             c_text.markdown(highlighted(seg, mark))
         if is_reviewer:
             with st.expander(tr("review.correct")):
@@ -167,6 +197,43 @@ with left:
                     text = st.text_area(tr("review.new_text"), key=f"correct-text-{call_id}")
                     if st.form_submit_button(tr("review.save")):
                         attempt(review.correct_segment, conn, user, call_id, line, text, success=tr("review.saved"))
+            if is_audio and transcript.source == "asr":
+                with st.expander(tr("review.speakers"), expanded=roles is not None and not roles.corrected_by):
+                    st.caption(tr("review.speakers_help"))
+                    if any(s.speaker in ("operator", "client") for s in transcript.segments):
+                        if st.button(tr("review.swap_roles"), key=f"swap-{call_id}"):
+                            attempt(
+                                review.swap_roles,
+                                conn,
+                                user,
+                                call_id,
+                                settings=settings(),
+                                success=tr("review.speakers_saved"),
+                            )
+                    with st.form(f"move-{call_id}"):
+                        line_no = st.selectbox(
+                            tr("review.line"),
+                            range(len(transcript.segments)),
+                            format_func=lambda k: (
+                                f"{clock(transcript.segments[k].start)} "
+                                f"{tr(f'speaker.{transcript.segments[k].speaker}')}: "
+                                f"{transcript.segments[k].text[:50]}"
+                            ),
+                        )
+                        to = st.selectbox(
+                            tr("review.move_to"), ["operator", "client"], format_func=lambda sp: tr(f"speaker.{sp}")
+                        )
+                        if st.form_submit_button(tr("review.move_line")):
+                            attempt(
+                                review.move_line,
+                                conn,
+                                user,
+                                call_id,
+                                line_no,
+                                to,
+                                settings=settings(),
+                                success=tr("review.speakers_saved"),
+                            )
             with st.expander(tr("review.add_line"), expanded=bool(transcript.unheard)):
                 st.caption(tr("review.add_line_help"))
                 first = transcript.unheard[0] if transcript.unheard else None
