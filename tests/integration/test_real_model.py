@@ -96,7 +96,7 @@ def test_word_error_rate_per_speaker_is_usable(transcribed):
 def test_a_mono_call_in_one_voice_is_not_trusted_to_tell_who_spoke(transcribed):
     t = transcribed[0].transcripts.get("demo-10-mono")
     # the demo speaks both sides in one synthetic voice: whatever the split, it is not trusted
-    assert t.diarization is not None and t.diarization.confidence < 0.6
+    assert t.diarization is not None and t.diarization.confidence < Settings().mono_min_confidence
     assert "суббот" in " ".join(s.text for s in t.segments).lower()
 
 
