@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,8 +12,10 @@ import click
 from tqdm import tqdm
 
 from qa_review.asr.engines import make_transcriber
+from qa_review.asr.jobs import SiteModel
 from qa_review.cli.base import SYSTEM, Ctx, cli, conclude, ticker
 from qa_review.services import (
+    cluster,
     scoring,
     transcription,
     workflow,
@@ -91,8 +94,36 @@ def ingest(obj: Ctx, path: Path, manifest: Path | None, then_score: bool):
     show_default=True,
     help="Then score every transcribed call that lacks a scorecard of a checklist that applies.",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    help="A Dask scheduler (tcp://SERVER:8786, tls://...): the calls go to its workers (env QA_REVIEW_SCHEDULER).",
+)
+@click.option(
+    "--shared-storage",
+    is_flag=True,
+    help="The workers see the recordings at the same paths: send paths, not the audio.",
+)
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="With tls://: the CA certificate.")
+@click.option(
+    "--tls-cert", type=click.Path(exists=True, dir_okay=False), help="With tls://: this client's certificate."
+)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="With tls://: this client's key.")
 @click.pass_obj
-def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_score):
+def transcribe(
+    obj: Ctx,
+    model,
+    workers,
+    language,
+    channels,
+    call_ids,
+    then_score,
+    scheduler,
+    shared_storage,
+    tls_ca,
+    tls_cert,
+    tls_key,
+):
     """Transcribe every call that has no transcript yet.
 
     \b
@@ -111,11 +142,18 @@ def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_scor
         s = replace(s, language=parse_language(language))
     if channels:
         s = s.with_(channel_roles=parse_channel_roles(channels))
-    setup = transcription.asr_setup(s, model=model)
+    scheduler = scheduler or os.environ.get("QA_REVIEW_SCHEDULER") or None
+    if scheduler:
+        # each worker loads the model from its own models folder, with this site's options
+        setup = transcription.asr_setup(s, model=model, resolve_model=False)
+        make = SiteModel(setup.model, setup.options)
+        click.echo(f"sending the calls to the Dask cluster at {scheduler} (model {setup.model})", err=True)
+    else:
+        setup = transcription.asr_setup(s, model=model)
 
-    def make():
-        click.echo(f"loading model {setup.model} ({setup.model_path})", err=True)
-        return make_transcriber(setup.model_path, setup.options, workers=workers, model_name=setup.model)
+        def make():
+            click.echo(f"loading model {setup.model} ({setup.model_path})", err=True)
+            return make_transcriber(setup.model_path, setup.options, workers=workers, model_name=setup.model)
 
     bar = None
 
@@ -138,6 +176,9 @@ def transcribe(obj: Ctx, model, workers, language, channels, call_ids, then_scor
         workers=workers,
         profile=setup.profile,
         score=then_score,
+        scheduler=scheduler,
+        security=cluster.security(scheduler, tls_ca, tls_cert, tls_key),
+        shared_storage=shared_storage,
     )
     if bar:
         bar.close()

@@ -11,20 +11,20 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa_review.asr import jobs
 from qa_review.asr import models as asr_models
 from qa_review.asr import profile as asr_profile
-from qa_review.asr.diarize import Diarizer
 from qa_review.asr.profile import AsrProfile
-from qa_review.asr.transcribe import AsrOptions, Transcriber, transcribe_call
+from qa_review.asr.transcribe import AsrOptions, Transcriber
 from qa_review.core import roles
 from qa_review.core.domain import MIXED, Transcript
-from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.core.errors import ModelError, PermissionDenied, QAReviewError
 from qa_review.core.permissions import User, can_read_call, require_pipeline
 from qa_review.core.recording_faults import FAULT_CODES, recording_fault
+from qa_review.services import cluster
 from qa_review.services.catalog import load_checklists
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -106,15 +106,18 @@ class AsrSetup:
     model_path: str  # what faster-whisper loads
 
 
-def asr_setup(settings: Settings, *, model: str | None = None, language: str | None = None) -> AsrSetup:
+def asr_setup(
+    settings: Settings, *, model: str | None = None, language: str | None = None, resolve_model: bool = True
+) -> AsrSetup:
     """The site's ASR profile with the overrides applied: option > environment > profile file.
 
-    A bad profile or an unknown or missing model fails here, before any call is tried.
+    A bad profile or an unknown or missing model fails here, before any call is tried
+    (``resolve_model=False``: the workers of a cluster find the model in their own folders).
     """
     profile = asr_profile.load(settings.asr_profile)
     spec = model or settings.model or profile.model
     options = profile.options(language=language or settings.language)
-    return AsrSetup(profile, options, spec, asr_models.resolve(spec, settings.models_dir))
+    return AsrSetup(profile, options, spec, asr_models.resolve(spec, settings.models_dir) if resolve_model else spec)
 
 
 @dataclass
@@ -165,14 +168,23 @@ def transcribe_pending(
     profile: AsrProfile | None = None,
     lease_s: float = LEASE_S,
     clock: Callable[[], float] = time.time,
+    scheduler: str | None = None,
+    security=None,
+    shared_storage: bool = False,
 ) -> TranscribeReport:
     """Transcribe every audio call without a transcript (or those in ``call_ids``).
 
-    Calls are taken one at a time under a lease, so runs on one database
-    share the work and a killed run's calls are taken again once its leases
-    expire. Workers transcribe in threads (CTranslate2 releases the GIL);
-    only this thread writes, one whole transcript per transaction, and it
-    renews the leases while the workers run.
+    Each call is a Dask task (``asr.jobs.run_job``): on a local cluster in
+    this process (``workers`` calls at once, sharing one model), or on the
+    workers of the cluster at ``scheduler`` (each loads the model once, from
+    its own models folder; the recording travels with the task unless
+    ``shared_storage``). Calls are taken one at a time under a lease, so
+    coordinators on one database share the work and a killed one's calls are
+    taken again once its leases expire; only this thread writes, one whole
+    transcript per transaction, as results arrive, and it renews the leases
+    while the tasks run. A task whose worker died is run again elsewhere
+    (Dask's ``allowed-failures``, 3); a call that kills workers that often
+    is marked failed.
     """
     require_pipeline(actor, "transcribe")
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -182,61 +194,80 @@ def transcribe_pending(
     if not total:
         report.held_elsewhere = db.calls.held_elsewhere(owner, now=clock(), among=call_ids)
         return report
-    transcriber = make_transcriber()
     started = time.perf_counter()
     profile = profile or asr_profile.load(settings.asr_profile)
     names = db.users.spoken_names()
-    diarizer = Diarizer.installed(settings.models_dir) if settings.diarize else None
     checklists, _ = load_checklists(settings.checklists_dir)  # their phrases tell the operator's voice
+    engine = jobs.Engine(
+        make_transcriber,
+        # a site model is kept by a worker from batch to batch; anything else is built afresh
+        key=repr(make_transcriber) if isinstance(make_transcriber, jobs.SiteModel) else uuid.uuid4().hex,
+        models_dir=None if scheduler else str(settings.models_dir),
+        diarize=settings.diarize,
+    )
 
-    def work(call: dict):
-        t0 = time.perf_counter()
+    def job_for(call: dict) -> jobs.CallJob:
         operator_name = names.get(call["operator"])
-        tr = transcribe_call(
-            call["call_id"],
-            Path(call["source_path"]),
-            transcriber,
-            settings.channel_roles,
+        applying = [lc.checklist for lc in checklists if lc.checklist.applies(call["channel"], call["direction"])]
+        op, cl = roles.role_phrases(applying, profile.variables(operator_name))
+        path = Path(call["source_path"])
+        return jobs.CallJob(
+            call_id=call["call_id"],
+            source=str(path),
+            channel_roles=settings.channel_roles,
+            audio=None if shared_storage or not scheduler else _read_recording(call["call_id"], path),
             hotwords=profile.hotwords(operator_name),
-            diarizer=diarizer,
+            direction=call["direction"],
+            operator_phrases=tuple(op),
+            client_phrases=tuple(cl),
         )
-        if tr.diarization is not None:
-            applying = [lc.checklist for lc in checklists if lc.checklist.applies(call["channel"], call["direction"])]
-            op, cl = roles.role_phrases(applying, profile.variables(operator_name))
-            tr = roles.assign(tr, direction=call["direction"], operator_phrases=op, client_phrases=cl)
-        return tr, time.perf_counter() - t0
+
+    ref = engine if scheduler else jobs.here(engine)
 
     def claim() -> dict | None:
         with db.atomic():
             return db.calls.claim(owner, now=clock(), lease_s=lease_s, among=call_ids, skip=tried)
 
-    in_flight: dict[Future, dict] = {}
+    in_flight: dict = {}
     n = 0
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with cluster.connect(scheduler, workers=workers, security=security) as client:
 
             def fill() -> None:
-                while len(in_flight) < max(1, workers) and (call := claim()) is not None:
-                    in_flight[pool.submit(work, call)] = call
+                # asked each time: workers join and leave a cluster while it runs
+                slots = cluster.task_slots(client, workers, remote=bool(scheduler))
+                while len(in_flight) < slots and (call := claim()) is not None:
+                    try:
+                        job = job_for(call)
+                    except QAReviewError as e:
+                        _store_failure(db, call["call_id"], str(e), report, tried)
+                        continue
+                    future = client.submit(jobs.run_job, ref, job, key=f"transcribe-{call['call_id']}-{owner}")
+                    in_flight[future] = call
 
-            fill()
-            beat = clock()
-            while in_flight:
-                finished, _ = wait(in_flight, timeout=lease_s / 3, return_when=FIRST_COMPLETED)
-                if clock() - beat >= lease_s / 3:
-                    with db.atomic():
-                        db.calls.renew(owner, (c["call_id"] for c in in_flight.values()), until=clock() + lease_s)
-                    beat = clock()
-                for fut in finished:
-                    call = in_flight.pop(fut)
-                    n += 1
-                    error = _store_result(
-                        db, fut, call, transcriber, report, tried, warn_mono=settings.diarize and not diarizer
-                    )
-                    if progress:
-                        progress(n, max(n, total), call["call_id"], error)
+            try:
                 fill()
+                beat = clock()
+                while in_flight:
+                    finished = cluster.first_done(list(in_flight), timeout=lease_s / 3)
+                    if clock() - beat >= lease_s / 3:
+                        with db.atomic():
+                            db.calls.renew(owner, (c["call_id"] for c in in_flight.values()), until=clock() + lease_s)
+                        beat = clock()
+                    for fut in finished:
+                        call = in_flight.pop(fut)
+                        n += 1
+                        error = _store_result(db, fut, call, report, tried, warn_mono=settings.diarize)
+                        if progress:
+                            progress(n, max(n, total), call["call_id"], error)
+                    fill()
+            finally:
+                # Ctrl-C or a fatal error: the calls still out are not waited for (their leases are given back)
+                if in_flight:
+                    client.cancel(list(in_flight))
     finally:
+        if not scheduler:
+            jobs.gone(engine.key)
         with db.atomic():
             db.calls.release(owner)
     report.held_elsewhere = db.calls.held_elsewhere(owner, now=clock(), among=call_ids)
@@ -244,29 +275,39 @@ def transcribe_pending(
     return report
 
 
+def _read_recording(call_id: str, path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise QAReviewError(f"call {call_id}: cannot read the recording {path} ({e.strerror}); restore the file") from e
+
+
+def _store_failure(db: Storage, cid: str, reason: str, report: TranscribeReport, tried: list) -> None:
+    with db.atomic():
+        db.calls.mark_failed(cid, reason)
+    report.failed.append((cid, reason))
+    tried.append(cid)
+
+
 def _store_result(
-    db: Storage, fut: Future, call: dict, transcriber, report: TranscribeReport, tried: list, *, warn_mono: bool
+    db: Storage, fut, call: dict, report: TranscribeReport, tried: list, *, warn_mono: bool
 ) -> str | None:
-    """Store one finished call's transcript, or its failure; the failure's reason is returned."""
+    """Store one finished call's transcript, or its failure; the failure's reason is returned.
+
+    A worker that cannot load the model stops the batch: every call would fail the same way.
+    """
     cid = call["call_id"]
     try:
-        transcript, took = fut.result()
+        transcript, took, model, options = fut.result()
+    except ModelError:
+        raise
     except Exception as e:  # one call's failure must not stop the batch
-        reason = str(e) if isinstance(e, QAReviewError) else f"call {cid}: {e!r}"
-        with db.atomic():
-            db.calls.mark_failed(cid, reason)
-        report.failed.append((cid, reason))
-        tried.append(cid)
+        reason = cluster.failure_reason(cid, e)
+        _store_failure(db, cid, reason, report, tried)
         return reason
-    _store_transcript(
-        db,
-        transcript,
-        model=transcriber.model_name,
-        settings=transcriber.options.to_dict(),
-        processing_s=round(took, 3),
-    )
+    _store_transcript(db, transcript, model=model, settings=options, processing_s=round(took, 3))
     report.done.append(cid)
     report.audio_s += transcript.duration_s
-    if warn_mono and any(s.speaker == MIXED for s in transcript.segments):
+    if warn_mono and transcript.diarization is None and any(s.speaker == MIXED for s in transcript.segments):
         report.mono_undivided += 1
     return None

@@ -45,6 +45,9 @@ def transcribe_then_score(
     workers: int = 1,
     profile=None,
     score: bool = True,
+    scheduler: str | None = None,
+    security=None,
+    shared_storage: bool = False,
 ) -> tuple[transcription.TranscribeReport, scoring.ScoreReport | None]:
     """Transcribe the pending calls, then score every transcribed call that lacks a scorecard.
 
@@ -52,7 +55,17 @@ def transcribe_then_score(
     stopped, or another run transcribed meanwhile, are scored too.
     """
     report = transcription.transcribe_pending(
-        db, actor, settings, make_transcriber, call_ids=call_ids, progress=progress, workers=workers, profile=profile
+        db,
+        actor,
+        settings,
+        make_transcriber,
+        call_ids=call_ids,
+        progress=progress,
+        workers=workers,
+        profile=profile,
+        scheduler=scheduler,
+        security=security,
+        shared_storage=shared_storage,
     )
     scored = scoring.score_calls(db, actor, settings) if score else None
     return report, scored

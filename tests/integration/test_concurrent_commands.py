@@ -17,6 +17,8 @@ from qa_review.services.settings import REPO_ROOT, Settings
 from qa_review.storage import open_storage
 from tests.audio_factory import write_wav
 from tests.conftest import PIPELINE, FakeTranscriber
+from tests.integration.test_transcribe_batch import SlowTranscriber as PausingTranscriber
+from tests.integration.test_transcribe_batch import ctrl_c_after
 
 SPAWN = mp.get_context("spawn")
 
@@ -172,10 +174,9 @@ def test_calls_transcribed_before_a_kill_are_scored_by_the_next_run(tmp_path):
     db = open_storage(s.db_path)
     make_calls(tmp_path / "in", 4)
     ingest.ingest(db, PIPELINE, tmp_path / "in", s)
-    # Killed in the middle of the third call (two channels a call): two are transcribed, none scored.
-    killer = FakeTranscriber(fail_after=5, error=KeyboardInterrupt())
+    # Ctrl-C once two calls are saved: two are transcribed, none scored.
     with pytest.raises(KeyboardInterrupt):
-        workflow.transcribe_then_score(db, PIPELINE, s, lambda: killer)
+        workflow.transcribe_then_score(db, PIPELINE, s, PausingTranscriber, progress=ctrl_c_after(2))
     assert db.calls.count(status="transcribed") == 2
     report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
     assert len(report.done) == 2

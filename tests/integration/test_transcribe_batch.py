@@ -1,3 +1,4 @@
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -120,12 +121,25 @@ def test_failed_call_is_retried_on_the_next_run(db, settings, tmp_path):
     assert db.calls.get("call0")["error"] is None
 
 
+class SlowTranscriber(FakeTranscriber):
+    def transcribe(self, audio, **kw):
+        time.sleep(0.2)  # long enough for the interrupt to find calls in flight
+        return super().transcribe(audio, **kw)
+
+
+def ctrl_c_after(n: int):
+    def progress(done, total, call_id, error):
+        if done >= n:
+            raise KeyboardInterrupt
+
+    return progress
+
+
 def test_interrupted_batch_resumes_without_duplicates(db, settings, tmp_path):
     ingest_n(db, settings, tmp_path, 4)
-    # Two channels per call: dying on the 5th channel is midway through call 3.
-    killer = FakeTranscriber(fail_after=5, error=KeyboardInterrupt())
+    # Ctrl-C reaches the coordinator (the main thread) once two calls are saved, with more in flight.
     with pytest.raises(KeyboardInterrupt):
-        transcription.transcribe_pending(db, PIPELINE, settings, lambda: killer)
+        transcription.transcribe_pending(db, PIPELINE, settings, SlowTranscriber, progress=ctrl_c_after(2))
     statuses = {c["call_id"]: c["status"] for c in db.calls.list()}
     assert sorted(statuses.values()) == ["ingested", "ingested", "transcribed", "transcribed"]
     partial = segment_count(db)

@@ -1,0 +1,137 @@
+"""Transcription on a Dask cluster of worker processes: the audio travels, a killed worker's calls
+are done elsewhere, a worker without the model says so once, TLS works."""
+
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from qa_review.asr.jobs import SiteModel
+from qa_review.asr.transcribe import AsrOptions
+from qa_review.core.errors import ModelError
+from qa_review.services import transcription
+from qa_review.storage import open_storage
+from tests.conftest import PIPELINE, FakeTranscriber
+from tests.integration.test_transcribe_batch import ingest_n
+
+
+class Sleepy(FakeTranscriber):
+    """A fake model slow enough for a worker to be killed while it works (importable: workers unpickle it)."""
+
+    def transcribe(self, audio, **kw):
+        time.sleep(0.3)
+        return super().transcribe(audio, **kw)
+
+
+@pytest.fixture
+def db(settings):
+    return open_storage(settings.db_path)
+
+
+@pytest.fixture
+def workers():
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40) as c,
+        Client(c, set_as_default=False) as client,
+    ):
+        yield c, client
+
+
+def test_two_worker_processes_transcribe_a_batch_with_the_audio_sent(db, settings, tmp_path, workers):
+    cluster, client = workers
+    ingest_n(db, settings, tmp_path, 6)
+    seen = []
+    report = transcription.transcribe_pending(
+        db,
+        PIPELINE,
+        settings,
+        FakeTranscriber,
+        scheduler=cluster.scheduler_address,
+        progress=lambda d, t, cid, err: seen.append(d),
+    )
+    assert sorted(report.done) == [f"call{i}" for i in range(6)] and report.failed == []
+    assert seen == [1, 2, 3, 4, 5, 6]
+    assert all(db.transcripts.get(f"call{i}").segments for i in range(6))
+    assert {c["status"] for c in db.calls.list()} == {"transcribed"}
+
+
+def test_a_worker_killed_mid_batch_loses_no_call_and_saves_none_twice(db, settings, tmp_path, workers):
+    cluster, client = workers
+    ingest_n(db, settings, tmp_path, 8)
+    pids = list(client.run(os.getpid).values())
+    killed = []
+
+    def progress(done, total, call_id, error):
+        if not killed:  # the first result is in: the other calls are in flight on both workers
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    report = transcription.transcribe_pending(
+        db, PIPELINE, settings, Sleepy, scheduler=cluster.scheduler_address, progress=progress
+    )
+    assert killed
+    assert sorted(report.done) == [f"call{i}" for i in range(8)] and report.failed == []
+    for i in range(8):
+        segs = db.transcripts.get(f"call{i}").segments
+        assert segs and len({(s.speaker, s.start, s.end) for s in segs}) == len(segs)
+    with sqlite3.connect(settings.db_path) as raw:
+        rows = raw.execute("select call_id, count(*) from transcripts group by call_id").fetchall()
+    assert len(rows) == 8 and all(n == 1 for _, n in rows)
+
+
+def test_a_worker_without_the_model_says_so_once_and_nothing_is_marked_failed(db, settings, tmp_path, workers):
+    cluster, _ = workers
+    ingest_n(db, settings, tmp_path, 4)
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    (empty / "registry.yaml").write_text((settings.models_dir / "registry.yaml").read_text())
+    with pytest.raises(ModelError, match=r"on worker .*qa-review models install base"):
+        transcription.transcribe_pending(
+            db,
+            PIPELINE,
+            settings,
+            SiteModel("base", AsrOptions(), models_dir=str(empty)),
+            scheduler=cluster.scheduler_address,
+        )
+    assert {c["status"] for c in db.calls.list()} == {"ingested"}
+    assert db.calls.waiting(now=time.time()) == 4  # the leases were given back
+
+
+def test_a_tls_cluster_with_certificates_made_here(db, settings, tmp_path):
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    sec = Security.temporary()  # a self-signed CA and certificates, made for this test
+    ingest_n(db, settings, tmp_path, 2)
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tls://",
+        security=sec,
+        dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        report = transcription.transcribe_pending(
+            db, PIPELINE, settings, FakeTranscriber, scheduler=cluster.scheduler_address, security=sec
+        )
+    assert sorted(report.done) == ["call0", "call1"]
+
+
+def test_the_command_line_names_an_unreachable_scheduler_and_half_tls(db, settings, tmp_path, monkeypatch):
+    from tests.cli_runner import invoke
+
+    monkeypatch.setattr("qa_review.services.cluster.CONNECT_TIMEOUT_S", 2)
+    ingest_n(db, settings, tmp_path, 1)
+    out = invoke("--db", settings.db_path, "transcribe", "--scheduler", "tcp://127.0.0.1:9")
+    assert out.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out.output
+    assert db.calls.waiting(now=time.time()) == 1  # nothing taken
+    cert = tmp_path / "c.pem"
+    cert.write_text("x")
+    half = invoke("--db", settings.db_path, "transcribe", "--scheduler", "tls://127.0.0.1:9", "--tls-ca", cert)
+    assert half.exit_code == 2 and "needs --tls-ca, --tls-cert and --tls-key" in half.output
