@@ -135,3 +135,69 @@ def test_the_command_line_names_an_unreachable_scheduler_and_half_tls(db, settin
     cert.write_text("x")
     half = invoke("--db", settings.db_path, "transcribe", "--scheduler", "tls://127.0.0.1:9", "--tls-ca", cert)
     assert half.exit_code == 2 and "needs --tls-ca, --tls-cert and --tls-key" in half.output
+
+
+class Crasher(FakeTranscriber):
+    """Takes its worker process down on a long recording, as a decoder crash on a bad file would."""
+
+    def transcribe(self, audio, **kw):
+        if len(audio) > 4.5 * 16000:
+            os._exit(1)
+        return super().transcribe(audio, **kw)
+
+
+def test_a_call_that_kills_its_workers_is_marked_failed_and_the_rest_are_done(db, settings, tmp_path):
+    import dask
+    from distributed import LocalCluster
+
+    from tests.audio_factory import write_wav
+
+    ingest_n(db, settings, tmp_path, 3)
+    write_wav(tmp_path / "bad" / "bad.wav", channels=2, seconds=6.0)
+    from qa_review.services import ingest
+
+    ingest.ingest(db, PIPELINE, tmp_path / "bad", settings)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50) as c,
+    ):
+        report = transcription.transcribe_pending(db, PIPELINE, settings, Crasher, scheduler=c.scheduler_address)
+    assert sorted(report.done) == ["call0", "call1", "call2"]
+    ((cid, reason),) = report.failed
+    assert cid == "bad" and "died each time it was tried" in reason
+    assert db.calls.get("bad")["status"] == "failed"
+
+
+@pytest.mark.model
+def test_worker_processes_transcribe_with_the_real_model_from_their_own_folder(settings, tmp_path):
+    import csv
+    import shutil
+
+    from distributed import LocalCluster
+
+    from qa_review.services import ingest
+    from tests.conftest import DEMO, MODELS
+
+    db = open_storage(settings.db_path)
+    (tmp_path / "two").mkdir()
+    for name in ("demo-01-booking.ogg", "demo-10-mono.wav"):
+        shutil.copy(DEMO / "calls" / name, tmp_path / "two")
+    rows = list(csv.reader(open(DEMO / "manifest.csv", encoding="utf-8")))
+    with open(tmp_path / "m.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(
+            [rows[0]] + [r for r in rows[1:] if r[0] in ("demo-01-booking.ogg", "demo-10-mono.wav")]
+        )
+    ingest.ingest(db, PIPELINE, tmp_path / "two", settings, manifest=tmp_path / "m.csv")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40) as c:
+        report = transcription.transcribe_pending(
+            db,
+            PIPELINE,
+            settings,
+            SiteModel("base", AsrOptions(), models_dir=str(MODELS)),
+            scheduler=c.scheduler_address,
+        )
+    assert sorted(report.done) == ["demo-01-booking", "demo-10-mono"]
+    t = db.transcripts.get("demo-01-booking")
+    assert "меня зовут анна" in t.text_of("operator").lower()
+    assert db.transcripts.get("demo-10-mono").diarization is not None  # the worker's speaker encoder ran
+    assert transcription.transcript_info(db, PIPELINE, "demo-01-booking")["model"] == "base"
