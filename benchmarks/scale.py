@@ -19,6 +19,7 @@ Then: how many worker cores a centre of N operators needs.
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import sys
 import tempfile
@@ -49,22 +50,32 @@ def _corpus(tmp: Path, copies: int) -> Path:
     """The demo calls as 8 kHz stereo WAV, each copy a hair quieter, so the ingest sees new recordings."""
     out = tmp / "calls"
     out.mkdir()
-    for f in sorted((DEMO / "calls").glob("*.ogg")):
+    with open(DEMO / "manifest.csv", encoding="utf-8") as f:
+        meta = {r["file"]: r for r in csv.DictReader(f)}
+    rows = []
+    for f in sorted((DEMO / "calls").iterdir()):
+        if f.name not in meta:
+            continue
         chans = decode_channels(f, 8000)
         for k in range(copies):
+            rows.append({**meta[f.name], "file": f"{f.stem}-{k}.wav", "call_id": f"{f.stem}-{k}"})
             x = np.stack(chans, axis=1) * (1 - 1e-3 * k)
             with wave.open(str(out / f"{f.stem}-{k}.wav"), "wb") as w:
                 w.setnchannels(len(chans))
                 w.setsampwidth(2)
                 w.setframerate(8000)
                 w.writeframes((np.clip(x, -1, 1) * 32767).astype(np.int16).tobytes())
+    with open(tmp / "manifest.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
     return out
 
 
 def _run(tmp: Path, corpus: Path, name: str, make, **kw) -> tuple[int, float, float]:
     settings = Settings(db_path=tmp / f"{name}.db", models_dir=ROOT / "models")
     db = open_storage(settings.db_path)
-    ingest.ingest(db, ACTOR, corpus, settings)
+    ingest.ingest(db, ACTOR, corpus, settings, manifest=corpus.parent / "manifest.csv")
     t0 = time.perf_counter()
     report = transcription.transcribe_pending(db, ACTOR, settings, make, **kw)
     wall = time.perf_counter() - t0
