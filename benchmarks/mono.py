@@ -170,6 +170,20 @@ def _tally() -> dict:
     return {**dict.fromkeys(COUNTS, 0), "conf": [], "wer": {}, "t": [0, 0, 0]}
 
 
+def _print_row(label: str, r: dict) -> None:
+    def w(key, sp):
+        e, n = r["wer"][(key, sp)]
+        return e / n if n else 0.0
+
+    print(
+        f"{label:<16} {r['calls']:>5} {r['right'] / r['words']:>8.3f} {r['voice_right'] / r['words']:>9.3f} "
+        f"{r['mixed'] / r['words']:>6.3f} {r['oriented']:>5}/{r['calls']:<3} "
+        f"{r['trusted_right']:>6}/{r['trusted']:<3} {np.mean(r['conf']):>5.2f} "
+        f"{w('mono', OPERATOR):>7.3f}/{w('stereo', OPERATOR):<7.3f} "
+        f"{w('mono', CLIENT):>7.3f}/{w('stereo', CLIENT):<7.3f}"
+    )
+
+
 def report(results: list[dict], min_confidence: float, diarizer: Diarizer) -> None:
     truth = yaml.safe_load((ROOT / "demo" / "ground_truth.yaml").read_text(encoding="utf-8"))
     checklists = _checklists()
@@ -226,40 +240,17 @@ def report(results: list[dict], min_confidence: float, diarizer: Diarizer) -> No
         f"{'trusted ok':>10} {'conf':>5} {'WER op mono/st':>15} {'WER cl mono/st':>15}"
     )
     tot = _tally()
-    wer_tot: dict = {}
     for cond, r in sorted(rows.items()):
         for k in COUNTS:
             tot[k] += r[k]
         tot["conf"] += r["conf"]
         tot["t"] = [a + b for a, b in zip(tot["t"], r["t"], strict=True)]
         for k, (e, n) in r["wer"].items():
-            acc = wer_tot.setdefault(k, [0, 0])
+            acc = tot["wer"].setdefault(k, [0, 0])
             acc[0] += e
             acc[1] += n
-
-        def w(key, sp, src=r["wer"]):
-            e, n = src[(key, sp)]
-            return e / n if n else 0.0
-
-        print(
-            f"{cond:<16} {r['calls']:>5} {r['right'] / r['words']:>8.3f} {r['voice_right'] / r['words']:>9.3f} "
-            f"{r['mixed'] / r['words']:>6.3f} {r['oriented']:>5}/{r['calls']:<3} "
-            f"{r['trusted_right']:>6}/{r['trusted']:<3} {np.mean(r['conf']):>5.2f} "
-            f"{w('mono', OPERATOR):>7.3f}/{w('stereo', OPERATOR):<7.3f} "
-            f"{w('mono', CLIENT):>7.3f}/{w('stereo', CLIENT):<7.3f}"
-        )
-
-    def wt(key, sp):
-        e, n = wer_tot[(key, sp)]
-        return e / n if n else 0.0
-
-    print(
-        f"{'ALL':<16} {tot['calls']:>5} {tot['right'] / tot['words']:>8.3f} {tot['voice_right'] / tot['words']:>9.3f} "
-        f"{tot['mixed'] / tot['words']:>6.3f} {tot['oriented']:>5}/{tot['calls']:<3} "
-        f"{tot['trusted_right']:>6}/{tot['trusted']:<3} {np.mean(tot['conf']):>5.2f} "
-        f"{wt('mono', OPERATOR):>7.3f}/{wt('stereo', OPERATOR):<7.3f} "
-        f"{wt('mono', CLIENT):>7.3f}/{wt('stereo', CLIENT):<7.3f}"
-    )
+        _print_row(cond, r)
+    _print_row("ALL", tot)
     worst = min(rows.items(), key=lambda kv: kv[1]["right"] / kv[1]["words"])
     print(f"worst condition: {worst[0]} (role accuracy {worst[1]['right'] / worst[1]['words']:.3f})")
     for key in ("stereo", "mono"):

@@ -57,7 +57,6 @@ class SiteModel:
     spec: str
     options: AsrOptions
     models_dir: str | None = None
-    workers: int = 1  # task slots sharing this process's cores
 
     def __call__(self) -> Transcriber:
         from qa_review.asr.engines import make_transcriber
@@ -65,7 +64,7 @@ class SiteModel:
         where = Path(self.models_dir) if self.models_dir else worker_models_dir()
         try:
             path = asr_models.resolve(self.spec, where)
-            return make_transcriber(path, self.options, workers=self.workers, model_name=self.spec)
+            return make_transcriber(path, self.options, model_name=self.spec)
         except ModelError as e:
             raise ModelError(f"on worker {socket.gethostname()}: {e}") from e
 

@@ -23,7 +23,7 @@ from qa_review.core.checklists import (
     resolve,
     variables_in,
 )
-from qa_review.core.domain import CLIENT, MIXED, OPERATOR, Transcript
+from qa_review.core.domain import MIXED, Transcript
 from qa_review.core.recording_faults import RecordingFault, recording_fault
 
 
@@ -154,9 +154,7 @@ def score(
     ctx = _context(transcript, checklist, written, dict(variables or {}))
     results = tuple(_item(section.id, item, ctx) for section, item in checklist.items())
     if not roles.roles_certain(transcript, min_role_confidence):
-        flipped = _context(
-            roles.rename(transcript, {OPERATOR: CLIENT, CLIENT: OPERATOR}), checklist, written, ctx.variables
-        )
+        flipped = _context(roles.rename(transcript, roles.OTHER_SIDE), checklist, written, ctx.variables)
         other = {(s.id, i.id): _item(s.id, i, flipped).verdict for s, i in checklist.items()}
         confidence = transcript.diarization.confidence if transcript.diarization else 0.0
         results = tuple(

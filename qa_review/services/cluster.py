@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from qa_review.core.errors import ConfigError
+from qa_review.core.errors import ConfigError, QAReviewError
 
 CONNECT_TIMEOUT_S = 20
 
@@ -81,8 +81,6 @@ def failure_reason(call_id: str, error: BaseException) -> str:
             f"call {call_id}: the worker transcribing it died each time it was tried ({error}); "
             "the recording may crash the decoder: check it with ffprobe, or transcribe it alone with --call"
         )
-    from qa_review.core.errors import QAReviewError
-
     return str(error) if isinstance(error, QAReviewError) else f"call {call_id}: {error!r}"
 
 

@@ -473,8 +473,9 @@ def _change_speakers(db: Storage, user: User, call_id: str, move, target: str, s
         db.transcripts.set_speakers(call_id, speakers, changed.activity, changed.diarization)
         _audit(db, user, "speakers", None, call_id=call_id, target=target, old=old, new=new, now=now)
         report = SpeakerChange([], [])
+        team = db.users.operator_team(call["operator"])
         for row in db.scorecards.rows_for_call(call_id):
-            ctx = Context(row, call, db.users.operator_team(call["operator"]))
+            ctx = Context(row, call, team)
             if row["status"] not in EDITABLE:
                 report.final.append(row["checklist_id"])
                 continue

@@ -6,6 +6,7 @@ transcript per transaction, so an interrupted batch resumes where it stopped.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -206,10 +207,15 @@ def transcribe_pending(
         diarize=settings.diarize,
     )
 
+    @functools.cache
+    def phrases(channel: str, direction: str | None, operator_name: str | None) -> tuple[tuple, tuple]:
+        applying = [lc.checklist for lc in checklists if lc.checklist.applies(channel, direction)]
+        op, cl = roles.role_phrases(applying, profile.variables(operator_name))
+        return tuple(op), tuple(cl)
+
     def job_for(call: dict) -> jobs.CallJob:
         operator_name = names.get(call["operator"])
-        applying = [lc.checklist for lc in checklists if lc.checklist.applies(call["channel"], call["direction"])]
-        op, cl = roles.role_phrases(applying, profile.variables(operator_name))
+        op, cl = phrases(call["channel"], call["direction"], operator_name)
         path = Path(call["source_path"])
         return jobs.CallJob(
             call_id=call["call_id"],
@@ -218,8 +224,8 @@ def transcribe_pending(
             audio=None if shared_storage or not scheduler else _read_recording(call["call_id"], path),
             hotwords=profile.hotwords(operator_name),
             direction=call["direction"],
-            operator_phrases=tuple(op),
-            client_phrases=tuple(cl),
+            operator_phrases=op,
+            client_phrases=cl,
         )
 
     ref = engine if scheduler else jobs.here(engine)
