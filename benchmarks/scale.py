@@ -91,7 +91,11 @@ def main() -> None:
     ap.add_argument("--calls-per-operator", type=int, default=60, help="recorded calls per operator per day")
     ap.add_argument("--minutes-per-call", type=float, default=3.0)
     args = ap.parse_args()
+    import dask
     from distributed import LocalCluster
+
+    # as the README's worker unit runs them: no stack sampling for a dashboard nobody watches
+    dask.config.set({"distributed.worker.profile.enabled": False})
 
     model = resolve("base", ROOT / "models")
     tmp = Path(tempfile.mkdtemp())

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_review.asr import models as asr_models
+from qa_review.asr.allocator import restore_malloc_thresholds
 from qa_review.asr.diarize import Diarizer
 from qa_review.asr.transcribe import AsrOptions, Transcriber, transcribe_call
 from qa_review.core import roles
 from qa_review.core.domain import Transcript
-from qa_review.core.errors import ModelError
+from qa_review.core.errors import ModelError, QAReviewError
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def _engine(engine: Engine | str) -> tuple[Transcriber, Diarizer | None]:
     with _lock:
         if engine.key not in _built:
             _built.clear()  # a worker keeps one model: a new batch's model replaces the last one
+            restore_malloc_thresholds()
             transcriber = engine.make_transcriber()
             where = Path(engine.models_dir) if engine.models_dir else worker_models_dir()
             diarizer = Diarizer.installed(where) if engine.diarize else None
@@ -125,7 +127,12 @@ def run_job(engine: Engine | str, job: CallJob) -> tuple[Transcript, float, str,
         with tempfile.NamedTemporaryFile(suffix=suffix) as f:
             f.write(job.audio)
             f.flush()
-            transcript = _transcribe(job, Path(f.name), transcriber, diarizer)
+            try:
+                transcript = _transcribe(job, Path(f.name), transcriber, diarizer)
+            except QAReviewError as e:
+                # the worker's scratch copy means nothing to whoever reads the failure: name the recording
+                where = f"{job.source} (as sent to worker {socket.gethostname()})"
+                raise type(e)(str(e).replace(f.name, where), code=e.code, **e.params) from e
     return transcript, time.perf_counter() - t0, transcriber.model_name, transcriber.options.to_dict()
 
 

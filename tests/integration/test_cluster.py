@@ -201,3 +201,21 @@ def test_worker_processes_transcribe_with_the_real_model_from_their_own_folder(s
     assert "меня зовут анна" in t.text_of("operator").lower()
     assert db.transcripts.get("demo-10-mono").diarization is not None  # the worker's speaker encoder ran
     assert transcription.transcript_info(db, PIPELINE, "demo-01-booking")["model"] == "base"
+
+
+class Broken(FakeTranscriber):
+    """A model that fails on every call, as one would on audio it cannot take."""
+
+    def transcribe(self, audio, **kw):
+        raise RuntimeError("no beam")
+
+
+def test_a_failure_on_a_worker_names_the_recording_not_the_workers_copy(db, settings, tmp_path, workers):
+    cluster, _ = workers
+    ingest_n(db, settings, tmp_path, 1)
+    report = transcription.transcribe_pending(db, PIPELINE, settings, Broken, scheduler=cluster.scheduler_address)
+    ((cid, reason),) = report.failed
+    source = db.calls.get(cid)["source_path"]
+    assert f"{source} (as sent to worker " in reason and "no beam" in reason
+    assert "/tmp" not in reason.replace(source, "")
+    assert db.calls.get(cid)["status"] == "failed"
