@@ -133,9 +133,10 @@ def transcribe(
     Safe to interrupt: each call is saved whole, and a rerun continues with
     the calls not yet done. Failed calls are retried on the next run. Runs
     on one database share the work: each call is leased to one run, and the
-    calls of a run that was killed are taken again a minute later. Then every
-    transcribed call without its scorecards is scored, this run's or not
-    (--no-score to skip). Exits 1 if any call failed.
+    calls of a run that was killed are taken again a minute later. Each call
+    is scored as soon as its transcript is saved, and at the end every other
+    transcribed call without its scorecards (--no-score to skip both). Exits
+    1 if any call failed.
     """
     s = obj.settings
     if language is not None:

@@ -65,6 +65,86 @@ class ScoreReport:
         return text
 
 
+class Scorer:
+    """Scores calls one at a time against checklists read once; what it did goes into ``report``.
+
+    Built by :func:`scorer`; transcription hands it each call as it is saved,
+    so scorecards appear while a long batch is still running.
+    """
+
+    def __init__(self, db: Storage, settings: Settings, usable: list[LoadedChecklist], *, forced: bool, rescore: bool):
+        self.db, self.settings, self.usable = db, settings, usable
+        self.forced, self.rescore = forced, rescore  # forced: every call gets these checklists
+        self.report = ScoreReport()
+        self.seen: set[str] = set()
+        self._profile = asr_profile.load(settings.asr_profile)
+        self._names = db.users.spoken_names()
+
+    def score(self, call: dict) -> None:
+        """Score one transcribed call with each checklist that applies and it lacks."""
+        db, report, cid = self.db, self.report, call["call_id"]
+        self.seen.add(cid)
+        chosen = (
+            self.usable
+            if self.forced
+            else [lc for lc in self.usable if lc.checklist.applies(call["channel"], call["direction"])]
+        )
+        if not chosen:
+            report.unmatched.append(cid)
+            return
+        transcript = None
+        for lc in chosen:
+            c = lc.checklist
+            if _kept(db.scorecards.find(cid, c.id, c.version), self.rescore):
+                report.skipped.append((cid, c.id))
+                continue
+            transcript = transcript or db.transcripts.get(cid)
+            try:
+                sc = score_transcript(
+                    transcript,
+                    c,
+                    written=call["kind"] == "written",
+                    variables=self._profile.variables(self._names.get(call["operator"])),
+                    min_role_confidence=self.settings.mono_min_confidence,
+                )
+            except Exception as e:  # one call's failure must not stop the batch
+                report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
+                continue
+            with db.atomic():
+                # Looked at again under the write lock: another run may have scored it meanwhile.
+                if _kept(db.scorecards.find(cid, c.id, c.version), self.rescore):
+                    report.skipped.append((cid, c.id))
+                    continue
+                db.scorecards.save_auto(sc)
+            report.scored.append((cid, c.id, sc.score))
+
+
+def scorer(
+    db: Storage, actor: User, settings: Settings, *, checklist: str | None = None, rescore: bool = False
+) -> Scorer:
+    """A :class:`Scorer` with the folder's valid checklists (or ``checklist`` alone), each version recorded.
+
+    An invalid checklist file is reported in the scorer's report; the others score.
+    """
+    require_pipeline(actor, "score")
+    report_failed = []
+    if checklist:
+        loaded = [find_checklist(checklist, settings.checklists_dir)]
+    else:
+        loaded, bad = load_checklists(settings.checklists_dir)
+        report_failed.extend((msg.split(":", 1)[0], msg) for msg in bad)
+    usable = []
+    for lc in loaded:
+        try:
+            record_checklist(db, lc)
+            usable.append(lc)
+        except QAReviewError as e:
+            report_failed.append((lc.source, str(e)))
+    s = Scorer(db, settings, usable, forced=bool(checklist), rescore=rescore)
+    s.report.failed.extend(report_failed)
+    return s
+
+
 def score_calls(
     db: Storage,
     actor: User,
@@ -74,6 +154,7 @@ def score_calls(
     call_ids: list[str] | None = None,
     rescore: bool = False,
     progress: Progress | None = None,
+    using: Scorer | None = None,
 ) -> ScoreReport:
     """Score transcribed calls against checklists; idempotent.
 
@@ -81,22 +162,12 @@ def score_calls(
     chosen call gets that checklist; without it each call gets the folder's
     checklists whose ``applies_to`` fits its channel and direction. A call
     already scored with a checklist version is skipped unless ``rescore``.
+    ``using``: a scorer that already scored some calls (as they were
+    transcribed); the rest are scored with it and its report is returned.
     """
     require_pipeline(actor, "score")
-    report = ScoreReport()
-    if checklist:
-        loaded = [find_checklist(checklist, settings.checklists_dir)]
-    else:
-        loaded, bad = load_checklists(settings.checklists_dir)
-        report.failed.extend((msg.split(":", 1)[0], msg) for msg in bad)
-    usable = []
-    for lc in loaded:
-        try:
-            record_checklist(db, lc)
-            usable.append(lc)
-        except QAReviewError as e:
-            report.failed.append((lc.source, str(e)))
-
+    s = using or scorer(db, actor, settings, checklist=checklist, rescore=rescore)
+    report = s.report
     if call_ids:
         calls = []
         for cid in call_ids:
@@ -107,49 +178,16 @@ def score_calls(
                 )
             else:
                 calls.append(call)
-    elif rescore or checklist:
+    elif s.rescore or s.forced:
         calls = db.calls.list(status=CallStatus.TRANSCRIBED)
     else:
-        calls = _lacking_scorecards(db, usable)
-        report.up_to_date = db.calls.count(status=CallStatus.TRANSCRIBED) - len(calls)
+        calls = [c for c in _lacking_scorecards(db, s.usable) if c["call_id"] not in s.seen]
+        report.up_to_date = db.calls.count(status=CallStatus.TRANSCRIBED) - len(calls) - len(s.seen)
 
-    profile = asr_profile.load(settings.asr_profile)
-    names = db.users.spoken_names()
     for n, call in enumerate(calls, 1):
-        cid = call["call_id"]
         if progress:
-            progress(f"[{n}/{len(calls)}] {cid}")
-        chosen = (
-            usable if checklist else [lc for lc in usable if lc.checklist.applies(call["channel"], call["direction"])]
-        )
-        if not chosen:
-            report.unmatched.append(cid)
-            continue
-        transcript = None
-        for lc in chosen:
-            c = lc.checklist
-            if _kept(db.scorecards.find(cid, c.id, c.version), rescore):
-                report.skipped.append((cid, c.id))
-                continue
-            transcript = transcript or db.transcripts.get(cid)
-            try:
-                sc = score_transcript(
-                    transcript,
-                    c,
-                    written=call["kind"] == "written",
-                    variables=profile.variables(names.get(call["operator"])),
-                    min_role_confidence=settings.mono_min_confidence,
-                )
-            except Exception as e:  # one call's failure must not stop the batch
-                report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
-                continue
-            with db.atomic():
-                # Looked at again under the write lock: another run may have scored it meanwhile.
-                if _kept(db.scorecards.find(cid, c.id, c.version), rescore):
-                    report.skipped.append((cid, c.id))
-                    continue
-                db.scorecards.save_auto(sc)
-            report.scored.append((cid, c.id, sc.score))
+            progress(f"[{n}/{len(calls)}] {call['call_id']}")
+        s.score(call)
     return report
 
 

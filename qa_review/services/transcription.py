@@ -172,6 +172,7 @@ def transcribe_pending(
     scheduler: str | None = None,
     security=None,
     shared_storage: bool = False,
+    saved: Callable[[dict], None] | None = None,
 ) -> TranscribeReport:
     """Transcribe every audio call without a transcript (or those in ``call_ids``).
 
@@ -185,7 +186,8 @@ def transcribe_pending(
     transcript per transaction, as results arrive, and it renews the leases
     while the tasks run. A task whose worker died is run again elsewhere
     (Dask's ``allowed-failures``, 3); a call that kills workers that often
-    is marked failed.
+    is marked failed. ``saved`` is called with each call whose transcript
+    was stored (the workflow scores it there and then).
     """
     require_pipeline(actor, "transcribe")
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -264,6 +266,8 @@ def transcribe_pending(
                         call = in_flight.pop(fut)
                         n += 1
                         error = _store_result(db, fut, call, report, tried, warn_mono=settings.diarize)
+                        if error is None and saved:
+                            saved(call)
                         if progress:
                             progress(n, max(n, total), call["call_id"], error)
                     fill()

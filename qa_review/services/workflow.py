@@ -49,11 +49,13 @@ def transcribe_then_score(
     security=None,
     shared_storage: bool = False,
 ) -> tuple[transcription.TranscribeReport, scoring.ScoreReport | None]:
-    """Transcribe the pending calls, then score every transcribed call that lacks a scorecard.
+    """Transcribe the pending calls, scoring each as it is saved; then score every transcribed call
+    that still lacks a scorecard.
 
     Not only this run's: the calls an interrupted run transcribed before it
     stopped, or another run transcribed meanwhile, are scored too.
     """
+    scorer = scoring.scorer(db, actor, settings) if score else None
     report = transcription.transcribe_pending(
         db,
         actor,
@@ -66,6 +68,7 @@ def transcribe_then_score(
         scheduler=scheduler,
         security=security,
         shared_storage=shared_storage,
+        saved=scorer.score if scorer else None,
     )
-    scored = scoring.score_calls(db, actor, settings) if score else None
+    scored = scoring.score_calls(db, actor, settings, using=scorer) if scorer else None
     return report, scored

@@ -169,15 +169,19 @@ def test_the_calls_of_a_killed_run_are_taken_again_when_its_lease_expires(tmp_pa
 # --- nothing left half-done ----------------------------------------------------------
 
 
+def cards(db, n: int) -> int:
+    return sum(len(db.scorecards.for_call(f"call{i}")) for i in range(n))
+
+
 def test_calls_transcribed_before_a_kill_are_scored_by_the_next_run(tmp_path):
     s = settings_for(tmp_path / "qa.db")
     db = open_storage(s.db_path)
     make_calls(tmp_path / "in", 4)
     ingest.ingest(db, PIPELINE, tmp_path / "in", s)
-    # Ctrl-C once two calls are saved: two are transcribed, none scored.
+    # A run stopped after two calls were saved and before they were scored (transcription alone).
     with pytest.raises(KeyboardInterrupt):
-        workflow.transcribe_then_score(db, PIPELINE, s, PausingTranscriber, progress=ctrl_c_after(2))
-    assert db.calls.count(status="transcribed") == 2
+        transcription.transcribe_pending(db, PIPELINE, s, PausingTranscriber, progress=ctrl_c_after(2))
+    assert db.calls.count(status="transcribed") == 2 and cards(db, 4) == 0
     report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
     assert len(report.done) == 2
     assert sorted(cid for cid, _, _ in scored.scored) == [f"call{i}" for i in range(4)]
@@ -189,3 +193,23 @@ def test_calls_transcribed_before_a_kill_are_scored_by_the_next_run(tmp_path):
     report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
     assert report.done == [] and [cid for cid, _, _ in scored.scored] == ["late"]
     assert scoring.score_calls(db, PIPELINE, s).summary().startswith("0 scored, 5 already scored")
+
+
+def test_each_call_is_scored_as_it_is_saved_so_ctrl_c_leaves_the_saved_ones_scored(tmp_path):
+    s = settings_for(tmp_path / "qa.db")
+    db = open_storage(s.db_path)
+    make_calls(tmp_path / "in", 4)
+    ingest.ingest(db, PIPELINE, tmp_path / "in", s)
+    cards_when_reported = []
+
+    def progress(done, total, call_id, error):
+        cards_when_reported.append(len(db.scorecards.for_call(call_id)))
+        ctrl_c_after(2)(done, total, call_id, error)
+
+    with pytest.raises(KeyboardInterrupt):
+        workflow.transcribe_then_score(db, PIPELINE, s, PausingTranscriber, progress=progress)
+    assert cards_when_reported == [1, 1]  # each call had its scorecard by the time the bar moved
+    assert db.calls.count(status="transcribed") == 2 and cards(db, 4) == 2
+    report, scored = workflow.transcribe_then_score(db, PIPELINE, s, FakeTranscriber)
+    assert len(report.done) == 2 and len(scored.scored) == 2
+    assert scored.summary().startswith("2 scored, 2 already scored, 0 failed, 0 with no applicable")

@@ -165,6 +165,7 @@ ROWS = {
     # the pipeline's batch steps reach every team's calls: admins and the command line only
     "ingest.ingest": (lambda s, u: ingest.ingest(s.db, u, s.tmp, s.settings), REFUSED),
     "scoring.score_calls": (lambda s, u: scoring.score_calls(s.db, u, s.settings, rescore=True), REFUSED),
+    "scoring.scorer": (lambda s, u: scoring.scorer(s.db, u, s.settings), REFUSED),
     "transcription.save_transcript": (
         lambda s, u: transcription.save_transcript(
             s.db, u, s.db.transcripts.get("chat-anna"), model="", settings={}, processing_s=0
