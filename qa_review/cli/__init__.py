@@ -6,6 +6,7 @@ anything else is a bug and keeps its traceback.
 
 from qa_review.cli import (  # noqa: F401  (they register)
     admin,
+    call_log,
     calls,
     checklists,
     exports,

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from qa_review.cli.base import cli
+from qa_review.core.call_log_rules import CallLogRules
 from qa_review.core.errors import QAReviewError
-from qa_review.services.catalog import load_checklist, load_rules
+from qa_review.services.catalog import load_any_rules, load_checklist
 
 
 @cli.group()
@@ -55,7 +56,7 @@ def rules():
 @rules.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def rules_validate(files):
-    """Check bonus rules files; errors name file, line, path and problem.
+    """Check bonus rules and call log rules files; errors name file, line, path and problem.
 
     \b
     qa-review rules validate rules/*.yaml
@@ -63,11 +64,17 @@ def rules_validate(files):
     failed = 0
     for f in files:
         try:
-            r = load_rules(f).rules
+            r = load_any_rules(f).rules
         except QAReviewError as e:
             failed += 1
             click.echo(str(e), err=True)
             continue
-        click.echo(f"{f}: ok ({r.id} v{r.version}, {len(r.quality.bands)} bands, {len(r.inputs)} input(s))")
+        if isinstance(r, CallLogRules):
+            click.echo(
+                f"{f}: ok ({r.id} v{r.version}, call log: lost from {r.lost_min_wait_s:g} s, callback within "
+                f"{r.callback_window_min:g} min, service level {r.service_level_s:g} s, FCR {r.fcr_window_days:g} days)"
+            )
+        else:
+            click.echo(f"{f}: ok ({r.id} v{r.version}, {len(r.quality.bands)} bands, {len(r.inputs)} input(s))")
     if failed:
         raise click.ClickException(f"{failed} of {len(files)} rules file(s) invalid")

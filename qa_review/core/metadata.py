@@ -5,8 +5,6 @@ Pure validation: the caller reads the files and hands in their contents.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from qa_review.core.csv_rows import dict_reader
 from qa_review.core.domain import AUDIO_CHANNEL, CallMeta
 from qa_review.core.errors import ManifestError
 
@@ -149,21 +148,7 @@ def read_manifest(text: str, where: str) -> tuple[list[ManifestRow], list[tuple[
 
     A missing required column fails the whole manifest: no row could be read.
     """
-    if text.startswith("\ufeff"):  # Excel saves CSV with a BOM
-        text = text[1:]
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ManifestError(
-            f"{where}: line 1: missing column(s) {', '.join(missing)}; the header must "
-            f"have {', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)})"
-        )
-    reader.fieldnames = header
+    reader = dict_reader(text, where, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, "the header")
     rows, bad = [], []
     for raw in reader:
         line = reader.line_num

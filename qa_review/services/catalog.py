@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from qa_review.core.bonus_rules import LoadedRules
 from qa_review.core.bonus_rules import parse as parse_rules
+from qa_review.core.call_log_rules import LoadedCallLogRules
+from qa_review.core.call_log_rules import parse as parse_call_log_rules
 from qa_review.core.checklists import LoadedChecklist
 from qa_review.core.checklists import parse as parse_checklist
 from qa_review.core.errors import ChecklistError, RulesError
@@ -57,3 +60,20 @@ def find_checklist(spec: str, folder: Path) -> LoadedChecklist:
 
 def load_rules(path: Path) -> LoadedRules:
     return parse_rules(read(path, RulesError, "bonus rules"), str(path))
+
+
+def load_call_log_rules(path: Path) -> LoadedCallLogRules:
+    return parse_call_log_rules(read(path, RulesError, "call log rules"), str(path))
+
+
+_CALL_LOG_KEYS = re.compile(
+    r"^(lost_min_wait_s|callback_window_min|service_level_s|fcr_window_days|phone_digits)\s*:", re.M
+)
+
+
+def load_any_rules(path: Path) -> LoadedRules | LoadedCallLogRules:
+    """Bonus rules or call log rules, told apart by their fields (neither: checked as bonus rules)."""
+    text = read(path, RulesError, "rules")
+    if _CALL_LOG_KEYS.search(text) and not re.search(r"^quality\s*:", text, re.M):
+        return parse_call_log_rules(text, str(path))
+    return parse_rules(text, str(path))

@@ -28,6 +28,7 @@ from qa_review.core.permissions import (
     overseen_operators,
 )
 from qa_review.core.wer import corpus_wer
+from qa_review.services import call_log
 from qa_review.services.catalog import load_rules
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -77,7 +78,12 @@ def report(
     _may_see_kpis(user)
     rules = _rules(settings, rules_path)
     totals = Totals(*db.kpis.month_totals(month))
-    rep = report_of(totals, rules, month, db.users.teams_by_operator(), _inputs(db, month))
+    inputs = _inputs(db, month)
+    from_log = call_log.kpi_inputs(db, user, month, settings)
+    if len(from_log):
+        # an imported figure of the same name is the clinic's own word on it, and wins
+        inputs = pd.concat([inputs, from_log]).drop_duplicates(["operator", "metric"], keep="first")
+    rep = report_of(totals, rules, month, db.users.teams_by_operator(), inputs)
     if user.role == SUPERVISOR and user.team is not None:
         rep.operators = rep.operators[rep.operators["team"] == user.team].reset_index(drop=True)
         rep.teams = rep.teams[rep.teams["team"] == user.team].reset_index(drop=True)

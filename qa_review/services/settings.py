@@ -37,6 +37,7 @@ class Settings:
     models_dir: Path = field(default_factory=_default_models_dir)
     checklists_dir: Path = field(default_factory=lambda: shipped("checklists"))
     bonus_rules: Path = field(default_factory=lambda: shipped("rules") / "monthly-bonus.yaml")
+    call_log_rules: Path = field(default_factory=lambda: shipped("rules") / "call-log.yaml")
     # Which party each stereo channel carries: (left, right).
     channel_roles: tuple[str, str] = (OPERATOR, CLIENT)
     # ASR: the site's profile file, and overrides of it (None: the profile's)
@@ -94,6 +95,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         s = replace(s, checklists_dir=Path(env["QA_REVIEW_CHECKLISTS"]))
     if env.get("QA_REVIEW_RULES"):
         s = replace(s, bonus_rules=Path(env["QA_REVIEW_RULES"]))
+    if env.get("QA_REVIEW_CALL_LOG_RULES"):
+        s = replace(s, call_log_rules=Path(env["QA_REVIEW_CALL_LOG_RULES"]))
     if "QA_REVIEW_CHANNELS" in env:
         s = replace(s, channel_roles=parse_channel_roles(env["QA_REVIEW_CHANNELS"]))
     if "QA_REVIEW_LANGUAGE" in env:

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from qa_review.core.errors import Busy, DatabaseError
 from qa_review.storage import backup, schema
 from qa_review.storage.calibration import Calibration
+from qa_review.storage.call_log import CallLog
 from qa_review.storage.calls import AudioFacts, Calls
 from qa_review.storage.disputes import Audit, Disputes, Notifications
 from qa_review.storage.goals import Goals
@@ -50,6 +51,7 @@ class Storage:
         self.library = Library(db)
         self.calibration = Calibration(db)
         self.goals = Goals(db)
+        self.call_log = CallLog(db)
 
     @contextmanager
     def atomic(self):

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from qa_review.core.domain import CallMeta, CallStatus
 from qa_review.core.errors import CallNotFound
+from qa_review.core.metadata import UNKNOWN_OPERATOR
 from qa_review.storage.queries import Where, marks, now_iso, one
 
 INGESTED, TRANSCRIBED, FAILED = CallStatus
@@ -73,6 +74,30 @@ class Calls:
             f"insert or ignore into calls ({', '.join(row)}) values ({marks(row)})", list(row.values())
         )
         return cur.rowcount == 1
+
+    def ids_by_file_name(self, names) -> dict[str, str]:
+        """{file name: call_id} of the calls whose recording has one of these names (any folder)."""
+        wanted = set(names)
+        if not wanted:
+            return {}
+        found = {}
+        for call_id, path in self._db.execute("select call_id, source_path from calls where kind = 'audio'"):
+            name = (path or "").replace("\\", "/").rsplit("/", 1)[-1]
+            if name in wanted:
+                found[name] = call_id
+        return found
+
+    def fill_missing(self, call_id: str, facts: dict) -> list[str]:
+        """Set the given fields where the call has none (operator: where it is 'unknown'); what was set."""
+        call = self.get(call_id)
+        empty = {
+            k: v
+            for k, v in facts.items()
+            if v is not None and (call.get(k) in (None, "") or (k == "operator" and call[k] == UNKNOWN_OPERATOR))
+        }
+        if empty:
+            self._db["calls"].update(call_id, empty)
+        return sorted(empty)
 
     def get(self, call_id: str) -> dict:
         missing = CallNotFound(f"no call with id {call_id!r}; `qa-review calls` lists the calls in the database")

@@ -545,6 +545,35 @@ def m017_mono_roles(db: Database) -> None:
     db["segments"].add_column("auto_speaker", str)
 
 
+@migrations()
+def m018_call_log(db: Database) -> None:
+    # The PBX's call log: every call the telephony saw, answered or not, so a
+    # call nobody answered exists for qa-review too. Times on the clinic's
+    # clock, as calls.started_at; call_id is the PBX's, shared with the
+    # recording when there is one (linked_call_id).
+    db["call_log"].create(
+        {
+            "call_id": str,
+            "started_at": str,
+            "direction": str,  # inbound | outbound
+            "phone": str,
+            "queue": str,
+            "operator": str,  # null: nobody answered
+            "status": str,  # answered | missed | abandoned
+            "wait_s": float,
+            "talk_s": float,
+            "hold_s": float,
+            "recording": str,  # the recording's file name, as the PBX wrote it
+            "linked_call_id": str,  # the ingested recording of this call
+            "source": str,  # the file it was imported from
+            "imported_at": str,
+        },
+        pk="call_id",
+        not_null={"started_at", "direction", "status"},
+    )
+    db["call_log"].create_index(["started_at"])
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

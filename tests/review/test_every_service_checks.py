@@ -22,6 +22,7 @@ from qa_review.services import (
     audit,
     backups,
     calibration,
+    call_log,
     coaching,
     exports,
     failures,
@@ -53,6 +54,11 @@ def has_anna(result) -> bool:
         return has_anna(vars(result))
     return isinstance(result, str) and ("chat-anna" in result or "anna.smirnova" in result)
 
+
+CALL_LOG = (
+    "call_id,started_at,direction,phone,queue,operator,status,wait_s,talk_s,hold_s\n"
+    "chat-anna,2026-11-04T19:00:00+03:00,inbound,+79161112233,reg,anna.smirnova,answered,5,200,20\n"
+)
 
 # name -> (call as user u in scene s, REFUSED or "no leak")
 ROWS = {
@@ -94,6 +100,12 @@ ROWS = {
     "failures.dismiss": (lambda s, u: failures.dismiss(s.db, u, [1]), REFUSED),
     "failures.failures": (lambda s, u: failures.failures(s.db, u), REFUSED),
     "failures.retry_ingests": (lambda s, u: failures.retry_ingests(s.db, u, s.settings), REFUSED),
+    "call_log.import_call_log": (
+        lambda s, u: call_log.import_call_log(s.db, u, CALL_LOG.replace("anna.smirnova", "petr.volkov"), s.settings),
+        REFUSED,  # the log is every team's: a team's supervisor would rewrite anna's rows
+    ),
+    "call_log.report": (lambda s, u: call_log.report(s.db, u, MONTH, s.settings), "no leak"),
+    "call_log.kpi_inputs": (lambda s, u: call_log.kpi_inputs(s.db, u, MONTH, s.settings), "no leak"),
     "kpis.coverage": (lambda s, u: kpis.coverage(s.db, u, MONTH, s.settings), "no leak"),
     "kpis.dashboard": (lambda s, u: kpis.dashboard(s.db, u, s.settings), "no leak"),
     "kpis.import_inputs": (
@@ -204,10 +216,13 @@ NO_USER_DATA = {
     "catalog.load_checklist": "checklist files",
     "catalog.load_checklists": "checklist files",
     "catalog.load_rules": "bonus rule files",
+    "catalog.load_call_log_rules": "the call log rules file",
+    "catalog.load_any_rules": "a rules file, of either kind",
     "catalog.read": "reading a configuration file",
     "database.open_database": "opening the database",
     "kpis.choose": "pure: choosing among rows it is given",
     "kpis.export": "pure: formatting a report already checked",
+    "call_log.export": "pure: formatting a report already checked",
     "review.call_months": "month names with any call, for the filters",
     "review.dispute_deadline": "pure: a date from a row already read",
     "scoring.checklists": "checklist files",
@@ -260,6 +275,7 @@ class Scene:
         library.share(w.db, w.sup_a, self.collection, "team:A")
         (self.clip,) = library.clips(w.db, w.sup_a, self.collection)
         coaching.set_goal(w.db, w.sup_a, "anna.smirnova", ["greet"], 0.9, date.today() + timedelta(days=30))
+        call_log.import_call_log(w.db, w.admin, CALL_LOG, w.settings)
         self.card = w.card
 
 
@@ -294,6 +310,8 @@ def test_the_rows_can_fail(scene):
     assert has_anna(ROWS["review.open_dispute_list"][0](scene, scene.sup_a))
     assert has_anna(ROWS["coaching.goals"][0](scene, scene.anna))
     assert has_anna(ROWS["library.shared_call_spans"][0](scene, scene.anna))
+    assert has_anna(ROWS["call_log.report"][0](scene, scene.sup_a))
+    assert has_anna(ROWS["call_log.kpi_inputs"][0](scene, scene.sup_a))
 
 
 def test_an_operator_reads_the_history_of_their_published_scorecard_without_reviewers_comments(scene):

@@ -1,0 +1,233 @@
+"""The PBX call log: importing it, and the contact-center figures it gives (lost calls, callbacks,
+service level, AHT, FCR)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from qa_review.core import spreadsheet
+from qa_review.core.call_log import read_call_log
+from qa_review.core.call_log_rules import LoadedCallLogRules
+from qa_review.core.contact_metrics import ContactReport, month_report
+from qa_review.core.errors import PermissionDenied, QAReviewError
+from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User
+from qa_review.services.catalog import load_call_log_rules
+from qa_review.services.settings import Settings
+from qa_review.storage import Storage
+from qa_review.storage.queries import month_range, now_iso
+
+# The operators' figures as KPI inputs of the bonus rules (metric name: report column).
+KPI_INPUTS = {"answered_calls": "answered", "aht_s": "aht_s", "fcr_rate": "fcr_rate", "hold_share": "hold_share"}
+
+
+@dataclass
+class CallLogImport:
+    added: int = 0
+    updated: int = 0
+    linked: int = 0  # rows whose recording is in the database
+    filled: dict[str, int] = field(default_factory=dict)  # field: recordings it was filled on
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{self.added} added, {self.updated} updated, {self.linked} linked to recordings"
+        if self.filled:
+            text += "; filled on recordings: " + ", ".join(f"{k} {n}" for k, n in sorted(self.filled.items()))
+        return text + f"; {len(self.errors)} bad row(s)"
+
+
+def import_call_log(db: Storage, user: User, text: str, settings: Settings, where: str = "<csv>") -> CallLogImport:
+    """Read a PBX call log; each row is stored by its call id (again: updated) and linked to its recording.
+
+    A row links by call_id to an ingested call, else by ``recording`` (the
+    file name), and fills what that call lacks: the operator (where it is
+    'unknown'), direction, phone, queue. Bad rows are reported, the rest go in.
+    """
+    if not (user.role == ADMIN or (user.role == SUPERVISOR and user.team is None)):
+        # the log covers every team: a team's supervisor would rewrite other teams' rows
+        raise PermissionDenied(
+            f"{user.username} ({user.role}{', team ' + user.team if user.team else ''}) may not import the "
+            "call log: it covers every team; an admin or a supervisor without a team imports it"
+        )
+    rows, errors = read_call_log(text, where, settings.tz)
+    report = CallLogImport(errors=errors)
+    if not rows:
+        return report
+    by_name = db.calls.ids_by_file_name(r.recording for r in rows if r.recording)
+    known = db.calls.many(r.call_id for r in rows)
+    stored = []
+    with db.atomic():
+        for r in rows:
+            linked = r.call_id if r.call_id in known else by_name.get(r.recording or "")
+            stored.append(
+                {
+                    "call_id": r.call_id,
+                    "started_at": r.started_at.isoformat(),
+                    "direction": r.direction,
+                    "phone": r.phone,
+                    "queue": r.queue,
+                    "operator": r.operator,
+                    "status": r.status,
+                    "wait_s": r.wait_s,
+                    "talk_s": r.talk_s,
+                    "hold_s": r.hold_s,
+                    "recording": r.recording,
+                    "linked_call_id": linked,
+                }
+            )
+            if linked is None:
+                continue
+            report.linked += 1
+            facts = {"operator": r.operator, "direction": r.direction, "phone": r.phone, "queue": r.queue}
+            for name in db.calls.fill_missing(linked, facts):
+                report.filled[name] = report.filled.get(name, 0) + 1
+        report.added, report.updated = db.call_log.put(stored, source=where)
+        db.audit.write(
+            at=now_iso(),
+            username=user.username,
+            action="call_log_import",
+            call_id=None,
+            scorecard_id=None,
+            target=where,
+            old=None,
+            new=report.summary(),
+            reason=None,
+        )
+    return report
+
+
+def _rules(settings: Settings) -> LoadedCallLogRules:
+    return load_call_log_rules(settings.call_log_rules)
+
+
+def _rows_for(db: Storage, month: str, rules: LoadedCallLogRules) -> pd.DataFrame:
+    """The month's rows and those after it that a callback or a repeat call may be."""
+    start, end = month_range(month)
+    ahead = max(rules.rules.fcr_window_days, rules.rules.callback_window_min / 1440)
+    until = (datetime.strptime(end, "%Y-%m-%d") + timedelta(days=math.ceil(ahead) + 1)).strftime("%Y-%m-%d")
+    return db.call_log.between(start, until)
+
+
+@dataclass
+class CallLogReport:
+    month: str
+    rules_id: str
+    rules_version: int
+    rules_source: str
+    figures: ContactReport
+
+    @property
+    def queues(self) -> pd.DataFrame:
+        return self.figures.queues
+
+    @property
+    def operators(self) -> pd.DataFrame:
+        return self.figures.operators
+
+
+def _may_see(user: User) -> None:
+    if user.role not in (ADMIN, SUPERVISOR, TRAINER):
+        raise PermissionDenied(f"{user.username} ({user.role}) may not see the call-log figures")
+
+
+def report(db: Storage, user: User, month: str, settings: Settings) -> CallLogReport:
+    """The month's figures per queue and per operator (a team's supervisor: their team's operators)."""
+    _may_see(user)
+    rules = _rules(settings)
+    figures = month_report(_rows_for(db, month, rules), month, rules.rules)
+    if user.role == SUPERVISOR and user.team is not None:
+        teams = db.users.teams_by_operator()
+        ops = figures.operators
+        figures.operators = ops[ops["operator"].map(teams.get) == user.team].reset_index(drop=True)
+    return CallLogReport(month, rules.rules.id, rules.rules.version, rules.source, figures)
+
+
+def kpi_inputs(db: Storage, user: User, month: str, settings: Settings) -> pd.DataFrame:
+    """The operators' call-log figures as KPI inputs (operator, period, metric, value) for the bonus rules."""
+    ops = report(db, user, month, settings).operators
+    rows = [
+        (op.operator, month, metric, float(getattr(op, column)))
+        for op in ops.itertuples(index=False)
+        for metric, column in KPI_INPUTS.items()
+        if getattr(op, column) is not None and not pd.isna(getattr(op, column))
+    ]
+    return pd.DataFrame(rows, columns=["operator", "period", "metric", "value"])
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return json.loads(df.to_json(orient="records", force_ascii=False))
+
+
+RU_HEADERS = {
+    "queue": "Очередь",
+    "offered": "Поступило",
+    "answered": "Принято",
+    "short_abandoned": "Короткие сбросы",
+    "lost": "Потеряно",
+    "lost_rate": "Доля потерянных",
+    "called_back": "Перезвонили",
+    "callback_median_min": "Медиана перезвона, мин",
+    "service_level": "Уровень сервиса",
+    "aht_s": "AHT, с",
+    "operator": "Оператор",
+    "fcr_rate": "FCR",
+    "hold_share": "Доля удержания",
+}
+
+
+def export(rep: CallLogReport, fmt: str) -> bytes:
+    """JSON (rates 0-1, times in seconds, the callback median in minutes), CSV (';', BOM) or XLSX."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                "month": rep.month,
+                "rules": {"id": rep.rules_id, "version": rep.rules_version, "source": rep.rules_source},
+                "queues": _records(rep.queues),
+                "operators": _records(rep.operators),
+            },
+            ensure_ascii=False,
+            indent=1,
+        ).encode("utf-8")
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write(f"# month={rep.month};rules={rep.rules_id};rules_version={rep.rules_version}\n")
+        spreadsheet.frame(rep.queues).to_csv(buf, index=False, sep=";", decimal=",")
+        buf.write("\n")
+        spreadsheet.frame(rep.operators).to_csv(buf, index=False, sep=";", decimal=",")
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        return _xlsx(rep)
+    raise QAReviewError(f"unknown format {fmt!r}; use json, csv or xlsx")
+
+
+def _xlsx(rep: CallLogReport) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    for n, (title, df) in enumerate((("Очереди", rep.queues), ("Операторы", rep.operators))):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        ws.title = title
+        ws.append([f"Месяц {rep.month}", f"Правила {rep.rules_id} v{rep.rules_version}"])
+        ws.append([RU_HEADERS.get(c, c) for c in df.columns])
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in df.itertuples(index=False):
+            ws.append([None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row])
+        for col in ws.iter_cols(min_row=3):
+            for cell in col:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # a queue or operator name is text, never a formula
+                name = df.columns[cell.column - 1]
+                if name in ("lost_rate", "service_level", "fcr_rate", "hold_share"):
+                    cell.number_format = "0.0%"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "0.0"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

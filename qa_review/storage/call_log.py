@@ -1,0 +1,46 @@
+"""The PBX call log: rows kept by the PBX's call id, so importing a log again updates, never duplicates."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlite_utils import Database
+
+from qa_review.storage.queries import marks, now_iso
+
+_CHUNK = 500  # ids per IN (...): under SQLite's limit on bound values
+
+
+class CallLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def put(self, rows: list[dict], *, source: str) -> tuple[int, int]:
+        """Insert or update each row by call_id; (added, updated)."""
+        ids = [r["call_id"] for r in rows]
+        known = set()
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i : i + _CHUNK]
+            known.update(
+                r[0] for r in self._db.execute(f"select call_id from call_log where call_id in ({marks(part)})", part)
+            )
+        at = now_iso()
+        self._db["call_log"].upsert_all(
+            [{**r, "source": source, "imported_at": at} for r in rows], pk="call_id", alter=False
+        )
+        return len(set(ids) - known), len(known)
+
+    def between(self, start: str, end: str) -> pd.DataFrame:
+        """Rows that started in [start, end) (clinic-clock ISO strings or dates), oldest first."""
+        cur = self._db.execute(
+            "select * from call_log where started_at >= ? and started_at < ? order by started_at, call_id",
+            [start, end],
+        )
+        return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+    def months(self) -> list[str]:
+        return [
+            r[0] for r in self._db.execute("select distinct substr(started_at, 1, 7) from call_log order by 1 desc")
+        ]
+
+    def count(self) -> int:
+        return self._db["call_log"].count
