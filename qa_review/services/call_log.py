@@ -135,11 +135,27 @@ def _may_see(user: User) -> None:
         raise PermissionDenied(f"{user.username} ({user.role}) may not see the call-log figures")
 
 
+# A large centre's month is ~750 000 rows and takes seconds to compute; the KPI
+# page asks for it on every view. Kept per (database, log version, month, rules).
+_FIGURES: dict[tuple, ContactReport] = {}
+_FIGURES_KEPT = 24
+
+
+def _figures(db: Storage, month: str, rules: LoadedCallLogRules) -> ContactReport:
+    key = (db.call_log.version(), month, rules.sha256)
+    if key not in _FIGURES:
+        if len(_FIGURES) >= _FIGURES_KEPT:
+            _FIGURES.pop(next(iter(_FIGURES)))
+        _FIGURES[key] = month_report(_rows_for(db, month, rules), month, rules.rules)
+    return _FIGURES[key]
+
+
 def report(db: Storage, user: User, month: str, settings: Settings) -> CallLogReport:
     """The month's figures per queue and per operator (a team's supervisor: their team's operators)."""
     _may_see(user)
     rules = _rules(settings)
-    figures = month_report(_rows_for(db, month, rules), month, rules.rules)
+    whole = _figures(db, month, rules)
+    figures = ContactReport(whole.month, whole.queues.copy(), whole.operators.copy())
     if user.role == SUPERVISOR and user.team is not None:
         teams = db.users.teams_by_operator()
         ops = figures.operators

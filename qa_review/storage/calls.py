@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from qa_review.core.domain import CallMeta, CallStatus
 from qa_review.core.errors import CallNotFound
 from qa_review.core.metadata import UNKNOWN_OPERATOR
-from qa_review.storage.queries import Where, marks, now_iso, one
+from qa_review.storage.queries import Where, chunks, marks, now_iso, one
 
 INGESTED, TRANSCRIBED, FAILED = CallStatus
 _WAITING = f"kind = 'audio' and status in ('{INGESTED.value}', '{FAILED.value}')"
@@ -99,16 +99,28 @@ class Calls:
             self._db["calls"].update(call_id, empty)
         return sorted(empty)
 
+    def set_tags(self, call_id: str, tags: list[str]) -> None:
+        self._db["calls"].update(call_id, {"tags": json.dumps(list(tags), ensure_ascii=False)})
+
+    def tags_by_operator(self) -> list[tuple[str, list[str]]]:
+        """(operator, the distinct tags on their calls), one row per operator with any."""
+        sql = (
+            "select c.operator, json_group_array(distinct t.value) from calls c, json_each(c.tags) t "
+            "group by c.operator"
+        )
+        return [(op, json.loads(tags)) for op, tags in self._db.execute(sql)]
+
     def get(self, call_id: str) -> dict:
         missing = CallNotFound(f"no call with id {call_id!r}; `qa-review calls` lists the calls in the database")
         return _decode(one(self._db, "calls", "call_id = ?", [call_id], missing))
 
     def many(self, call_ids) -> dict[str, dict]:
-        """{call_id: call} for the given ids, in one query."""
-        ids = list(set(call_ids))
-        if not ids:
-            return {}
-        return {r["call_id"]: _decode(r) for r in self._db["calls"].rows_where(f"call_id in ({marks(ids)})", ids)}
+        """{call_id: call} for the given ids, one query per 500."""
+        found = {}
+        for part in chunks(list(set(call_ids))):
+            rows = self._db["calls"].rows_where(f"call_id in ({marks(part)})", part)
+            found.update((r["call_id"], _decode(r)) for r in rows)
+        return found
 
     def list(
         self, *, status: str | None = None, kind: str | None = None, month: str | None = None, operators=None

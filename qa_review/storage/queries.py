@@ -27,6 +27,15 @@ def month_range(month: str) -> tuple[str, str]:
     return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
 
 
+IN_CHUNK = 500  # values per IN (...): well under SQLite's limit on bound variables (32766)
+
+
+def chunks(values: list, size: int = IN_CHUNK):
+    """``values`` in slices an IN (...) list can take."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def marks(values) -> str:
     """``?, ?, ?`` for an IN list of these values."""
     return ", ".join("?" * len(values))

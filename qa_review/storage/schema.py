@@ -574,6 +574,13 @@ def m018_call_log(db: Database) -> None:
     db["call_log"].create_index(["started_at"])
 
 
+@migrations()
+def m019_call_log_version(db: Database) -> None:
+    # Bumped by every import: what figures computed from the log were computed from.
+    db["call_log_version"].create({"id": int, "n": int}, pk="id")
+    db["call_log_version"].insert({"id": 1, "n": 0})
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

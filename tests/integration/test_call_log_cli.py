@@ -81,3 +81,14 @@ def test_rules_validate_tells_call_log_rules_from_bonus_rules(tmp_path):
     bad.write_text("id: call-log\nversion: 1\ncallback_window_min: 0\n", encoding="utf-8")
     out = invoke("rules", "validate", bad)
     assert out.exit_code == 1 and f"{bad}:3: callback_window_min: Input should be greater than 0" in out.output
+
+
+def test_a_log_longer_than_sqlites_variable_limit_goes_in(settings):
+    """A month of a large centre is hundreds of thousands of rows; SQLite binds at most 32766 values at once."""
+    from qa_review.core.permissions import system_actor
+    from qa_review.services import call_log
+
+    db = open_storage(settings.db_path)
+    rows = [f"c{i};2026-11-03T10:00:00;inbound;+7916{i:07d};reg;;missed;30;0;0;" for i in range(33_000)]
+    rep = call_log.import_call_log(db, system_actor("t"), "\n".join([HEADER, *rows]), settings)
+    assert (rep.added, rep.errors) == (33_000, []) and db.call_log.count() == 33_000

@@ -32,6 +32,7 @@ from qa_review.services import (
     review,
     scoring,
     search,
+    tags,
     transcription,
     workflow,
 )
@@ -106,6 +107,8 @@ ROWS = {
     ),
     "call_log.report": (lambda s, u: call_log.report(s.db, u, MONTH, s.settings), "no leak"),
     "call_log.kpi_inputs": (lambda s, u: call_log.kpi_inputs(s.db, u, MONTH, s.settings), "no leak"),
+    "tags.set_tags": (lambda s, u: tags.set_tags(s.db, u, "chat-anna", ["x"]), REFUSED),
+    "tags.known_tags": (lambda s, u: tags.known_tags(s.db, u), "no leak"),
     "kpis.coverage": (lambda s, u: kpis.coverage(s.db, u, MONTH, s.settings), "no leak"),
     "kpis.dashboard": (lambda s, u: kpis.dashboard(s.db, u, s.settings), "no leak"),
     "kpis.import_inputs": (
@@ -222,6 +225,7 @@ NO_USER_DATA = {
     "database.open_database": "opening the database",
     "kpis.choose": "pure: choosing among rows it is given",
     "kpis.export": "pure: formatting a report already checked",
+    "tags.clean": "a tag's text",
     "call_log.export": "pure: formatting a report already checked",
     "review.call_months": "month names with any call, for the filters",
     "review.dispute_deadline": "pure: a date from a row already read",
@@ -276,6 +280,7 @@ class Scene:
         (self.clip,) = library.clips(w.db, w.sup_a, self.collection)
         coaching.set_goal(w.db, w.sup_a, "anna.smirnova", ["greet"], 0.9, date.today() + timedelta(days=30))
         call_log.import_call_log(w.db, w.admin, CALL_LOG, w.settings)
+        tags.set_tags(w.db, w.sup_a, "chat-anna", ["anna.smirnova-followup"])
         self.card = w.card
 
 
@@ -312,6 +317,7 @@ def test_the_rows_can_fail(scene):
     assert has_anna(ROWS["library.shared_call_spans"][0](scene, scene.anna))
     assert has_anna(ROWS["call_log.report"][0](scene, scene.sup_a))
     assert has_anna(ROWS["call_log.kpi_inputs"][0](scene, scene.sup_a))
+    assert has_anna(ROWS["tags.known_tags"][0](scene, scene.sup_a))
 
 
 def test_an_operator_reads_the_history_of_their_published_scorecard_without_reviewers_comments(scene):

@@ -534,3 +534,29 @@ def test_uncertain_mono_roles_are_shown_and_the_supervisor_swaps_them(app_db, se
     assert [s.speaker for s in app_db.transcripts.get("mono-a").segments] == ["client", "operator"]
     assert any("роли проверены" in i.value for i in at.info)
     assert any("✎" in m.value for m in at.markdown)
+
+
+def test_a_trainer_tags_a_call_and_the_calls_list_filters_by_it(app_db):
+    from qa_review.services import tags
+
+    tags.set_tags(app_db, TRAINER, "chat-b", ["пример"])
+    at = run_app(call_id="call-a")
+    at.switch_page("screens/call.py").run()
+    assert not at.exception
+    at.multiselect(key="tags-pick-call-a").set_value(["пример"])
+    at.button(key="FormSubmitter:tags-call-a-Сохранить").click().run()
+    assert not at.exception and any("Теги сохранены" in s.value for s in at.success)
+    assert app_db.calls.get("call-a")["tags"] == ["пример"]
+    assert [e["action"] for e in app_db.audit.for_call("call-a")] == ["tag_added"]
+
+    tags.set_tags(app_db, TRAINER, "chat-b", ["пример", "жалоба"])
+    at = run_app()
+    at.multiselect(key="calls_tags").set_value(["пример", "жалоба"]).run()
+    assert list(at.dataframe[0].value["ID"]) == ["chat-b"]
+
+
+def test_an_operator_is_not_offered_to_tag(app_db):
+    at = run_app(user=ANNA, call_id="chat-b")
+    at.switch_page("screens/call.py").run()
+    assert not at.exception
+    assert not [m for m in at.multiselect if m.key == "tags-pick-chat-b"]

@@ -14,7 +14,7 @@ import streamlit as st
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import EDITABLE, PUBLISHED
 from qa_review.core.scoring import VERDICTS
-from qa_review.services import review
+from qa_review.services import review, tags
 from qa_review.ui.common import (
     VERDICT_STYLE,
     attempt,
@@ -93,6 +93,16 @@ def seek(at: float, span=None) -> None:
 
 
 show_flash()
+
+if user.role in ("supervisor", "trainer"):
+    with st.expander(tr("tags.edit"), expanded=False), st.form(f"tags-{call_id}"):
+        offered = sorted(set(tags.known_tags(conn, user)) | set(call["tags"]))
+        chosen = st.multiselect(
+            tr("col.tags"), offered, default=call["tags"], accept_new_options=True, key=f"tags-pick-{call_id}"
+        )
+        st.caption(tr("tags.help"))
+        if st.form_submit_button(tr("review.save")):
+            attempt(tags.set_tags, conn, user, call_id, chosen, success=tr("tags.saved"))
 
 if is_audio:
     path = call["source_path"]

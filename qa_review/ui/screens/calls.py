@@ -17,13 +17,15 @@ if not rows:
     st.info(tr("calls.empty"))
     st.stop()
 
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 statuses = sorted({r["status"] for r in rows})
 operators = sorted({r["operator"] for r in rows})
 channels = sorted({r["channel"] for r in rows})
+tag_names = sorted({t for r in rows for t in r["tags"]})
 pick_status = c1.multiselect(tr("calls.filter_status"), statuses, format_func=lambda s: tr(f"status.{s}"))
 pick_operator = c2.multiselect(tr("calls.filter_operator"), operators)
 pick_channel = c3.multiselect(tr("calls.filter_channel"), channels, format_func=lambda s: tr(f"channel.{s}"))
+pick_tags = c4.multiselect(tr("calls.filter_tags"), tag_names, key="calls_tags")
 
 shown = [
     r
@@ -31,6 +33,7 @@ shown = [
     if (not pick_status or r["status"] in pick_status)
     and (not pick_operator or r["operator"] in pick_operator)
     and (not pick_channel or r["channel"] in pick_channel)
+    and all(t in r["tags"] for t in pick_tags)  # every chosen tag: narrowing, as the other filters do
 ]
 scores = review.scores_for(conn, user, month)
 table = pd.DataFrame(
