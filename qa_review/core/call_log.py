@@ -42,6 +42,23 @@ def phone_key(phone: str | None, digits: int = PHONE_DIGITS) -> str | None:
     return only[-digits:] or None
 
 
+def mask_phone(phone: str | None) -> str | None:
+    """The number with all but its last two digits hidden, for those who need to see that a call was lost,
+    not whom to ring."""
+    if not phone:
+        return phone
+    total = sum(c.isdigit() for c in phone)
+    seen = 0
+    out = []
+    for c in phone:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > total - 2 else "•")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def _seconds(raw: str, column: str) -> float:
     text = (raw or "").strip().replace(",", ".")
     if text == "":

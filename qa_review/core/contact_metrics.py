@@ -160,6 +160,7 @@ def unreturned(rows: pd.DataFrame, rules: CallLogRules) -> pd.DataFrame:
     df = classify(rows, rules)
     last_answer = df[df["answered"] & df["key"].notna()].groupby("key")["t"].max()
     lost = df[df["lost"]].copy()
-    since = lost["key"].map(last_answer)
-    lost = lost[since.isna() | (since <= lost["t"])]
+    if len(last_answer):
+        since = lost["key"].map(last_answer)
+        lost = lost[since.isna() | (since <= lost["t"])]
     return lost.sort_values(["t", "call_id"])[["call_id", "started_at", "queue", "phone", "wait_s", "key"]]

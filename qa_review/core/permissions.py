@@ -76,6 +76,7 @@ SCREENS: dict[str, tuple[Role, ...]] = {
     "calibration": (SUPERVISOR, ADMIN),
     "kpi": (ADMIN, SUPERVISOR, TRAINER),
     "dashboards": (ADMIN, SUPERVISOR, TRAINER),
+    "lost": (ADMIN, SUPERVISOR, TRAINER),
     "checklists": (ADMIN, SUPERVISOR, TRAINER),
     "users": (ADMIN,),
     "failures": (ADMIN,),

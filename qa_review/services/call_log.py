@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from qa_review.core import spreadsheet
-from qa_review.core.call_log import read_call_log
+from qa_review.core.call_log import mask_phone, read_call_log
 from qa_review.core.call_log_rules import LoadedCallLogRules
-from qa_review.core.contact_metrics import ContactReport, month_report
+from qa_review.core.contact_metrics import ContactReport, classify, month_report, unreturned
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User
 from qa_review.services.catalog import load_call_log_rules
@@ -163,6 +163,73 @@ def report(db: Storage, user: User, month: str, settings: Settings) -> CallLogRe
     return CallLogReport(month, rules.rules.id, rules.rules.version, rules.source, figures)
 
 
+@dataclass
+class LostCalls:
+    calls: pd.DataFrame  # call_id, started_at, queue, phone, wait_s, waiting_h: oldest first
+    by_day: pd.DataFrame  # day, lost
+    by_hour: pd.DataFrame  # hour (0-23), lost
+    masked: bool  # the numbers are masked for this user
+
+
+def lost_calls(
+    db: Storage, user: User, settings: Settings, *, days: int = 14, now: datetime | None = None
+) -> LostCalls:
+    """Lost calls of the last ``days`` with no answered call to or from the number since, oldest first.
+
+    Supervisors and admins see the numbers, to ring them back; trainers see
+    them masked. Counts by day and by hour are of every lost call in the
+    period, returned or not: when the centre loses them.
+    """
+    _may_see(user)
+    rules = _rules(settings)
+    now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
+    start = (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+    rows = db.call_log.between(start, (now + timedelta(days=1)).strftime("%Y-%m-%d"))
+    open_ = unreturned(rows, rules.rules)
+    masked = user.role not in (ADMIN, SUPERVISOR)
+    if masked:
+        open_["phone"] = open_["phone"].map(mask_phone)
+    started = pd.to_datetime(open_["started_at"], utc=True, format="ISO8601")
+    open_["waiting_h"] = ((pd.Timestamp(now) - started).dt.total_seconds() / 3600).round(1)
+    lost = classify(rows, rules.rules)
+    lost = lost[lost["lost"]]
+    by_day = lost.groupby(lost["started_at"].str[:10]).size().rename_axis("day").reset_index(name="lost")
+    hours = lost["started_at"].str[11:13].astype(int) if len(lost) else pd.Series(dtype=int)
+    by_hour = hours.value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="lost")
+    calls = open_.drop(columns=["key"]).reset_index(drop=True)
+    return LostCalls(calls, by_day, by_hour, masked)
+
+
+TREND_COLUMNS = ["month", "lost_rate", "service_level", "aht_s", "fcr_rate"]
+
+
+def trend(db: Storage, user: User, settings: Settings, months: list[str]) -> pd.DataFrame:
+    """Per month: the centre's lost rate, service level and AHT, and the FCR of the operators this user
+    oversees (weighted by their answered calls); months without a call log are left out."""
+    rows = []
+    for month in sorted(months):
+        rep = report(db, user, month, settings)
+        q, ops = rep.queues, rep.operators
+        if q.empty and ops.empty:
+            continue
+        offered, short = q["offered"].sum(), q["short_abandoned"].sum()
+        within = (q["service_level"].fillna(0) * (q["offered"] - q["short_abandoned"])).sum()
+        answered = q["answered"].sum()
+        judged = ops.dropna(subset=["fcr_rate"])
+        rows.append(
+            {
+                "month": month,
+                "lost_rate": q["lost"].sum() / offered if offered else None,
+                "service_level": within / (offered - short) if offered - short else None,
+                "aht_s": (q["aht_s"].fillna(0) * q["answered"]).sum() / answered if answered else None,
+                "fcr_rate": (judged["fcr_rate"] * judged["answered"]).sum() / judged["answered"].sum()
+                if len(judged)
+                else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+
+
 def kpi_inputs(db: Storage, user: User, month: str, settings: Settings) -> pd.DataFrame:
     """The operators' call-log figures as KPI inputs (operator, period, metric, value) for the bonus rules."""
     ops = report(db, user, month, settings).operators
@@ -194,6 +261,9 @@ RU_HEADERS = {
     "fcr_rate": "FCR",
     "hold_share": "Доля удержания",
 }
+
+
+PERCENT_COLUMNS = ("lost_rate", "service_level", "fcr_rate", "hold_share")
 
 
 def export(rep: CallLogReport, fmt: str) -> bytes:
@@ -240,7 +310,7 @@ def _xlsx(rep: CallLogReport) -> bytes:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # a queue or operator name is text, never a formula
                 name = df.columns[cell.column - 1]
-                if name in ("lost_rate", "service_level", "fcr_rate", "hold_share"):
+                if name in PERCENT_COLUMNS:
                     cell.number_format = "0.0%"
                 elif isinstance(cell.value, float):
                     cell.number_format = "0.0"

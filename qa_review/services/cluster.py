@@ -1,7 +1,7 @@
 """Where transcription tasks run: Dask's ``distributed``, on a local cluster or a remote one.
 
 Without a scheduler address a cluster is started in this process (threads,
-no dashboard, no network port): the path every test and every single-machine
+in-process transport, nothing listening beyond loopback): the path every test and every single-machine
 site takes is the one a cluster takes. With ``tcp://HOST:8786`` (or
 ``tls://``) the tasks go to the workers started there with ``dask worker``.
 """
@@ -31,8 +31,12 @@ def connect(scheduler: str | None, *, workers: int = 1, security=None) -> Iterat
                 n_workers=1,
                 threads_per_worker=max(1, workers),
                 processes=False,
-                dashboard_address=None,
-                scheduler_port=0,
+                # In-process transport, and the HTTP endpoints every Dask node starts bound
+                # to loopback: a transcription run opens nothing the clinic's network can
+                # reach (a scheduler on 0.0.0.0 would take anyone's tasks)
+                protocol="inproc://",
+                dashboard_address="127.0.0.1:0",
+                worker_dashboard_address="127.0.0.1:0",
                 silence_logs=40,  # the progress bar speaks; Dask's own INFO lines do not
             ) as local,
             Client(local, set_as_default=False) as client,

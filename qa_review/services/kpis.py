@@ -401,7 +401,16 @@ def dashboard(db: Storage, user: User, settings: Settings, last_months: int = 3)
         empty = pd.DataFrame()
         return {
             k: empty
-            for k in ("trend_operator", "trend_team", "fail_rate", "distribution", "agreement", "wer", "coverage")
+            for k in (
+                "trend_operator",
+                "trend_team",
+                "fail_rate",
+                "distribution",
+                "agreement",
+                "wer",
+                "coverage",
+                "contact",
+            )
         }
     mine = overseen_operators(user, teams)
     cards, per_item, coverage = db.kpis.dashboard(min(months), mine)
@@ -440,6 +449,7 @@ def dashboard(db: Storage, user: User, settings: Settings, last_months: int = 3)
         "agreement": agreement,
         "wer": pd.DataFrame(wer_rows, columns=["model", "corrected_lines", "wer"]),
         "coverage": coverage,
+        "contact": call_log.trend(db, user, settings, months),
     }
 
 

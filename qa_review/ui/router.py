@@ -28,6 +28,7 @@ LOOK = {
     "calibration": ("nav.calibration", ":material/balance:"),
     "kpi": ("nav.kpi", ":material/payments:"),
     "dashboards": ("nav.dashboards", ":material/monitoring:"),
+    "lost": ("nav.lost", ":material/phone_missed:"),
     "checklists": ("nav.checklists", ":material/checklist:"),
     "failures": ("nav.failures", ":material/error:"),
     "users": ("nav.users", ":material/group:"),

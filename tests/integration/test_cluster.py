@@ -219,3 +219,17 @@ def test_a_failure_on_a_worker_names_the_recording_not_the_workers_copy(db, sett
     assert f"{source} (as sent to worker " in reason and "no beam" in reason
     assert "/tmp" not in reason.replace(source, "")
     assert db.calls.get(cid)["status"] == "failed"
+
+
+def test_a_local_run_listens_on_nothing_beyond_loopback(db, settings, tmp_path):
+    import psutil
+
+    ingest_n(db, settings, tmp_path, 2)
+    seen = []
+
+    def progress(done, total, call_id, error):
+        seen.extend(c.laddr.ip for c in psutil.Process().net_connections(kind="inet") if c.status == psutil.CONN_LISTEN)
+
+    report = transcription.transcribe_pending(db, PIPELINE, settings, FakeTranscriber, progress=progress)
+    assert len(report.done) == 2
+    assert seen and set(seen) <= {"127.0.0.1", "::1"}, seen

@@ -106,6 +106,8 @@ ROWS = {
         REFUSED,  # the log is every team's: a team's supervisor would rewrite anna's rows
     ),
     "call_log.report": (lambda s, u: call_log.report(s.db, u, MONTH, s.settings), "no leak"),
+    "call_log.lost_calls": (lambda s, u: call_log.lost_calls(s.db, u, s.settings).calls, "no leak"),
+    "call_log.trend": (lambda s, u: call_log.trend(s.db, u, s.settings, [MONTH]), "no leak"),
     "call_log.kpi_inputs": (lambda s, u: call_log.kpi_inputs(s.db, u, MONTH, s.settings), "no leak"),
     "tags.set_tags": (lambda s, u: tags.set_tags(s.db, u, "chat-anna", ["x"]), REFUSED),
     "tags.known_tags": (lambda s, u: tags.known_tags(s.db, u), "no leak"),

@@ -560,3 +560,42 @@ def test_an_operator_is_not_offered_to_tag(app_db):
     at.switch_page("screens/call.py").run()
     assert not at.exception
     assert not [m for m in at.multiselect if m.key == "tags-pick-chat-b"]
+
+
+def test_the_lost_calls_page_lists_those_not_returned(app_db, settings):
+    from datetime import datetime, timedelta
+
+    from qa_review.services import call_log
+
+    when = (datetime.now(settings.tz) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    log = "call_id,started_at,direction,phone,queue,operator,status,wait_s,talk_s,hold_s\n"
+    log += f"lost-1,{when},inbound,+79161234567,reg,,missed,40,0,0\n"
+    call_log.import_call_log(app_db, PIPELINE, log, settings)
+    at = run_app(user=SUP)
+    at.switch_page("screens/lost.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Потерянные звонки без перезвона"
+    table = at.dataframe[0].value
+    assert list(table["Звонок"]) == ["lost-1"] and list(table["Номер"]) == ["+79161234567"]
+    at = run_app(user=ANNA)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("screens/lost.py")  # not among the operator's pages
+
+
+def test_the_kpi_page_shows_the_call_log_beside_quality(final_db, settings):
+    from qa_review.services import call_log
+
+    log = "call_id,started_at,direction,phone,queue,operator,status,wait_s,talk_s,hold_s\n"
+    log += "k1,2026-11-04T10:00:00,inbound,+79161234567,reg,anna,answered,10,100,20\n"
+    log += "k2,2026-11-04T11:00:00,inbound,+79160000000,reg,,missed,40,0,0\n"
+    call_log.import_call_log(final_db, PIPELINE, log, settings)
+    at = run_app(user=SUP)
+    at.switch_page("screens/kpi.py").run()
+    assert not at.exception
+    assert any(h.value == "Журнал звонков АТС" for h in at.subheader)
+    queues = next(d.value for d in at.dataframe if "Очередь" in d.value.columns)
+    assert queues["Потеряно"].iloc[0] == 1 and queues["Уровень сервиса"].iloc[0] == 0.5
+    assert len(at.get("download_button")) == 3
+    at.switch_page("screens/dashboards.py").run()
+    assert not at.exception
+    assert "Журнал звонков: потерянные, уровень сервиса, FCR" in [s.value for s in at.subheader]

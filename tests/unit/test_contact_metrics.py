@@ -143,3 +143,8 @@ def test_bad_rows_are_named_with_line_and_call_and_the_rest_are_kept():
     ]
     with pytest.raises(ManifestError, match="line 1: missing column.s. hold_s"):
         read_call_log(HEADER.replace(",hold_s", "") + "\n", "log.csv", MSK)
+
+
+def test_with_no_answered_call_at_all_every_lost_call_is_open():
+    rows = frame(["l1,2026-11-03T10:00:00,inbound,+79160000001,reg,,missed,30,0,0"])
+    assert list(unreturned(rows, RULES)["call_id"]) == ["l1"]

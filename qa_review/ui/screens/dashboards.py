@@ -88,3 +88,25 @@ chart(
         tooltip=["operator", "calls", "reviewed"],
     ),
 )
+if not d["contact"].empty:
+    rates = d["contact"].melt(
+        id_vars="month", value_vars=["lost_rate", "service_level", "fcr_rate"], var_name="metric", value_name="value"
+    )
+    rates["metric"] = rates["metric"].map(lambda m: tr(f"dash.contact.{m}"))
+    chart(
+        tr("dash.contact"),
+        alt.Chart(rates)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("value:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+            color=alt.Color("metric:N", title=None),
+            tooltip=["month", "metric", alt.Tooltip("value:Q", format=".1%")],
+        ),
+    )
+    chart(
+        tr("dash.contact.aht_s"),
+        alt.Chart(d["contact"])
+        .mark_line(point=True)
+        .encode(x=alt.X("month:O", title=None), y=alt.Y("aht_s:Q", title=tr("colname.aht_s"))),
+    )

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from qa_review.core.errors import QAReviewError
+from qa_review.services import call_log, review
 from qa_review.services import kpis as kpi_service
-from qa_review.services import review
+from qa_review.services.call_log import PERCENT_COLUMNS
+from qa_review.services.call_log import RU_HEADERS as CALL_LOG_HEADERS
 from qa_review.services.kpis import RU_HEADERS
 from qa_review.ui.common import current_user, db, error_text, headed, lang, settings, tr
 
@@ -53,6 +55,26 @@ c2.download_button(
     f"kpi-{month}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
+
+contact = call_log.report(conn, user, month, cfg)
+if not contact.queues.empty or not contact.operators.empty:
+    # beside quality: what the PBX's call log says about the same month
+    st.subheader(tr("kpi.contact"))
+    st.caption(tr("kpi.contact_help", id=contact.rules_id, version=contact.rules_version))
+    names = CALL_LOG_HEADERS if lang() == "ru" else {}
+    percent = {c: st.column_config.NumberColumn(format="percent") for c in PERCENT_COLUMNS}
+    for df in (contact.queues, contact.operators):
+        st.dataframe(
+            df.rename(columns=names),
+            hide_index=True,
+            column_config={names.get(c, c): v for c, v in percent.items()},
+        )
+    st.download_button(
+        tr("kpi.contact_download"),
+        call_log.export(contact, "xlsx"),
+        f"cdr-{month}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 st.subheader(tr("kpi.coverage"))
 show(kpi_service.coverage(conn, user, month, cfg))
