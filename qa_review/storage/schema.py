@@ -581,6 +581,18 @@ def m019_call_log_version(db: Database) -> None:
     db["call_log_version"].insert({"id": 1, "n": 0})
 
 
+@migrations()
+def m020_self_assessments(db: Database) -> None:
+    # An operator's own verdicts on their call against a checklist, given
+    # before its scorecard is final (blind: operators see scorecards only once
+    # published). Keyed by call and checklist, not scorecard id: rescoring
+    # replaces an automatic scorecard, and the operator's word stays.
+    db["self_assessments"].create(
+        {"call_id": str, "checklist_id": str, "operator": str, "verdicts": str, "comment": str, "submitted_at": str},
+        pk=("call_id", "checklist_id"),
+    )
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

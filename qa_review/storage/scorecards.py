@@ -76,6 +76,35 @@ class Scorecards:
     def get(self, scorecard_id: int) -> dict:
         return one(self._db, "scorecards", "id = ?", [scorecard_id], NotFound(f"no scorecard {scorecard_id}"))
 
+    def self_assessment(self, call_id: str, checklist_id: str) -> dict | None:
+        rows = list(
+            self._db["self_assessments"].rows_where("call_id = ? and checklist_id = ?", [call_id, checklist_id])
+        )
+        return {**rows[0], "verdicts": json.loads(rows[0]["verdicts"])} if rows else None
+
+    def put_self_assessment(
+        self, call_id: str, checklist_id: str, operator: str, verdicts: dict, comment: str | None, at: str
+    ) -> None:
+        self._db["self_assessments"].upsert(
+            {
+                "call_id": call_id,
+                "checklist_id": checklist_id,
+                "operator": operator,
+                "verdicts": json.dumps(verdicts, ensure_ascii=False),
+                "comment": comment,
+                "submitted_at": at,
+            },
+            pk=("call_id", "checklist_id"),
+        )
+
+    def self_assessed(self, operator: str) -> list[dict]:
+        """The operator's self-assessments with the scorecard each belongs to, as it stands now."""
+        sql = """select a.*, s.id as scorecard_id, s.status, c.started_at from self_assessments a
+            join calls c on c.call_id = a.call_id
+            join scorecards s on s.call_id = a.call_id and s.checklist_id = a.checklist_id
+            where a.operator = ? order by c.started_at"""
+        return [{**r, "verdicts": json.loads(r["verdicts"])} for r in self._db.query(sql, [operator])]
+
     def items(self, scorecard_id: int) -> list[dict]:
         return list(self._db["scorecard_items"].rows_where("scorecard_id = ?", [scorecard_id], order_by="position"))
 

@@ -32,6 +32,7 @@ from qa_review.services import (
     review,
     scoring,
     search,
+    self_assessment,
     tags,
     transcription,
     workflow,
@@ -111,6 +112,10 @@ ROWS = {
     "call_log.kpi_inputs": (lambda s, u: call_log.kpi_inputs(s.db, u, MONTH, s.settings), "no leak"),
     "tags.set_tags": (lambda s, u: tags.set_tags(s.db, u, "chat-anna", ["x"]), REFUSED),
     "tags.known_tags": (lambda s, u: tags.known_tags(s.db, u), "no leak"),
+    "self_assessment.forms": (lambda s, u: self_assessment.forms(s.db, u, "chat-anna"), REFUSED),
+    "self_assessment.submit": (lambda s, u: self_assessment.submit(s.db, u, s.card, {}), REFUSED),
+    "self_assessment.side_by_side": (lambda s, u: self_assessment.side_by_side(s.db, u, s.card), REFUSED),
+    "self_assessment.closeness": (lambda s, u: self_assessment.closeness(s.db, u, s.settings), "no leak"),
     "kpis.coverage": (lambda s, u: kpis.coverage(s.db, u, MONTH, s.settings), "no leak"),
     "kpis.dashboard": (lambda s, u: kpis.dashboard(s.db, u, s.settings), "no leak"),
     "kpis.import_inputs": (

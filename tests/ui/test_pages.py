@@ -599,3 +599,26 @@ def test_the_kpi_page_shows_the_call_log_beside_quality(final_db, settings):
     at.switch_page("screens/dashboards.py").run()
     assert not at.exception
     assert "Журнал звонков: потерянные, уровень сервиса, FCR" in [s.value for s in at.subheader]
+
+
+def test_an_operator_assesses_their_call_then_sees_it_beside_the_final(scored_db):
+    at = run_app(user=ANNA, call_id="chat-b")
+    at.switch_page("screens/call.py").run()
+    assert not at.exception
+    radios = [r for r in at.radio if r.key.startswith("self-")]
+    assert radios
+    for r in radios:
+        r.set_value("fail")
+    [b for b in at.button if b.label == "Отправить самооценку"][0].click().run()
+    assert not at.exception and any("Самооценка сохранена" in s.value for s in at.success)
+    ((row, _, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
+    rev = review.set_verdict(scored_db, SUP, row["id"], "tone", "pass", "ok", row["revision"])
+    review.finalize(scored_db, SUP, row["id"], rev)
+    at = run_app(user=ANNA, call_id="chat-b")
+    at.switch_page("screens/call.py").run()
+    assert not [r for r in at.radio if r.key.startswith("self-")]  # final: no more self-assessment
+    compare = next(d.value for d in at.dataframe if "Моя оценка" in d.value.columns)
+    assert set(compare["Моя оценка"]) == {"не выполнено"} and "выполнено" in set(compare["Итог"])
+    at.switch_page("screens/my_month.py").run()
+    assert not at.exception
+    assert "Насколько самооценка совпадает с итогом" in [s.value for s in at.subheader]

@@ -14,7 +14,7 @@ import streamlit as st
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import EDITABLE, PUBLISHED
 from qa_review.core.scoring import VERDICTS
-from qa_review.services import review, tags
+from qa_review.services import review, self_assessment, tags
 from qa_review.ui.common import (
     VERDICT_STYLE,
     attempt,
@@ -269,6 +269,36 @@ with left:
                         attempt(review.add_line, conn, user, call_id, who, t0, t1, said, success=tr("review.saved"))
 
 with right:
+    if user.role == "operator":
+        # blind: the operator's own verdicts first, before any scorecard is shown to them
+        for form in self_assessment.forms(conn, user, call_id):
+            with (
+                st.expander(tr("self.title", id=form.checklist_id), expanded=not form.mine),
+                st.form(f"self-{form.scorecard_id}"),
+            ):
+                st.caption(tr("self.help"))
+                given = {
+                    item_id: st.radio(
+                        title,
+                        ["pass", "fail", "na"],
+                        index=["pass", "fail", "na"].index(form.mine[item_id]) if item_id in form.mine else None,
+                        format_func=lambda v: tr(f"verdict.{v}"),
+                        horizontal=True,
+                        key=f"self-{form.scorecard_id}-{item_id}",
+                    )
+                    for item_id, title in form.items
+                }
+                note = st.text_input(tr("self.comment"), value=form.comment or "", key=f"self-note-{form.scorecard_id}")
+                if st.form_submit_button(tr("self.submit")):
+                    attempt(
+                        self_assessment.submit,
+                        conn,
+                        user,
+                        form.scorecard_id,
+                        {k: v for k, v in given.items() if v},
+                        note or None,
+                        success=tr("self.saved"),
+                    )
     st.subheader(tr("call.scorecard"))
     if not cards:
         st.info(tr("call.no_scorecard"))
@@ -284,6 +314,18 @@ with right:
             + tr("review.status", status=tr(f"status.{row['status']}"), revision=row["revision"])
         )
         st.metric(tr("call.score"), "—" if sc.score is None else f"{sc.score:.1f}")
+        both = self_assessment.side_by_side(conn, user, row["id"])
+        if both is not None:
+            with st.expander(tr("self.compare"), expanded=user.role == "operator"):
+                st.dataframe(
+                    headed(
+                        both.assign(
+                            **{c: both[c].map(lambda v: tr(f"verdict.{v}") if v else "") for c in ("own", "final")}
+                        )
+                    ),
+                    hide_index=True,
+                    key=f"self-compare-{row['id']}",
+                )
         if sc.critical_failed:
             st.error(tr("call.critical"))
         if sc.provisional:

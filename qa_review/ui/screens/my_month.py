@@ -4,6 +4,7 @@ import altair as alt
 import streamlit as st
 
 from qa_review.services import kpis as kpi_service
+from qa_review.services import self_assessment
 from qa_review.ui.common import current_user, db, headed, settings, tr
 
 user = current_user()
@@ -32,3 +33,7 @@ st.subheader(tr("my.failed"))
 st.dataframe(mine["failed_items"].rename(tr("my.failed")), use_container_width=True)
 st.subheader(tr("my.disputes"))
 st.dataframe(headed(mine["disputes"]), hide_index=True)
+closeness = self_assessment.closeness(db(), user, settings())
+if not closeness.empty:
+    st.subheader(tr("self.closeness"))
+    st.dataframe(headed(closeness), hide_index=True, key="self_closeness")
