@@ -35,6 +35,7 @@ demo-data: model
 	done
 	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
 	$(BIN)/qa-review --db $(DB) ingest demo/chats
+	$(BIN)/qa-review --db $(DB) cdr import demo/call-log.csv
 	$(BIN)/qa-review --db $(DB) transcribe
 	$(BIN)/python scripts/demo_reviews.py $(DB)
 

@@ -92,3 +92,19 @@ def test_a_log_longer_than_sqlites_variable_limit_goes_in(settings):
     rows = [f"c{i};2026-11-03T10:00:00;inbound;+7916{i:07d};reg;;missed;30;0;0;" for i in range(33_000)]
     rep = call_log.import_call_log(db, system_actor("t"), "\n".join([HEADER, *rows]), settings)
     assert (rep.added, rep.errors) == (33_000, []) and db.call_log.count() == 33_000
+
+
+def test_the_demo_call_log_has_three_months_of_lost_calls_and_callbacks(settings):
+    from qa_review.services.settings import REPO_ROOT
+
+    open_storage(settings.db_path)
+    out = invoke("--db", settings.db_path, "cdr", "import", REPO_ROOT / "demo" / "call-log.csv")
+    assert out.exit_code == 0 and "0 bad row(s)" in out.output
+    months = {}
+    for month in ("2026-09", "2026-10", "2026-11"):
+        rep = json.loads(invoke("--db", settings.db_path, "cdr", "report", "--month", month).output)
+        reg = next(q for q in rep["queues"] if q["queue"] == "registry")
+        assert reg["lost"] > 0 and 0 < reg["called_back"] < reg["lost"] and reg["short_abandoned"] > 0
+        assert {o["operator"] for o in rep["operators"]} >= {"anna.smirnova", "petr.volkov"}
+        months[month] = reg["service_level"]
+    assert months["2026-11"] < months["2026-10"]  # the last week of November dips, for the trend charts
