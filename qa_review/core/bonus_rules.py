@@ -6,13 +6,12 @@ rules out; applying them is ``coefficient``.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qa_review.core.errors import RulesError
-from qa_review.core.yamlcheck import compose, validate
+from qa_review.core.yamlcheck import Loaded, compose, validate
 
 
 class _Strict(BaseModel):
@@ -96,16 +95,8 @@ class Rules(_Strict):
         return self
 
 
-class LoadedRules(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LoadedRules(Loaded):
     rules: Rules
-    source: str
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def parse(text: str, source: str = "<string>") -> LoadedRules:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_review.core.errors import RulesError
-from qa_review.core.yamlcheck import compose, validate
+from qa_review.core.yamlcheck import Loaded, compose, validate
 
 
 class CallLogRules(BaseModel):
@@ -22,16 +20,8 @@ class CallLogRules(BaseModel):
     phone_digits: int = Field(10, ge=5, le=15)
 
 
-class LoadedCallLogRules(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LoadedCallLogRules(Loaded):
     rules: CallLogRules
-    source: str
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def parse(text: str, source: str = "<string>") -> LoadedCallLogRules:

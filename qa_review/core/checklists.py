@@ -6,7 +6,6 @@ services/catalog.py's job.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Annotated, Literal
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from qa_review.core.errors import ChecklistError
 from qa_review.core.metrics import AUDIO_METRICS, WRITTEN_METRICS
-from qa_review.core.yamlcheck import compose, validate
+from qa_review.core.yamlcheck import Loaded, compose, validate
 
 ID_RE = r"^[a-z0-9_-]+$"
 SPEAKER = Literal["operator", "client", "any"]
@@ -222,18 +221,10 @@ class Checklist(_Strict):
         return True
 
 
-class LoadedChecklist(BaseModel):
+class LoadedChecklist(Loaded):
     """A validated checklist with the text it came from (kept for the record)."""
 
-    model_config = ConfigDict(frozen=True)
-
     checklist: Checklist
-    source: str  # file path or "<string>"
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 # --- parsing -------------------------------------------------------------------

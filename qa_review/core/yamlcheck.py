@@ -7,12 +7,26 @@ rules, so both speak to their author the same way.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Loaded(BaseModel):
+    """A validated YAML file with the text it came from: kept with what it scored, checked by its hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str  # file path or "<string>"
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def compose(text: str, source: str, error: type[Exception], shape: str) -> tuple[yaml.Node, dict]:
