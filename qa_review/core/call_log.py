@@ -6,10 +6,11 @@ reported with its line and call id; the others are kept.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from qa_review.core.csv_rows import dict_reader
 from qa_review.core.metadata import CALL_ID_RE, DIRECTIONS, parse_time
@@ -36,10 +37,13 @@ class LogRow:
     recording: str | None = None
 
 
-def phone_key(phone: str | None, digits: int = PHONE_DIGITS) -> str | None:
-    """The number's last ``digits`` digits, so one number written two ways compares equal (None: no digits)."""
-    only = re.sub(r"\D", "", phone or "")
-    return only[-digits:] or None
+def phone_keys(phones: pd.Series, digits: int = PHONE_DIGITS) -> pd.Series:
+    """Each number's last ``digits`` digits, so one number written two ways compares equal (None: no digits).
+
+    A whole column at once: a month of a large centre is ~750 000 numbers.
+    """
+    only = phones.fillna("").astype(str).str.replace(r"\D", "", regex=True).str[-digits:]
+    return only.where(only != "")
 
 
 def mask_phone(phone: str | None) -> str | None:

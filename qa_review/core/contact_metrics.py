@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from qa_review.core.call_log import ANSWERED
+from qa_review.core.call_log import ANSWERED, phone_keys
 from qa_review.core.call_log_rules import CallLogRules
 
 COLUMNS = [
@@ -51,8 +51,7 @@ def classify(rows: pd.DataFrame, rules: CallLogRules) -> pd.DataFrame:
     df = rows.reindex(columns=COLUMNS).copy()
     df["t"] = pd.to_datetime(df["started_at"], utc=True, format="ISO8601")
     df["month"] = df["started_at"].str[:7]
-    digits = df["phone"].fillna("").astype(str).str.replace(r"\D", "", regex=True).str[-rules.phone_digits :]
-    df["key"] = digits.where(digits != "")  # as call_log.phone_key, for a whole frame at once
+    df["key"] = phone_keys(df["phone"], rules.phone_digits)
     for c in ("wait_s", "talk_s", "hold_s"):
         df[c] = df[c].astype(float).fillna(0.0)
     inbound = df["direction"] == "inbound"
@@ -152,12 +151,12 @@ def month_report(rows: pd.DataFrame, month: str, rules: CallLogRules) -> Contact
     )
 
 
-def unreturned(rows: pd.DataFrame, rules: CallLogRules) -> pd.DataFrame:
-    """Lost calls with no answered call to or from the number since, oldest first.
+def unreturned(df: pd.DataFrame) -> pd.DataFrame:
+    """Lost calls with no answered call to or from the number since, oldest first (``df``: as
+    :func:`classify` gives it).
 
     A lost call without a number cannot be returned: it is listed too.
     """
-    df = classify(rows, rules)
     last_answer = df[df["answered"] & df["key"].notna()].groupby("key")["t"].max()
     lost = df[df["lost"]].copy()
     if len(last_answer):

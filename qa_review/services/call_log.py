@@ -184,15 +184,14 @@ def lost_calls(
     rules = _rules(settings)
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     start = (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
-    rows = db.call_log.between(start, (now + timedelta(days=1)).strftime("%Y-%m-%d"))
-    open_ = unreturned(rows, rules.rules)
+    classified = classify(db.call_log.between(start, (now + timedelta(days=1)).strftime("%Y-%m-%d")), rules.rules)
+    open_ = unreturned(classified)
     masked = user.role not in (ADMIN, SUPERVISOR)
     if masked:
         open_["phone"] = open_["phone"].map(mask_phone)
     started = pd.to_datetime(open_["started_at"], utc=True, format="ISO8601")
     open_["waiting_h"] = ((pd.Timestamp(now) - started).dt.total_seconds() / 3600).round(1)
-    lost = classify(rows, rules.rules)
-    lost = lost[lost["lost"]]
+    lost = classified[classified["lost"]]
     by_day = lost.groupby(lost["started_at"].str[:10]).size().rename_axis("day").reset_index(name="lost")
     hours = lost["started_at"].str[11:13].astype(int) if len(lost) else pd.Series(dtype=int)
     by_hour = hours.value_counts().reindex(range(24), fill_value=0).rename_axis("hour").reset_index(name="lost")

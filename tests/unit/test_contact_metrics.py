@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from qa_review.core.call_log import phone_key, read_call_log
+from qa_review.core.call_log import phone_keys, read_call_log
 from qa_review.core.call_log_rules import CallLogRules, parse
-from qa_review.core.contact_metrics import month_report, unreturned
+from qa_review.core.contact_metrics import classify, month_report, unreturned
 from qa_review.core.errors import ManifestError, RulesError
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -28,8 +28,9 @@ def queue(rep, name="reg"):
 
 
 def test_numbers_written_differently_are_one_number():
-    assert phone_key("+7 (916) 123-45-67") == phone_key("8 916 123 45 67") == phone_key("9161234567")
-    assert phone_key("") is None and phone_key("112") == "112"
+    keys = phone_keys(pd.Series(["+7 (916) 123-45-67", "8 916 123 45 67", "9161234567", "", "112", None]))
+    assert keys[0] == keys[1] == keys[2]
+    assert pd.isna(keys[3]) and keys[4] == "112" and pd.isna(keys[5])
 
 
 def test_a_lost_call_returned_within_the_hour_in_another_format_and_one_returned_too_late():
@@ -117,7 +118,7 @@ def test_lost_calls_not_returned_since_oldest_first():
             "l3,2026-11-03T12:00:00,inbound,,reg,,missed,30,0,0",
         ]
     )
-    assert list(unreturned(rows, RULES)["call_id"]) == ["l2", "l3"]
+    assert list(unreturned(classify(rows, RULES))["call_id"]) == ["l2", "l3"]
 
 
 def test_bad_rows_are_named_with_line_and_call_and_the_rest_are_kept():
@@ -147,4 +148,4 @@ def test_bad_rows_are_named_with_line_and_call_and_the_rest_are_kept():
 
 def test_with_no_answered_call_at_all_every_lost_call_is_open():
     rows = frame(["l1,2026-11-03T10:00:00,inbound,+79160000001,reg,,missed,30,0,0"])
-    assert list(unreturned(rows, RULES)["call_id"]) == ["l1"]
+    assert list(unreturned(classify(rows, RULES))["call_id"]) == ["l1"]
