@@ -59,7 +59,7 @@ def import_call_log(db: Storage, user: User, text: str, settings: Settings, wher
     if not rows:
         return report
     by_name = db.calls.ids_by_file_name(r.recording for r in rows if r.recording)
-    known = db.calls.many(r.call_id for r in rows)
+    known = db.calls.existing(r.call_id for r in rows)
     stored = []
     with db.atomic():
         for r in rows:

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from qa_review.core.contact_metrics import COLUMNS as FIGURE_COLUMNS  # the rest (source, links) stays here
-from qa_review.storage.queries import chunks, marks, now_iso
+from qa_review.storage.queries import existing, now_iso
 
 
 class CallLog:
@@ -16,11 +16,7 @@ class CallLog:
     def put(self, rows: list[dict], *, source: str) -> tuple[int, int]:
         """Insert or update each row by call_id; (added, updated)."""
         ids = [r["call_id"] for r in rows]
-        known = set()
-        for part in chunks(ids):
-            known.update(
-                r[0] for r in self._db.execute(f"select call_id from call_log where call_id in ({marks(part)})", part)
-            )
+        known = existing(self._db, "call_log", "call_id", ids)
         at = now_iso()
         self._db["call_log"].upsert_all(
             [{**r, "source": source, "imported_at": at} for r in rows], pk="call_id", alter=False

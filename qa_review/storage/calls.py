@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from qa_review.core.domain import CallMeta, CallStatus
 from qa_review.core.errors import CallNotFound
 from qa_review.core.metadata import UNKNOWN_OPERATOR
-from qa_review.storage.queries import Where, chunks, marks, now_iso, one
+from qa_review.storage.queries import Where, chunks, existing, marks, now_iso, one
 
 INGESTED, TRANSCRIBED, FAILED = CallStatus
 _WAITING = f"kind = 'audio' and status in ('{INGESTED.value}', '{FAILED.value}')"
@@ -113,6 +113,10 @@ class Calls:
     def get(self, call_id: str) -> dict:
         missing = CallNotFound(f"no call with id {call_id!r}; `qa-review calls` lists the calls in the database")
         return _decode(one(self._db, "calls", "call_id = ?", [call_id], missing))
+
+    def existing(self, call_ids) -> set[str]:
+        """Which of these call ids are in the database."""
+        return existing(self._db, "calls", "call_id", call_ids)
 
     def many(self, call_ids) -> dict[str, dict]:
         """{call_id: call} for the given ids, one query per 500."""
