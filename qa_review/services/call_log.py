@@ -88,15 +88,7 @@ def import_call_log(db: Storage, user: User, text: str, settings: Settings, wher
                 report.filled[name] = report.filled.get(name, 0) + 1
         report.added, report.updated = db.call_log.put(stored, source=where)
         db.audit.write(
-            at=now_iso(),
-            username=user.username,
-            action="call_log_import",
-            call_id=None,
-            scorecard_id=None,
-            target=where,
-            old=None,
-            new=report.summary(),
-            reason=None,
+            at=now_iso(), username=user.username, action="call_log_import", target=where, new=report.summary()
         )
     return report
 

@@ -100,7 +100,6 @@ def submit(db: Storage, user: User, scorecard_id: int, verdicts: dict[str, str],
             call_id=row["call_id"],
             scorecard_id=scorecard_id,
             target=row["checklist_id"],
-            old=None,
             new=", ".join(f"{i}={verdicts[i]}" for i in items),
             reason=comment,
         )

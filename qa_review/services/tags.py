@@ -46,17 +46,7 @@ def set_tags(db: Storage, user: User, call_id: str, tags: list[str]) -> list[str
         for tag, action in [(t, "tag_added") for t in new if t not in old] + [
             (t, "tag_removed") for t in old if t not in new
         ]:
-            db.audit.write(
-                at=at,
-                username=user.username,
-                action=action,
-                call_id=call_id,
-                scorecard_id=None,
-                target=tag,
-                old=None,
-                new=None,
-                reason=None,
-            )
+            db.audit.write(at=at, username=user.username, action=action, call_id=call_id, target=tag)
     return new
 
 

@@ -84,12 +84,12 @@ class Audit:
         at: str,
         username: str,
         action: str,
-        call_id: str | None,
-        scorecard_id: int | None,
-        target: str | None,
-        old,
-        new,
-        reason: str | None,
+        call_id: str | None = None,
+        scorecard_id: int | None = None,
+        target: str | None = None,
+        old=None,
+        new=None,
+        reason: str | None = None,
     ) -> None:
         entry = {
             "at": at,
