@@ -35,6 +35,9 @@ demo-data: model
 	done
 	$(BIN)/qa-review --db $(DB) ingest demo/calls --manifest demo/manifest.csv
 	$(BIN)/qa-review --db $(DB) ingest demo/chats
+	@# three months of history as transcripts (no audio; see scripts/make_demo_history.py)
+	$(BIN)/python scripts/make_demo_history.py demo/work/history
+	$(BIN)/qa-review --db $(DB) ingest demo/work/history
 	$(BIN)/qa-review --db $(DB) cdr import demo/call-log.csv
 	$(BIN)/qa-review --db $(DB) transcribe
 	$(BIN)/python scripts/demo_reviews.py $(DB)

@@ -27,6 +27,9 @@ class CallStatus(StrEnum):
 SPEAKERS = (OPERATOR, CLIENT, MIXED)
 
 AUDIO_CHANNEL = "phone"
+# How a call arrived: a recording for the recognizer, a written conversation,
+# or a phone call known only by its transcript (no audio: never in ASR figures).
+AUDIO, WRITTEN, TEXT_ONLY = "audio", "written", "transcript"
 WRITTEN_CHANNELS = ("chat", "messenger", "email")
 
 
@@ -141,7 +144,7 @@ class Transcript:
     activity: tuple[Interval, ...] = ()
     duration_s: float = 0.0
     language: str = "ru"
-    source: str = "asr"  # asr | written
+    source: str = "asr"  # asr | written | imported (a call given as its transcript, no recording)
     coverage: tuple[Coverage, ...] = ()
     # Stretches where a speaker's channel holds speech but no word was
     # recognized even after the guard's second pass: a checklist must not

@@ -35,7 +35,7 @@ class CallLogImport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = f"{self.added} added, {self.updated} updated, {self.linked} linked to recordings"
+        text = f"{self.added} added, {self.updated} updated, {self.linked} linked to ingested calls"
         if self.filled:
             text += "; filled on recordings: " + ", ".join(f"{k} {n}" for k, n in sorted(self.filled.items()))
         return text + f"; {len(self.errors)} bad row(s)"

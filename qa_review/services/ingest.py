@@ -1,4 +1,4 @@
-"""Ingest: recordings and written conversations into the database.
+"""Ingest: recordings, written conversations and call transcripts into the database.
 
 Each input is checked on its own; a bad one is recorded with its reason and
 the batch goes on. Identical content (by sha256) is stored once, so running
@@ -17,8 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa_review.asr.audio import AUDIO_SUFFIXES, probe, sha256_file
-from qa_review.core.conversations import looks_like_conversation, parse_conversation
-from qa_review.core.domain import CallMeta
+from qa_review.core.conversations import (
+    is_call_transcript,
+    looks_like_conversation,
+    parse_call_transcript,
+    parse_conversation,
+)
+from qa_review.core.domain import AUDIO, TEXT_ONLY, WRITTEN, CallMeta
 from qa_review.core.errors import IngestError, ManifestError
 from qa_review.core.metadata import meta_from_filename, meta_from_mapping, read_manifest
 from qa_review.core.permissions import User, require_pipeline
@@ -205,7 +210,7 @@ def _ingest_one(db: Storage, actor: User, item: _Item, settings: Settings, repor
     with db.atomic():
         added = db.calls.add(
             meta,
-            kind="audio",
+            kind=AUDIO,
             source_path=str(p.resolve()),
             sha256=sha,
             audio=AudioFacts(info.channels, info.sample_rate, info.duration_s),
@@ -243,12 +248,15 @@ def _ingest_conversation(db: Storage, actor: User, item: _Item, settings: Settin
         data = None  # parse_conversation reports it with line and column
     if data is not None and not looks_like_conversation(data):
         raise IngestError(
-            f'{p}: a JSON file without "messages" and without a recording of the same '
-            "name; expected a conversation or a sidecar next to its audio file"
+            f'{p}: a JSON file without "messages" or "segments" and without a recording of the same '
+            "name; expected a conversation, a call transcript, or a sidecar next to its audio file"
         )
-    meta, transcript = parse_conversation(text, str(p), settings.tz)
+    if is_call_transcript(data):
+        kind, (meta, transcript) = TEXT_ONLY, parse_call_transcript(text, str(p), settings.tz)
+    else:
+        kind, (meta, transcript) = WRITTEN, parse_conversation(text, str(p), settings.tz)
     with db.atomic():
-        if not db.calls.add(meta, kind="written", source_path=str(p.resolve()), sha256=sha):
+        if not db.calls.add(meta, kind=kind, source_path=str(p.resolve()), sha256=sha):
             _not_added(db, meta.call_id, sha, str(p), report)
             return
         save_transcript(db, actor, transcript, model="", settings={}, processing_s=0.0)

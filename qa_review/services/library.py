@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from qa_review.asr.audio import cut, write_clip
+from qa_review.core.domain import AUDIO
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.permissions import ADMIN, OPERATOR, SUPERVISOR, TRAINER, User, can_read_call
 from qa_review.core.redaction import redact, word_hits
@@ -169,7 +170,7 @@ def clip_audio(db: Storage, user: User, clip: dict) -> bytes | None:
     _may_open(db, user, stored["collection_id"])
     clip = stored
     call = db.calls.get(clip["call_id"])
-    if call["kind"] != "audio" or not Path(call["source_path"]).exists():
+    if call["kind"] != AUDIO or not Path(call["source_path"]).exists():
         return None
     spans = _pii_spans(db, clip["call_id"], clip["start"], clip["end"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,7 +209,7 @@ def export_collection(db: Storage, user: User, collection_id: int, folder: Path)
             c["note"] or "",
             "",
         ]
-        if call["kind"] == "audio":
+        if call["kind"] == AUDIO:
             audio = folder / f"{name}.ogg"
             channels = cut(
                 Path(call["source_path"]), c["start"], c["end"], _pii_spans(db, c["call_id"], c["start"], c["end"])

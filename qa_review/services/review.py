@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from qa_review.core import roles
+from qa_review.core.domain import AUDIO
 from qa_review.core.errors import ConcurrentChange, InvalidTransition, NotFound, PermissionDenied, QAReviewError
 from qa_review.core.permissions import (
     ADMIN,
@@ -212,7 +213,7 @@ def call_for(db: Storage, user: User, call_id: str) -> dict:
     for row, sc in db.scorecards.for_call(call_id):
         if can_read_scorecard(user, row["status"], call["operator"], team):
             cards.append((row, sc, db.disputes.of(row["id"])))
-    moved = db.transcripts.moved_lines(call_id) if call["kind"] == "audio" else {}
+    moved = db.transcripts.moved_lines(call_id) if call["kind"] == AUDIO else {}
     return {**call_detail(db, user, call["call_id"]), "scorecards": cards, "moved": moved}
 
 

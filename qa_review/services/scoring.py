@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from qa_review.asr import profile as asr_profile
 from qa_review.core.checklists import MISSING_DIRECTION, LoadedChecklist
 from qa_review.core.checklists import parse as parse_checklist
-from qa_review.core.domain import CallStatus, Transcript
+from qa_review.core.domain import WRITTEN, CallStatus, Transcript
 from qa_review.core.errors import ChecklistError, PermissionDenied, QAReviewError
 from qa_review.core.permissions import (
     AUTO,
@@ -103,7 +103,7 @@ class Scorer:
                 sc = score_transcript(
                     transcript,
                     c,
-                    written=call["kind"] == "written",
+                    written=call["kind"] == WRITTEN,
                     variables=self._profile.variables(self._names.get(call["operator"])),
                     min_role_confidence=self.settings.mono_min_confidence,
                 )
@@ -256,7 +256,7 @@ def score_again(
     return score_transcript(
         transcript,
         checklist,
-        written=call["kind"] == "written",
+        written=call["kind"] == WRITTEN,
         variables=profile.variables(db.users.spoken_names().get(call["operator"])),
         min_role_confidence=settings.mono_min_confidence,
     )

@@ -11,6 +11,7 @@ were.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -60,7 +61,14 @@ def forms(db: Storage, user: User, call_id: str) -> list[Form]:
     return out
 
 
-def submit(db: Storage, user: User, scorecard_id: int, verdicts: dict[str, str], comment: str | None = None) -> None:
+def submit(
+    db: Storage,
+    user: User,
+    scorecard_id: int,
+    verdicts: dict[str, str],
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> None:
     """Store the operator's verdicts on every item of the scorecard (again: replaced); audited."""
     row = db.scorecards.get(scorecard_id)
     call = db.calls.get(row["call_id"])
@@ -88,7 +96,7 @@ def submit(db: Storage, user: User, scorecard_id: int, verdicts: dict[str, str],
         raise QAReviewError(
             f"self-assessment of call {row['call_id']}: {'; '.join(parts)}", code="self_incomplete", call=row["call_id"]
         )
-    at = now_iso()
+    at = now.isoformat(timespec="seconds") if now else now_iso()
     with db.atomic():
         db.scorecards.put_self_assessment(
             row["call_id"], row["checklist_id"], call["operator"], {i: verdicts[i] for i in items}, comment, at

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa_review.asr.transcribe import Transcriber
+from qa_review.core.domain import AUDIO
 from qa_review.core.permissions import User
 from qa_review.services import ingest, scoring, transcription
 from qa_review.services.settings import Settings
@@ -27,10 +28,10 @@ def ingest_then_score(
     progress: ingest.Progress | None = None,
     score: bool = True,
 ) -> tuple[ingest.IngestReport, scoring.ScoreReport | None]:
-    """Ingest a file or folder; the written conversations among the new calls are scored."""
+    """Ingest a file or folder; the new calls that arrived with their words (conversations, transcripts) are scored."""
     report = ingest.ingest(db, actor, path, settings, manifest=manifest, progress=progress)
-    written = [c["call_id"] for c in db.calls.many(report.added).values() if c["kind"] == "written"]
-    scored = scoring.score_calls(db, actor, settings, call_ids=sorted(written)) if score and written else None
+    ready = [c["call_id"] for c in db.calls.many(report.added).values() if c["kind"] != AUDIO]
+    scored = scoring.score_calls(db, actor, settings, call_ids=sorted(ready)) if score and ready else None
     return report, scored
 
 

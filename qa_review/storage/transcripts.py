@@ -196,10 +196,15 @@ class Transcripts:
         return list(self._db.query(sql, [since, since]))
 
     def corrected_lines(self) -> list[dict]:
-        """(model, text, original_text) of every line a reviewer corrected: the ASR's measured errors."""
+        """(model, text, original_text) of every line a reviewer corrected in a recording: the ASR's measured errors.
+
+        Corrections of written conversations and imported transcripts say
+        nothing about the recognizer, so they are left out.
+        """
         return list(
             self._db.query(
-                """select t.model, s.text, s.original_text from segments s join transcripts t on t.call_id = s.call_id
-               where s.original_text is not null"""
+                """select t.model, s.text, s.original_text from segments s
+               join transcripts t on t.call_id = s.call_id join calls c on c.call_id = s.call_id
+               where s.original_text is not null and c.kind = 'audio'"""
             )
         )

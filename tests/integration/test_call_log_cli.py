@@ -30,7 +30,7 @@ def test_import_links_fills_and_reports_bad_rows_then_reimport_updates(settings,
     out = invoke("--db", settings.db_path, "cdr", "import", log)
     assert out.exit_code == 1
     assert f"FAILED {log}: line 7, call pbx-bad: status: 'lost'" in out.output
-    assert "cdr import: 5 added, 0 updated, 2 linked to recordings" in out.output
+    assert "cdr import: 5 added, 0 updated, 2 linked to ingested calls" in out.output
     for cid in ("call0", "call1"):
         call = db.calls.get(cid)
         assert (call["operator"], call["direction"], call["queue"]) == ("anna.smirnova", "inbound", "reg")

@@ -10,9 +10,10 @@ from qa_review.asr import profile as asr_profile
 from qa_review.asr.transcribe import AsrOptions
 from qa_review.core.domain import Segment, Word
 from qa_review.core.errors import PermissionDenied, QAReviewError
-from qa_review.services import asr_feedback, ingest, review, transcription
+from qa_review.services import asr_feedback, ingest, kpis, review, transcription
 from tests.audio_factory import write_turns
 from tests.conftest import PIPELINE
+from tests.review.test_text_only_calls import ingest_text
 
 RATE = 16000
 
@@ -155,3 +156,14 @@ def test_asr_tune_finds_the_profile_that_hears_the_quiet_reply(audio_world):
 def test_asr_tune_without_corrected_calls_says_what_to_do(audio_world):
     with pytest.raises(QAReviewError, match="correct transcripts"):
         asr_feedback.asr_tune(audio_world.db, audio_world.admin, audio_world.settings, SaysYes())
+
+
+def test_corrections_on_a_call_transcript_are_not_asr_errors(audio_world, tmp_path):
+    w = audio_world
+    ingest_text(w, tmp_path)
+    review.correct_segment(w.db, w.sup_a, "text-1", 0, "Клиника Здоровье, добрый день, меня зовут Анна.")
+    review.correct_segment(w.db, w.sup_a, "call-1", 0, "два нет четыре")
+    tables = asr_feedback.asr_evaluate(w.db, w.admin)
+    assert [(r["key"], r["calls"], r["words"]) for r in tables["operator"]] == [("anna.smirnova", 1, 5)]
+    wer = kpis.dashboard(w.db, w.admin, w.settings, last_months=120)["wer"]
+    assert wer["corrected_lines"].tolist() == [1] and wer["wer"].tolist() == [pytest.approx(1 / 3, abs=1e-3)]

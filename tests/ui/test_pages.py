@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from qa_review.core.permissions import User
+from qa_review.core.wer import corpus_wer
 from qa_review.services import accounts, ingest, review, scoring, transcription
 from qa_review.services.settings import REPO_ROOT
 from qa_review.storage import open_storage
@@ -125,6 +126,19 @@ def test_written_conversation_shows_times_not_a_player(app_db):
     assert not at.exception
     assert len(at.get("audio")) == 0
     assert "Можно записаться?" in [m.value for m in at.markdown]
+
+
+def test_a_call_known_only_by_its_transcript_says_so_and_shows_offsets(app_db, settings, tmp_path):
+    from tests.review.test_text_only_calls import text_call
+
+    (tmp_path / "t.json").write_text(json.dumps(text_call(), ensure_ascii=False), encoding="utf-8")
+    assert ingest.ingest(app_db, PIPELINE, tmp_path / "t.json", settings).added == ["text-1"]
+    at = run_app(call_id="text-1")
+    at.switch_page("screens/call.py").run()
+    assert not at.exception
+    assert len(at.get("audio")) == 0 and not at.warning
+    assert any("Записи нет" in c.value for c in at.caption)
+    assert "00:12" in [m.value for m in at.markdown]  # the farewell's offset, not a wall-clock time
 
 
 def test_unknown_call_in_link_is_reported(app_db):
@@ -288,7 +302,9 @@ def final_db(scored_db):
     ((row, _, _),) = review.call_for(scored_db, SUP, "chat-b")["scorecards"]
     rev = review.set_verdict(scored_db, SUP, row["id"], "tone", "pass", "ok", row["revision"])
     review.finalize(scored_db, SUP, row["id"], rev)
-    review.correct_segment(scored_db, SUP, "chat-b", 0, "Можно записаться к окулисту?")
+    review.correct_segment(scored_db, SUP, "chat-b", 0, "Можно записаться к окулисту?")  # not the recognizer's
+    heard = scored_db.transcripts.get("call-a").segments[0].text.split()
+    review.correct_segment(scored_db, SUP, "call-a", 0, " ".join([*heard[:-1], "другое"]))
     return scored_db
 
 
@@ -317,8 +333,10 @@ def test_dashboards_render_for_supervisor(final_db):
     titles = [s.value for s in at.subheader]
     assert "Согласие автооценки с итоговой, по пунктам (какие правила доработать)" in titles
     wer_table = at.dataframe[0].value
-    # corrected "Можно записаться к окулисту?" against the original "Можно записаться?"
-    assert wer_table["WER"].tolist() == [0.5] and wer_table["Исправлено строк"].tolist() == [1]
+    # the recording's line with its last word corrected; the chat's correction is no ASR error
+    (fix,) = [a for a in review.audit_for_call(final_db, SUP, "call-a") if a["action"] == "transcript"]
+    alone = corpus_wer([(fix["new"], fix["old"])]).wer
+    assert wer_table["WER"].tolist() == [round(alone, 3)] and wer_table["Исправлено строк"].tolist() == [1]
 
 
 def test_operator_cannot_reach_kpis(final_db):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from qa_review.core.domain import AUDIO, TEXT_ONLY
 from qa_review.core.errors import QAReviewError
 from qa_review.core.permissions import EDITABLE, PUBLISHED
 from qa_review.core.scoring import VERDICTS
@@ -69,7 +70,7 @@ except QAReviewError as e:
     st.stop()
 call, transcript, asr, cards = detail["call"], detail["transcript"], detail["asr"], detail["scorecards"]
 moved = detail.get("moved") or {}
-is_audio = call["kind"] == "audio"
+is_audio = call["kind"] == AUDIO
 is_reviewer = user.role == "supervisor"
 
 st.title(call_id)
@@ -111,6 +112,8 @@ if is_audio:
         st.audio(path, format=mimetypes.guess_type(path)[0] or "audio/wav", start_time=int(start), autoplay=bool(start))
     else:
         st.warning(tr("call.audio_missing", path=path))
+elif call["kind"] == TEXT_ONLY:
+    st.caption(tr("call.text_only"))
 
 left, right = st.columns([3, 2], gap="large")
 
@@ -184,6 +187,8 @@ with left:
                     args=(seg.start,),
                     help=tr("call.play_from", t=clock(seg.start)),
                 )
+            elif call["kind"] == TEXT_ONLY:
+                c_time.write(clock(seg.start))
             else:
                 c_time.write(local_time(call["started_at"], seg.start))
             who = f":{colour.get(seg.speaker, 'gray')}[**{tr(f'speaker.{seg.speaker}')}**]"
