@@ -332,11 +332,29 @@ def test_dashboards_render_for_supervisor(final_db):
     assert not at.exception
     titles = [s.value for s in at.subheader]
     assert "Согласие автооценки с итоговой, по пунктам (какие правила доработать)" in titles
+    assert "Журнал звонков: потерянные, уровень сервиса, FCR" not in titles  # no call log imported
     wer_table = at.dataframe[0].value
     # the recording's line with its last word corrected; the chat's correction is no ASR error
     (fix,) = [a for a in review.audit_for_call(final_db, SUP, "call-a") if a["action"] == "transcript"]
     alone = corpus_wer([(fix["new"], fix["old"])]).wer
     assert wer_table["WER"].tolist() == [round(alone, 3)] and wer_table["Исправлено строк"].tolist() == [1]
+
+
+def test_dashboards_chart_the_call_log_once_there_is_one(final_db, settings):
+    from datetime import datetime, timedelta
+
+    from qa_review.services import call_log
+
+    when = (datetime.now(settings.tz) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    log = "call_id,started_at,direction,phone,queue,operator,status,wait_s,talk_s,hold_s\n"
+    log += f"in-1,{when},inbound,+79161234567,reg,anna,answered,10,100,20\n"
+    log += f"lost-1,{when},inbound,+79160000000,reg,,missed,40,0,0\n"
+    call_log.import_call_log(final_db, PIPELINE, log, settings)
+    at = run_app(user=SUP)
+    at.switch_page("screens/dashboards.py").run()
+    assert not at.exception
+    titles = [s.value for s in at.subheader]
+    assert "Журнал звонков: потерянные, уровень сервиса, FCR" in titles and "AHT по месяцам" in titles
 
 
 def test_operator_cannot_reach_kpis(final_db):

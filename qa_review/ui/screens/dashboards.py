@@ -33,7 +33,7 @@ if d["trend_operator"].empty:
 
 def chart(title, c):
     st.subheader(title)
-    st.altair_chart(c, use_container_width=True)
+    st.altair_chart(c, width="stretch")
 
 
 score = alt.Y("score:Q", title=tr("col.score"), scale=alt.Scale(domain=[0, 100]))

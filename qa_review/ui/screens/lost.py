@@ -29,10 +29,10 @@ else:
 st.subheader(tr("lost.by_day"))
 st.altair_chart(
     alt.Chart(lost.by_day).mark_bar().encode(x=alt.X("day:O", title=""), y=alt.Y("lost:Q", title=tr("lost.count"))),
-    use_container_width=True,
+    width="stretch",
 )
 st.subheader(tr("lost.by_hour"))
 st.altair_chart(
     alt.Chart(lost.by_hour).mark_bar().encode(x=alt.X("hour:O", title=""), y=alt.Y("lost:Q", title=tr("lost.count"))),
-    use_container_width=True,
+    width="stretch",
 )

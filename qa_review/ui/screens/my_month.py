@@ -27,10 +27,10 @@ st.altair_chart(
         x=alt.X("month:N", title=tr("kpi.month")),
         y=alt.Y("mean:Q", title=tr("col.score"), scale=alt.Scale(domain=[0, 100])),
     ),
-    use_container_width=True,
+    width="stretch",
 )
 st.subheader(tr("my.failed"))
-st.dataframe(mine["failed_items"].rename(tr("my.failed")), use_container_width=True)
+st.dataframe(mine["failed_items"].rename(tr("my.failed")), width="stretch")
 st.subheader(tr("my.disputes"))
 st.dataframe(headed(mine["disputes"]), hide_index=True)
 closeness = self_assessment.closeness(db(), user, settings())
