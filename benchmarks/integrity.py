@@ -39,9 +39,9 @@ ACTOR = system_actor("benchmark")  # the pipeline runs as the command line's adm
 
 
 def generate(path: Path, calls: int) -> None:
-    settings = Settings(db_path=path, checklists_dir=ROOT / "checklists")
+    settings = Settings(db_path=path, checklist_dirs=(ROOT / "checklists",))
     db = open_storage(path)
-    loaded, _ = load_checklists(settings.checklists_dir)
+    loaded, _ = load_checklists(settings.checklist_dirs)
     for lc in loaded:
         scoring.record_checklist(db, lc)
     version = {lc.checklist.id: lc.checklist.version for lc in loaded}
@@ -127,7 +127,7 @@ def main() -> None:
         path = args.db or Path(tmp) / "integrity.db"
         if not path.exists():
             generate(path, args.calls)
-        settings = Settings(db_path=path, checklists_dir=ROOT / "checklists")
+        settings = Settings(db_path=path, checklist_dirs=(ROOT / "checklists",))
         db = open_storage(path)
         n = db.calls.count()
         t0 = time.perf_counter()

@@ -9,6 +9,7 @@ from qa_review.cli import (  # noqa: F401  (they register)
     call_log,
     calls,
     checklists,
+    config,
     exports,
     kpis,
     models,

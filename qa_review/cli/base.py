@@ -16,18 +16,22 @@ from qa_review.core.permissions import system_actor
 from qa_review.services import (
     database,
 )
-from qa_review.services.settings import from_env
+from qa_review.services.settings import Effective, load
 
 
 class Ctx:
-    def __init__(self, db_path: str | None):
-        self.settings = from_env()
+    def __init__(self, db_path: str | None, config: str | None = None):
+        self.effective: Effective = load(config)
+        self.settings = self.effective.settings
         self._db = None
         if db_path:
             self.use_db(db_path)
 
     def use_db(self, db_path: str) -> None:
         self.settings = self.settings.with_(db_path=Path(db_path))
+        self.effective = Effective(
+            self.settings, {**self.effective.sources, "database": "option --db"}, self.effective.config
+        )
 
     @property
     def db(self):
@@ -107,13 +111,19 @@ def conclude(command: str, summary: str, failures: list[tuple[str, str]]) -> Non
 @click.option(
     "--db",
     "db_path",
-    envvar="QA_REVIEW_DB",
     default=None,
-    help="SQLite database file (default: qa_review.db here; env QA_REVIEW_DB).",
+    help="SQLite database file (default: the configuration's, else qa_review.db here; env QA_REVIEW_DB).",
+)
+@click.option(
+    "--config",
+    "config",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="The site's configuration file (default: env QA_REVIEW_CONFIG, else ./qa-review.yaml if there is one).",
 )
 @click.version_option(package_name="qa-review")
 @click.pass_context
-def cli(ctx, db_path):
+def cli(ctx, db_path, config):
     """Quality review of contact-center calls, run locally.
 
     \b
@@ -123,7 +133,7 @@ def cli(ctx, db_path):
     qa-review score
     qa-review serve
     """
-    ctx.obj = Ctx(db_path)
+    ctx.obj = Ctx(db_path, config)
 
 
 def print_table(title: str, rows: list[dict]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from qa_review.services import (
     transcription,
     workflow,
 )
-from qa_review.services.settings import parse_channel_roles, parse_language
+from qa_review.services.settings import parse_option
 
 
 @cli.command()
@@ -140,10 +139,10 @@ def transcribe(
     """
     s = obj.settings
     if language is not None:
-        s = replace(s, language=parse_language(language))
+        s = replace(s, language=parse_option("language", language, "--language"))
     if channels:
-        s = s.with_(channel_roles=parse_channel_roles(channels))
-    scheduler = scheduler or os.environ.get("QA_REVIEW_SCHEDULER") or None
+        s = s.with_(channel_roles=parse_option("channels", channels, "--channels"))
+    scheduler = scheduler or s.scheduler
     if scheduler:
         # each worker loads the model from its own models folder, with this site's options
         setup = transcription.asr_setup(s, model=model, resolve_model=False)

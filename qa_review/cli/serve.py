@@ -36,6 +36,8 @@ def serve(obj: Ctx, port, host, sso_config):
         provider = sso.check_config(sso_config)
         click.echo(f"single sign-on: {provider} ({sso_config})", err=True)
     env = {**os.environ, "QA_REVIEW_DB": str(Path(obj.settings.db_path).resolve())}
+    if obj.effective.config is not None:  # the app reads the same file, wherever it was found
+        env["QA_REVIEW_CONFIG"] = str(obj.effective.config.resolve())
     cmd = [
         sys.executable,
         "-m",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from qa_review.core.bonus_rules import LoadedRules
@@ -26,35 +27,50 @@ def load_checklist(path: Path) -> LoadedChecklist:
     return parse_checklist(read(path, ChecklistError, "checklist"), str(path))
 
 
-def load_checklists(folder: Path) -> tuple[list[LoadedChecklist], list[str]]:
-    """Every valid checklist in ``folder``, and the errors of the invalid ones."""
-    good, bad = [], []
-    for path in sorted(Path(folder).glob("*.y*ml")):
-        try:
-            good.append(load_checklist(path))
-        except ChecklistError as e:
-            bad.append(str(e))
-    ids: dict[str, str] = {}
-    for lc in good:
-        if lc.checklist.id in ids:
-            bad.append(f"{lc.source}: checklist id {lc.checklist.id!r} is also used by {ids[lc.checklist.id]}")
-        ids[lc.checklist.id] = lc.source
-    return good, bad
+def _folders(folders: Path | Sequence[Path]) -> tuple[Path, ...]:
+    return (Path(folders),) if isinstance(folders, str | Path) else tuple(Path(f) for f in folders)
 
 
-def find_checklist(spec: str, folder: Path) -> LoadedChecklist:
-    """A checklist by id (in ``folder``) or by path to a YAML file."""
+def load_checklists(folders: Path | Sequence[Path]) -> tuple[list[LoadedChecklist], list[str]]:
+    """Every valid checklist in the folders, and the errors of the invalid ones.
+
+    A later folder's checklist replaces an earlier one's with the same id:
+    a clinic keeps its own folder after the shipped one and overrides
+    without editing what an upgrade would overwrite. Two files with one id
+    in the same folder are an error.
+    """
+    chosen: dict[str, LoadedChecklist] = {}
+    bad: list[str] = []
+    for folder in _folders(folders):
+        here: dict[str, str] = {}
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                lc = load_checklist(path)
+            except ChecklistError as e:
+                bad.append(str(e))
+                continue
+            cid = lc.checklist.id
+            if cid in here:
+                bad.append(f"{lc.source}: checklist id {cid!r} is also used by {here[cid]}")
+                continue
+            here[cid] = lc.source
+            chosen[cid] = lc
+    return sorted(chosen.values(), key=lambda lc: lc.source), bad
+
+
+def find_checklist(spec: str, folders: Path | Sequence[Path]) -> LoadedChecklist:
+    """A checklist by id (in the folders, the last one with it) or by path to a YAML file."""
     p = Path(spec)
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
         return load_checklist(p)
-    good, bad = load_checklists(folder)
+    good, bad = load_checklists(folders)
     for lc in good:
         if lc.checklist.id == spec:
             return lc
-    hint = f"; invalid files there: {len(bad)} (run `qa-review checklist validate {folder}/*.yaml`)" if bad else ""
+    where = ", ".join(str(f) for f in _folders(folders))
+    hint = f"; invalid files there: {len(bad)} (run `qa-review checklist validate FILE` on each)" if bad else ""
     raise ChecklistError(
-        f"no checklist with id {spec!r} in {folder} (known: "
-        f"{', '.join(lc.checklist.id for lc in good) or 'none'}){hint}"
+        f"no checklist with id {spec!r} in {where} (known: {', '.join(lc.checklist.id for lc in good) or 'none'}){hint}"
     )
 
 

@@ -129,9 +129,9 @@ def scorer(
     require_pipeline(actor, "score")
     report_failed = []
     if checklist:
-        loaded = [find_checklist(checklist, settings.checklists_dir)]
+        loaded = [find_checklist(checklist, settings.checklist_dirs)]
     else:
-        loaded, bad = load_checklists(settings.checklists_dir)
+        loaded, bad = load_checklists(settings.checklist_dirs)
         report_failed.extend((msg.split(":", 1)[0], msg) for msg in bad)
     usable = []
     for lc in loaded:
@@ -231,7 +231,7 @@ def scorecards(db: Storage, user: User, call_id: str) -> list[tuple[dict, Scorec
 
 def checklists(settings: Settings):
     """Valid checklists in the folder, and the errors of invalid files."""
-    return load_checklists(settings.checklists_dir)
+    return load_checklists(settings.checklist_dirs)
 
 
 def score_again(

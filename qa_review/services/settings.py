@@ -1,18 +1,23 @@
-"""Settings, read once from the environment; CLI options override them.
+"""Settings: defaults, then the site's configuration file, then the environment; CLI options override all.
 
 Every setting has a default that works for the demo, so a fresh clone runs
-without any configuration.
+without any configuration. A clinic writes ``qa-review.yaml`` (or points
+``--config`` / ``QA_REVIEW_CONFIG`` at one), so a service unit, a cron line
+and an admin's shell all see the same settings; ``qa-review config show``
+prints them with where each came from.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qa_review.core.domain import CLIENT, OPERATOR
 from qa_review.core.errors import ConfigError
+from qa_review.core.site_config import BY_NAME, KEYS, SHIPPED, Key, parse_config, parse_env
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE_DIR.parent
@@ -34,8 +39,10 @@ def _default_models_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("qa_review.db")
+    data_dir: Path = Path("qa-review-data")
     models_dir: Path = field(default_factory=_default_models_dir)
-    checklists_dir: Path = field(default_factory=lambda: shipped("checklists"))
+    # In order: a later folder's checklist replaces an earlier one's with the same id.
+    checklist_dirs: tuple[Path, ...] = field(default_factory=lambda: (shipped("checklists"),))
     bonus_rules: Path = field(default_factory=lambda: shipped("rules") / "monthly-bonus.yaml")
     call_log_rules: Path = field(default_factory=lambda: shipped("rules") / "call-log.yaml")
     # Which party each stereo channel carries: (left, right).
@@ -45,6 +52,7 @@ class Settings:
     language: str | None = None  # "auto": let Whisper detect it
     timezone: str = "Europe/Moscow"  # for naive timestamps in metadata
     model: str | None = None
+    scheduler: str | None = None  # a Dask scheduler's address; None: a cluster inside the command
     dispute_window_days: int = 5  # operators may dispute this long after finalization
     session_idle_hours: float = 8.0  # an app session unused this long asks to log in again
     # Single sign-on: a TOML file with Streamlit's [auth] section (OIDC provider),
@@ -63,95 +71,135 @@ class Settings:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as e:
             raise ConfigError(
-                f"QA_REVIEW_TZ={self.timezone!r} is not a known time zone; use an IANA name such as Europe/Moscow"
+                f"time zone {self.timezone!r} is not known; use an IANA name such as Europe/Moscow"
             ) from e
 
     def with_(self, **changes) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def parse_channel_roles(value: str) -> tuple[str, str]:
-    parts = tuple(p.strip().lower() for p in value.split(","))
-    if sorted(parts) != sorted((OPERATOR, CLIENT)):
-        raise ConfigError(
-            f"channel roles {value!r}: expected 'operator,client' or 'client,operator' (left channel first)"
-        )
-    return parts  # type: ignore[return-value]
+CONFIG_NAME = "qa-review.yaml"
+CONFIG_ENV = "QA_REVIEW_CONFIG"
+
+# Each key of the file (and its environment variable) and the Settings field it sets.
+_FIELD = {
+    "database": "db_path",
+    "data_dir": "data_dir",
+    "timezone": "timezone",
+    "channels": "channel_roles",
+    "language": "language",
+    "dispute_window_days": "dispute_window_days",
+    "session_idle_hours": "session_idle_hours",
+    "checklists": "checklist_dirs",
+    "bonus_rules": "bonus_rules",
+    "call_log_rules": "call_log_rules",
+    "asr_profile": "asr_profile",
+    "models_dir": "models_dir",
+    "model": "model",
+    "scheduler": "scheduler",
+    "diarize": "diarize",
+    "mono_min_confidence": "mono_min_confidence",
+    "sso_config": "sso_config",
+    "sso_claim": "sso_claim",
+}
 
 
-def parse_language(value: str) -> str:
-    value = value.strip().lower()
-    return "auto" if value in ("", "auto") else value
+@dataclass(frozen=True)
+class Effective:
+    """The settings in force, where each came from ('default', 'FILE:LINE', 'env NAME', 'option --x'), and the file."""
+
+    settings: Settings
+    sources: dict[str, str]
+    config: Path | None
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(setting, value, source) for ``config show``."""
+        out = []
+        for key in KEYS:
+            value = getattr(self.settings, _FIELD[key.name])
+            if isinstance(value, tuple) and key.kind == "paths":
+                value = ", ".join(str(v) for v in value)
+            elif isinstance(value, tuple):
+                value = ",".join(value)
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            out.append((key.name, "—" if value is None else str(value), self.sources.get(key.name, "default")))
+        return out
 
 
-def from_env(env: dict[str, str] | None = None) -> Settings:
+def config_path(option: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The configuration file: the option, else QA_REVIEW_CONFIG, else ./qa-review.yaml if there is one."""
     env = os.environ if env is None else env
-    s = Settings()
-    if "QA_REVIEW_DB" in env:
-        s = replace(s, db_path=Path(env["QA_REVIEW_DB"]))
-    if "QA_REVIEW_MODELS" in env:
-        s = replace(s, models_dir=Path(env["QA_REVIEW_MODELS"]))
-    if "QA_REVIEW_CHECKLISTS" in env:
-        s = replace(s, checklists_dir=Path(env["QA_REVIEW_CHECKLISTS"]))
-    if env.get("QA_REVIEW_RULES"):
-        s = replace(s, bonus_rules=Path(env["QA_REVIEW_RULES"]))
-    if env.get("QA_REVIEW_CALL_LOG_RULES"):
-        s = replace(s, call_log_rules=Path(env["QA_REVIEW_CALL_LOG_RULES"]))
-    if "QA_REVIEW_CHANNELS" in env:
-        s = replace(s, channel_roles=parse_channel_roles(env["QA_REVIEW_CHANNELS"]))
-    if "QA_REVIEW_LANGUAGE" in env:
-        s = replace(s, language=parse_language(env["QA_REVIEW_LANGUAGE"]))
-    if "QA_REVIEW_TZ" in env:
-        s = replace(s, timezone=env["QA_REVIEW_TZ"])
-    if "QA_REVIEW_DISPUTE_DAYS" in env:
-        try:
-            days = int(env["QA_REVIEW_DISPUTE_DAYS"])
-        except ValueError:
-            days = -1
-        if days < 0:
-            raise ConfigError(
-                f"QA_REVIEW_DISPUTE_DAYS={env['QA_REVIEW_DISPUTE_DAYS']!r}: expected a whole number of days, 0 or more"
-            )
-        s = replace(s, dispute_window_days=days)
-    if "QA_REVIEW_SESSION_IDLE_HOURS" in env:
-        try:
-            hours = float(env["QA_REVIEW_SESSION_IDLE_HOURS"])
-        except ValueError:
-            hours = -1.0
-        if hours <= 0:
-            raise ConfigError(
-                f"QA_REVIEW_SESSION_IDLE_HOURS={env['QA_REVIEW_SESSION_IDLE_HOURS']!r}: expected hours above 0, e.g. 8"
-            )
-        s = replace(s, session_idle_hours=hours)
-    if env.get("QA_REVIEW_SSO_CONFIG"):
-        path = Path(env["QA_REVIEW_SSO_CONFIG"])
+    named = option or env.get(CONFIG_ENV) or None
+    if named is not None:
+        path = Path(named)
         if not path.is_file():
+            how = f"--config {named}" if option else f"{CONFIG_ENV}={named}"
             raise ConfigError(
-                f"QA_REVIEW_SSO_CONFIG={str(path)!r}: no such file; give the TOML file with the [auth] section "
-                "of your identity provider (see the README, single sign-on), or unset it"
+                f"{how}: no such file; write one (the README's Configuration section lists the settings) "
+                "or leave it out to use the defaults"
             )
-        s = replace(s, sso_config=path)
-    if env.get("QA_REVIEW_SSO_CLAIM"):
-        s = replace(s, sso_claim=env["QA_REVIEW_SSO_CLAIM"].strip())
-    if env.get("QA_REVIEW_DIARIZE"):
-        value = env["QA_REVIEW_DIARIZE"].strip().lower()
-        if value not in ("0", "1", "yes", "no", "true", "false", "on", "off"):
-            raise ConfigError(f"QA_REVIEW_DIARIZE={env['QA_REVIEW_DIARIZE']!r}: expected 1 or 0")
-        s = replace(s, diarize=value in ("1", "yes", "true", "on"))
-    if env.get("QA_REVIEW_MONO_MIN_CONFIDENCE"):
-        try:
-            level = float(env["QA_REVIEW_MONO_MIN_CONFIDENCE"])
-        except ValueError:
-            level = -1.0
-        if not 0.5 <= level <= 1.0:
-            raise ConfigError(
-                f"QA_REVIEW_MONO_MIN_CONFIDENCE={env['QA_REVIEW_MONO_MIN_CONFIDENCE']!r}: expected a number "
-                "from 0.5 (trust every guess) to 1 (a person checks every mono call), e.g. 0.8"
-            )
-        s = replace(s, mono_min_confidence=level)
-    if "QA_REVIEW_ASR_PROFILE" in env:
-        s = replace(s, asr_profile=Path(env["QA_REVIEW_ASR_PROFILE"]))
-    if "QA_REVIEW_MODEL" in env:
-        s = replace(s, model=env["QA_REVIEW_MODEL"])
-    _ = s.tz  # fail early on a bad zone
-    return s
+        return path
+    here = Path.cwd() / CONFIG_NAME
+    return here if here.is_file() else None
+
+
+def _value(key: Key, parsed: object, base: Path | None) -> object:
+    """A parsed value as the Settings field holds it; relative paths in a file are relative to the file."""
+
+    def path(p: str) -> Path:
+        q = Path(p).expanduser()
+        return q if base is None or q.is_absolute() else Path(os.path.normpath(base / q))
+
+    if key.kind == "paths":
+        return tuple(shipped("checklists") if p == SHIPPED else path(p) for p in parsed)
+    if key.kind == "path":
+        return path(parsed)
+    return parsed
+
+
+def load(config: str | Path | None = None, env: Mapping[str, str] | None = None) -> Effective:
+    """Defaults, then the configuration file, then the environment (CLI options are applied by the caller)."""
+    env = os.environ if env is None else env
+    path = config_path(config, env)
+    changes: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    if path is not None:
+        text = _read_config(path)
+        for name, fv in parse_config(text, str(path)).items():
+            key = BY_NAME[name]
+            changes[_FIELD[name]] = _value(key, fv.value, path.resolve().parent)
+            sources[name] = f"{path}:{fv.line}"
+    for key in KEYS:
+        raw = env.get(key.env)
+        if raw is None or (raw == "" and key.kind == "path"):
+            continue
+        changes[_FIELD[key.name]] = _value(key, parse_env(key, raw), None)
+        sources[key.name] = f"env {key.env}"
+    settings = replace(Settings(), **changes)
+    if settings.sso_config is not None and not settings.sso_config.is_file():
+        raise ConfigError(
+            f"sso_config ({sources['sso_config']}): {str(settings.sso_config)!r}: no such file; give the TOML file "
+            "with the [auth] section of your identity provider (see the README, single sign-on), or remove it"
+        )
+    return Effective(settings, sources, path)
+
+
+def _read_config(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read the configuration file ({e})") from e
+
+
+def parse_option(name: str, value: str, option: str) -> object:
+    """A command-line option checked by its setting's rule: ``parse_option("channels", v, "--channels")``."""
+    try:
+        return BY_NAME[name].parse(value)
+    except ValueError as e:
+        raise ConfigError(f"{option} {value!r}: {e}") from e
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings in force for a process: defaults < the configuration file < the environment."""
+    return load(env=env).settings

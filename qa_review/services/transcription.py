@@ -200,7 +200,7 @@ def transcribe_pending(
     started = time.perf_counter()
     profile = profile or asr_profile.load(settings.asr_profile)
     names = db.users.spoken_names()
-    checklists, _ = load_checklists(settings.checklists_dir)  # their phrases tell the operator's voice
+    checklists, _ = load_checklists(settings.checklist_dirs)  # their phrases tell the operator's voice
     engine = jobs.Engine(
         make_transcriber,
         # a site model is kept by a worker from batch to batch; anything else is built afresh

@@ -24,7 +24,7 @@ SPAWN = mp.get_context("spawn")
 
 
 def settings_for(db_path) -> Settings:
-    return Settings(db_path=db_path, checklists_dir=REPO_ROOT / "checklists")
+    return Settings(db_path=db_path, checklist_dirs=(REPO_ROOT / "checklists",))
 
 
 def run_all(target, args_each, timeout=120):

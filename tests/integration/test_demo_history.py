@@ -29,7 +29,7 @@ def _script(name):
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("history")
-    settings = Settings(db_path=tmp / "qa.db", checklists_dir=REPO_ROOT / "checklists")
+    settings = Settings(db_path=tmp / "qa.db", checklist_dirs=(REPO_ROOT / "checklists",))
     db = open_storage(settings.db_path)
     admin = accounts.add_user(db, None, "admin", "admin-pass-1", "admin")
     accounts.add_user(db, admin, "svetlana", "password-s", "supervisor", team="registry")

@@ -37,7 +37,7 @@ CHAT = {
 def env(tmp_path):
     checklists = tmp_path / "checklists"
     shutil.copytree(REPO_ROOT / "checklists", checklists)
-    settings = Settings(db_path=tmp_path / "qa.db", checklists_dir=checklists)
+    settings = Settings(db_path=tmp_path / "qa.db", checklist_dirs=(checklists,))
     db = open_storage(settings.db_path)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "chat.json").write_text(json.dumps(CHAT, ensure_ascii=False))

@@ -39,7 +39,7 @@ class World:
     """A small clinic: two teams, their supervisors and operators, two chats."""
 
     def __init__(self, tmp_path):
-        self.settings = Settings(db_path=tmp_path / "qa.db", checklists_dir=REPO_ROOT / "checklists")
+        self.settings = Settings(db_path=tmp_path / "qa.db", checklist_dirs=(REPO_ROOT / "checklists",))
         self.db = db = open_storage(self.settings.db_path)
         self.admin = accounts.add_user(db, None, "admin", "admin-pass-1", "admin")
         add = lambda *a, **k: accounts.add_user(db, self.admin, *a, **k)  # noqa: E731

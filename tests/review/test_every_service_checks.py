@@ -244,8 +244,9 @@ NO_USER_DATA = {
     "cluster.security": "TLS settings",
     "scoring.record_checklist": "a checklist's text, kept with the scorecards it made",
     "settings.from_env": "configuration",
-    "settings.parse_channel_roles": "configuration",
-    "settings.parse_language": "configuration",
+    "settings.parse_option": "configuration",
+    "settings.load": "configuration",
+    "settings.config_path": "configuration",
     "settings.shipped": "configuration",
     "transcription.asr_setup": "configuration",
 }

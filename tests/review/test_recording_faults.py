@@ -20,7 +20,7 @@ SUP = User("sup", "supervisor")  # no team: oversees every team
 
 @pytest.fixture
 def env(tmp_path):
-    s = Settings(db_path=tmp_path / "qa.db", checklists_dir=REPO_ROOT / "checklists")
+    s = Settings(db_path=tmp_path / "qa.db", checklist_dirs=(REPO_ROOT / "checklists",))
     return open_storage(s.db_path), s, tmp_path / "in"
 
 

@@ -1,4 +1,4 @@
-"""Checklists in the folder: what each checks, and why an invalid one is not loaded."""
+"""Checklists in the configured folders: what each checks, from which file, and why an invalid one is not loaded."""
 
 import pandas as pd
 import streamlit as st
@@ -7,8 +7,7 @@ from qa_review.services import scoring
 from qa_review.ui.common import settings, tr
 
 st.title(tr("checklists.title"))
-folder = settings().checklists_dir
-st.caption(tr("checklists.folder", path=folder))
+st.caption(tr("checklists.folder", path=" → ".join(str(f) for f in settings().checklist_dirs)))
 good, bad = scoring.checklists(settings())
 for message in bad:
     st.error(tr("checklists.invalid") + "\n\n```\n" + message + "\n```")
@@ -26,6 +25,7 @@ for lc in good:
                 items=len(items),
                 pass_mark=c.pass_mark if c.pass_mark is not None else "—",
             )
+            + f" · {lc.source}"
         )
         st.dataframe(
             pd.DataFrame(
