@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from qa_review.cli.base import SYSTEM, Ctx, SetupFailed, check_output, cli, ticker
 from qa_review.cli.calls import transcribe as transcribe_command
-from qa_review.services import audit, backups, failures
+from qa_review.services import archive, audit, backups, failures
 
 
 def _bar(desc: str):
@@ -146,3 +146,27 @@ def audit_verify(obj: Ctx):
         )
         sys.exit(1)
     click.echo(f"audit: {check.entries} entries, chain intact; head {check.head}")
+
+
+@cli.command("archive")
+@click.pass_obj
+def archive_cmd(obj: Ctx):
+    """Copy the recordings of calls ingested before the archive into it.
+
+    \b
+    qa-review archive
+
+    Since the archive, ingest keeps every recording under the data folder
+    (data_dir/recordings), so moving or deleting the PBX's folder loses
+    nothing. Calls ingested earlier still point at their original files: this
+    copies each one that is still there with the content that was ingested,
+    and lists those that are not. Safe to run again. Exits 1 if any recording
+    could not be reached.
+    """
+    with ticker("archive", "call") as tick:
+        report = archive.archive_existing(obj.db, SYSTEM, obj.settings, progress=tick)
+    for call_id, why in report.unreachable:
+        click.echo(f"NOT REACHABLE {call_id}: {why}", err=True)
+    click.echo(f"archive: {report.summary()} (in {archive.folder(obj.settings)})")
+    if report.unreachable:
+        raise SystemExit(1)

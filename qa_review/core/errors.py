@@ -51,6 +51,10 @@ class ConversationError(IngestError):
     """A written conversation (chat, messenger, e-mail) JSON is malformed."""
 
 
+class ArchiveError(IngestError):
+    """A recording cannot be kept in, or read back from, the archive under the data folder."""
+
+
 class TranscriptionError(QAReviewError):
     """A call could not be transcribed."""
 

@@ -106,7 +106,13 @@ def _flag(v: object) -> bool:
 
 KEYS = (
     Key("database", "QA_REVIEW_DB", _nonempty, "path", "the SQLite database file"),
-    Key("data_dir", "QA_REVIEW_DATA", _nonempty, "path", "the data folder: the recordings archive"),
+    Key(
+        "data_dir",
+        "QA_REVIEW_DATA",
+        _nonempty,
+        "path",
+        "the data folder: the recordings archive (default: qa-review-data beside the database)",
+    ),
     Key("timezone", "QA_REVIEW_TZ", _zone, help="the clinic's time zone, for times written without an offset"),
     Key("channels", "QA_REVIEW_CHANNELS", _channels, help="who is on the left and right channel of a stereo call"),
     Key("language", "QA_REVIEW_LANGUAGE", _language, help="the calls' language for the recognizer (auto: detect)"),

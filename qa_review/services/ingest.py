@@ -27,6 +27,7 @@ from qa_review.core.domain import AUDIO, TEXT_ONLY, WRITTEN, CallMeta
 from qa_review.core.errors import IngestError, ManifestError
 from qa_review.core.metadata import meta_from_filename, meta_from_mapping, read_manifest
 from qa_review.core.permissions import User, require_pipeline
+from qa_review.services import archive
 from qa_review.services.settings import Settings
 from qa_review.services.transcription import save_transcript
 from qa_review.storage import AudioFacts, Storage
@@ -207,15 +208,18 @@ def _ingest_one(db: Storage, actor: User, item: _Item, settings: Settings, repor
         return
     meta = item.meta or _meta_for_audio(p, settings)
     info = probe(p)
+    kept = archive.keep(p, sha, settings)
     with db.atomic():
         added = db.calls.add(
             meta,
             kind=AUDIO,
-            source_path=str(p.resolve()),
+            source_path=str(kept),
+            origin_path=str(p.resolve()),
             sha256=sha,
             audio=AudioFacts(info.channels, info.sample_rate, info.duration_s),
         )
         if not added:
+            archive.drop_unused(db, kept, sha)
             _not_added(db, meta.call_id, sha, item.where or str(p), report)
             return
     report.added.append(meta.call_id)

@@ -39,7 +39,7 @@ def _default_models_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("qa_review.db")
-    data_dir: Path = Path("qa-review-data")
+    data_dir: Path | None = None  # None: qa-review-data beside the database
     models_dir: Path = field(default_factory=_default_models_dir)
     # In order: a later folder's checklist replaces an earlier one's with the same id.
     checklist_dirs: tuple[Path, ...] = field(default_factory=lambda: (shipped("checklists"),))
@@ -64,6 +64,13 @@ class Settings:
     # depend on it go to a person.
     diarize: bool = True
     mono_min_confidence: float = 0.8
+
+    @property
+    def data_folder(self) -> Path:
+        """The data folder: data_dir, else qa-review-data beside the database."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return Path(self.db_path).parent / "qa-review-data"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,6 +124,8 @@ class Effective:
         out = []
         for key in KEYS:
             value = getattr(self.settings, _FIELD[key.name])
+            if key.name == "data_dir":
+                value = self.settings.data_folder
             if isinstance(value, tuple) and key.kind == "paths":
                 value = ", ".join(str(v) for v in value)
             elif isinstance(value, tuple):

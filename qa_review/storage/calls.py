@@ -45,6 +45,7 @@ class Calls:
         sha256: str,
         audio: AudioFacts | None = None,
         status: str = INGESTED,
+        origin_path: str | None = None,
     ) -> bool:
         """Store a new call; False (and nothing written) when its id or its content is already stored.
 
@@ -62,6 +63,7 @@ class Calls:
             "queue": meta.queue,
             "tags": json.dumps(list(meta.tags), ensure_ascii=False),
             "source_path": source_path,
+            "origin_path": origin_path or source_path,
             "content_sha256": sha256,
             "audio_channels": audio.channels if audio else None,
             "sample_rate": audio.sample_rate if audio else None,
@@ -81,11 +83,31 @@ class Calls:
         if not wanted:
             return {}
         found = {}
-        for call_id, path in self._db.execute("select call_id, source_path from calls where kind = 'audio'"):
+        for call_id, path in self._db.execute(
+            "select call_id, coalesce(origin_path, source_path) from calls where kind = 'audio'"
+        ):
             name = (path or "").replace("\\", "/").rsplit("/", 1)[-1]
             if name in wanted:
                 found[name] = call_id
         return found
+
+    def unarchived(self, archive: str) -> list[dict]:
+        """Recordings whose file is not in the archive folder yet (call_id, source_path, content_sha256)."""
+        prefix = archive.rstrip("/") + "/"
+        return list(
+            self._db.query(
+                "select call_id, source_path, content_sha256 from calls where kind = 'audio' "
+                "and substr(source_path, 1, ?) != ? order by call_id",
+                [len(prefix), prefix],
+            )
+        )
+
+    def set_archived(self, call_id: str, archived: str) -> None:
+        """The recording now lives at ``archived``; where it came from is kept as its origin."""
+        self._db.execute(
+            "update calls set origin_path = coalesce(origin_path, source_path), source_path = ? where call_id = ?",
+            [archived, call_id],
+        )
 
     def fill_missing(self, call_id: str, facts: dict) -> list[str]:
         """Set the given fields where the call has none (operator: where it is 'unknown'); what was set."""

@@ -593,6 +593,16 @@ def m020_self_assessments(db: Database) -> None:
     )
 
 
+@migrations()
+def m021_recordings_archive(db: Database) -> None:
+    # A recording is kept in the archive under the data folder (source_path
+    # then points there); origin_path is where it was ingested from, for the
+    # call log's file names and for people. NULL: not archived yet (a call
+    # ingested before the archive; `qa-review archive` copies it).
+    db["calls"].add_column("origin_path", str)
+    db.execute("update calls set origin_path = source_path where kind != 'audio'")
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

@@ -18,6 +18,7 @@ import qa_review.services as services_pkg
 from qa_review.core.errors import PermissionDenied
 from qa_review.services import (
     accounts,
+    archive,
     asr_feedback,
     audit,
     backups,
@@ -186,6 +187,7 @@ ROWS = {
     "scoring.scorecards": (lambda s, u: scoring.scorecards(s.db, u, "chat-anna"), REFUSED),
     # the pipeline's batch steps reach every team's calls: admins and the command line only
     "ingest.ingest": (lambda s, u: ingest.ingest(s.db, u, s.tmp, s.settings), REFUSED),
+    "archive.archive_existing": (lambda s, u: archive.archive_existing(s.db, u, s.settings), REFUSED),
     "scoring.score_calls": (lambda s, u: scoring.score_calls(s.db, u, s.settings, rescore=True), REFUSED),
     "scoring.scorer": (lambda s, u: scoring.scorer(s.db, u, s.settings), REFUSED),
     "transcription.save_transcript": (
@@ -211,6 +213,9 @@ ROWS = {
 
 # Public functions that hold no one's call data, each with why it needs no acting user.
 NO_USER_DATA = {
+    "archive.folder": "a folder name from the settings",
+    "archive.keep": "called by ingest after its permission check",
+    "archive.drop_unused": "called by ingest after its permission check",
     "accounts.authenticate": "logging in: the password is the check",
     "accounts.login": "logging in: the password is the check (and the throttle)",
     "accounts.resume": "the session token is the check",
