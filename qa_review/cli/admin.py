@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from qa_review.cli.base import SYSTEM, Ctx, SetupFailed, check_output, cli, ticker
 from qa_review.cli.calls import transcribe as transcribe_command
-from qa_review.services import archive, audit, backups, failures
+from qa_review.services import archive, audit, backups, failures, retention
 
 
 def _bar(desc: str):
@@ -170,3 +170,36 @@ def archive_cmd(obj: Ctx):
     click.echo(f"archive: {report.summary()} (in {archive.folder(obj.settings)})")
     if report.unreachable:
         raise SystemExit(1)
+
+
+@cli.group("retention")
+def retention_group():
+    """The audio retention policy (audio_retention_months in qa-review.yaml)."""
+
+
+@retention_group.command("apply")
+@click.option(
+    "--months",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep recordings this many months (default: the configuration's audio_retention_months).",
+)
+@click.option("--delete", is_flag=True, help="Remove them; without it, only list what would be removed.")
+@click.pass_obj
+def retention_apply(obj: Ctx, months, delete):
+    """Remove recordings older than the retention period; transcripts, scores and the audit stay.
+
+    \b
+    qa-review retention apply               # dry run: what would go, and what is kept
+    qa-review retention apply --delete      # e.g. nightly from cron
+
+    Never removed: a call under dispute, one still in its dispute window, one
+    in an example collection, a recording not transcribed yet.
+    """
+    plan = retention.retention(obj.db, SYSTEM, obj.settings, months=months, delete=delete)
+    if not delete:
+        for c in plan.calls[:20]:
+            click.echo(f"  {c['started_at'][:10]}  {c['call_id']}")
+        if len(plan.calls) > 20:
+            click.echo(f"  ... and {len(plan.calls) - 20} more")
+    click.echo(f"retention: {plan.summary()}")

@@ -138,6 +138,12 @@ KEYS = (
         _confidence,
         help="below this confidence in a mono call's roles, role-bound verdicts go to a person",
     ),
+    Key(
+        "audio_retention_months",
+        "QA_REVIEW_AUDIO_RETENTION_MONTHS",
+        _number(int, lambda n: n >= 1, "expected a whole number of months, 1 or more (leave it out to keep audio)"),
+        help="qa-review retention apply removes recordings older than this (transcripts and scores stay)",
+    ),
     Key("sso_config", "QA_REVIEW_SSO_CONFIG", _nonempty, "path", "the identity provider's TOML ([auth] section)"),
     Key("sso_claim", "QA_REVIEW_SSO_CLAIM", _nonempty, help="the identity token's claim admins link users by"),
 )

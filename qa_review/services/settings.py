@@ -53,6 +53,7 @@ class Settings:
     timezone: str = "Europe/Moscow"  # for naive timestamps in metadata
     model: str | None = None
     scheduler: str | None = None  # a Dask scheduler's address; None: a cluster inside the command
+    audio_retention_months: int | None = None  # None: recordings are kept for good
     dispute_window_days: int = 5  # operators may dispute this long after finalization
     session_idle_hours: float = 8.0  # an app session unused this long asks to log in again
     # Single sign-on: a TOML file with Streamlit's [auth] section (OIDC provider),
@@ -108,6 +109,7 @@ _FIELD = {
     "mono_min_confidence": "mono_min_confidence",
     "sso_config": "sso_config",
     "sso_claim": "sso_claim",
+    "audio_retention_months": "audio_retention_months",
 }
 
 

@@ -109,6 +109,50 @@ class Calls:
             [archived, call_id],
         )
 
+    def retention_candidates(
+        self, before: str, archive: str, finalized_after: str
+    ) -> tuple[list[dict], dict[str, int]]:
+        """Archived, transcribed recordings of calls started before ``before`` that the policy may remove,
+        and how many otherwise old enough are kept, by reason.
+
+        Kept: a call with an open dispute, one in an example collection, one
+        whose scorecard was finalized after ``finalized_after`` (its dispute
+        window is still open): a dispute weeks later needs the audio.
+        """
+        prefix = archive.rstrip("/") + "/"
+        rows = list(
+            self._db.query(
+                """select c.call_id, c.source_path, c.started_at,
+                       exists(select 1 from disputes d join scorecards s on s.id = d.scorecard_id
+                              where s.call_id = c.call_id and d.status = 'open')
+                       or exists(select 1 from scorecards s where s.call_id = c.call_id and s.status = 'disputed')
+                           as disputed,
+                       exists(select 1 from clips k where k.call_id = c.call_id) as in_collection,
+                       exists(select 1 from scorecards s where s.call_id = c.call_id and s.finalized_at > ?)
+                           as window_open
+                from calls c
+                where c.kind = 'audio' and c.status = 'transcribed' and c.audio_removed_at is null
+                  and c.started_at < ? and substr(c.source_path, 1, ?) = ?
+                order by c.started_at""",
+                [finalized_after, before, len(prefix), prefix],
+            )
+        )
+        kept = {"open dispute": 0, "in an example collection": 0, "dispute window open": 0}
+        out = []
+        for r in rows:
+            if r["disputed"]:
+                kept["open dispute"] += 1
+            elif r["in_collection"]:
+                kept["in an example collection"] += 1
+            elif r["window_open"]:
+                kept["dispute window open"] += 1
+            else:
+                out.append({"call_id": r["call_id"], "source_path": r["source_path"], "started_at": r["started_at"]})
+        return out, kept
+
+    def mark_audio_removed(self, call_id: str, at: str) -> None:
+        self._db["calls"].update(call_id, {"audio_removed_at": at})
+
     def fill_missing(self, call_id: str, facts: dict) -> list[str]:
         """Set the given fields where the call has none (operator: where it is 'unknown'); what was set."""
         call = self.get(call_id)

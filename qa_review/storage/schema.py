@@ -603,6 +603,13 @@ def m021_recordings_archive(db: Database) -> None:
     db.execute("update calls set origin_path = source_path where kind != 'audio'")
 
 
+@migrations()
+def m022_audio_retention(db: Database) -> None:
+    # When the retention policy removed a call's recording (its transcript,
+    # scorecards and audit stay); NULL: the audio is kept.
+    db["calls"].add_column("audio_removed_at", str)
+
+
 @contextmanager
 def _migration_lock(path: Path) -> Iterator[None]:
     """One process at a time sets the database up; the others wait, then find nothing to do.

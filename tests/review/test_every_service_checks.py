@@ -30,6 +30,7 @@ from qa_review.services import (
     ingest,
     kpis,
     library,
+    retention,
     review,
     scoring,
     search,
@@ -188,6 +189,7 @@ ROWS = {
     # the pipeline's batch steps reach every team's calls: admins and the command line only
     "ingest.ingest": (lambda s, u: ingest.ingest(s.db, u, s.tmp, s.settings), REFUSED),
     "archive.archive_existing": (lambda s, u: archive.archive_existing(s.db, u, s.settings), REFUSED),
+    "retention.retention": (lambda s, u: retention.retention(s.db, u, s.settings, months=1), REFUSED),
     "scoring.score_calls": (lambda s, u: scoring.score_calls(s.db, u, s.settings, rescore=True), REFUSED),
     "scoring.scorer": (lambda s, u: scoring.scorer(s.db, u, s.settings), REFUSED),
     "transcription.save_transcript": (
@@ -214,6 +216,7 @@ ROWS = {
 # Public functions that hold no one's call data, each with why it needs no acting user.
 NO_USER_DATA = {
     "archive.folder": "a folder name from the settings",
+    "retention.months_before": "date arithmetic",
     "archive.keep": "called by ingest after its permission check",
     "archive.drop_unused": "called by ingest after its permission check",
     "accounts.authenticate": "logging in: the password is the check",

@@ -141,6 +141,21 @@ def test_a_call_known_only_by_its_transcript_says_so_and_shows_offsets(app_db, s
     assert "00:12" in [m.value for m in at.markdown]  # the farewell's offset, not a wall-clock time
 
 
+def test_a_call_whose_audio_the_retention_policy_removed_says_so(app_db, settings):
+    from datetime import datetime, timedelta
+
+    from qa_review.services import retention
+
+    later = datetime.now(settings.tz) + timedelta(days=70)
+    plan = retention.retention(app_db, PIPELINE, settings, months=1, delete=True, now=later)
+    assert plan.removed == ["call-a"]
+    at = run_app(call_id="call-a")
+    at.switch_page("screens/call.py").run()
+    assert not at.exception
+    assert len(at.get("audio")) == 0 and not at.warning
+    assert "Запись удалена" in at.info[0].value and "Оператор" in " ".join(m.value for m in at.markdown)
+
+
 def test_unknown_call_in_link_is_reported(app_db):
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state["user"] = TRAINER

@@ -107,7 +107,9 @@ if user.role in ("supervisor", "trainer"):
 
 if is_audio:
     path = call["source_path"]
-    if path and Path(path).exists():
+    if call.get("audio_removed_at"):
+        st.info(tr("call.audio_removed", date=local_time(call["audio_removed_at"])[:10]))
+    elif path and Path(path).exists():
         start = st.session_state.get(seek_key, 0)
         st.audio(path, format=mimetypes.guess_type(path)[0] or "audio/wav", start_time=int(start), autoplay=bool(start))
     else:
