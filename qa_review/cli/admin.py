@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from qa_review.cli.base import SYSTEM, Ctx, SetupFailed, check_output, cli, ticker
 from qa_review.cli.calls import transcribe as transcribe_command
-from qa_review.services import archive, audit, backups, failures, retention
+from qa_review.services import archive, audit, backups, doctor, failures, retention
 
 
 def _bar(desc: str):
@@ -203,3 +203,52 @@ def retention_apply(obj: Ctx, months, delete):
         if len(plan.calls) > 20:
             click.echo(f"  ... and {len(plan.calls) - 20} more")
     click.echo(f"retention: {plan.summary()}")
+
+
+@cli.command("migrate")
+@click.pass_obj
+def migrate_cmd(obj: Ctx):
+    """Upgrade the database's schema now; a copy of it is taken first, beside it.
+
+    \b
+    qa-review migrate
+
+    After installing a new qa-review (see the README's Upgrades), with the app
+    and the intake stopped. Any command upgrades the database it opens the
+    same way, copy included; this does it on purpose, and says what it did.
+    """
+    done, schema = backups.migrate(SYSTEM, obj.settings.db_path)
+    if done.backup is not None:
+        click.echo(f"copy before the upgrade: {done.backup}")
+    if done.applied:
+        click.echo(f"applied: {', '.join(done.applied)}")
+    click.echo(f"migrate: schema {schema}" + ("" if done.applied else " (already up to date)"))
+
+
+@cli.command("doctor")
+@click.option("--port", default=8501, show_default=True, type=int, help="The app's port to check.")
+@click.option("--no-load", is_flag=True, help="Only check the ASR model is installed; do not load it.")
+@click.pass_obj
+def doctor_cmd(obj: Ctx, port, no_load):
+    """Check this deployment: configuration, database and schema, model, checklists, rules, archive, port.
+
+    \b
+    qa-review doctor
+    qa-review --config /etc/qa-review/qa-review.yaml doctor --port 8501
+
+    Each piece is checked on its own, and each problem says what to do.
+    Exits 1 if anything failed (a warning alone exits 0).
+    """
+    findings = doctor.check(SYSTEM, obj.effective, config_error=obj.config_error, port=port, load_model=not no_load)
+    for f in findings:
+        lines = f.detail.splitlines() or [""]
+        click.echo(f"{f.status:<4}  {f.what:<18}  {lines[0]}")
+        for more in lines[1:]:
+            click.echo(f"{'':<4}  {'':<18}  {more}")
+    failed = [f.what for f in findings if f.status == doctor.FAIL]
+    click.echo(
+        f"doctor: {len(findings) - len(failed)} of {len(findings)} fine"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    if failed:
+        raise SystemExit(1)

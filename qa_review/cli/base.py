@@ -11,26 +11,38 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from qa_review.core.errors import QAReviewError
+from qa_review.core.errors import ConfigError, QAReviewError
 from qa_review.core.permissions import system_actor
 from qa_review.services import (
     database,
 )
-from qa_review.services.settings import Effective, load
+from qa_review.services.settings import Effective, Settings, load
 
 
 class Ctx:
     def __init__(self, db_path: str | None, config: str | None = None):
-        self.effective: Effective = load(config)
-        self.settings = self.effective.settings
+        # A broken configuration stops every command but `doctor`, which
+        # reports it and checks the rest on the defaults.
+        self.config_error: ConfigError | None = None
+        try:
+            self.effective: Effective = load(config)
+        except ConfigError as e:
+            self.config_error = e
+            self.effective = Effective(Settings(), {}, None)
         self._db = None
         if db_path:
             self.use_db(db_path)
 
+    @property
+    def settings(self) -> Settings:
+        if self.config_error is not None:
+            raise self.config_error
+        return self.effective.settings
+
     def use_db(self, db_path: str) -> None:
-        self.settings = self.settings.with_(db_path=Path(db_path))
+        settings = self.effective.settings.with_(db_path=Path(db_path))
         self.effective = Effective(
-            self.settings, {**self.effective.sources, "database": "option --db"}, self.effective.config
+            settings, {**self.effective.sources, "database": "option --db"}, self.effective.config
         )
 
     @property

@@ -28,6 +28,7 @@ def show(obj: Ctx, as_json):
     environment (QA_REVIEW_...), the configuration file (FILE:LINE), the
     default.
     """
+    obj.settings  # noqa: B018  (a broken configuration is said here, with its lines)
     rows = obj.effective.rows()
     if as_json:
         click.echo(json.dumps([{"setting": s, "value": v, "source": f} for s, v, f in rows], ensure_ascii=False))

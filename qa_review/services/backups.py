@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa_review.core.errors import PermissionDenied
 from qa_review.core.permissions import ADMIN, User
-from qa_review.storage import Storage, check_backup
+from qa_review.storage import Storage, Upgrade, check_backup, upgrade
 from qa_review.storage.backup import BackupFacts
 
 
@@ -39,3 +39,13 @@ def restore(db: Storage, user: User, source: Path, db_path: Path, progress=None)
     kept = db_path.with_name(f"{db_path.stem}.before-restore-{datetime.now():%Y%m%d-%H%M%S}{db_path.suffix}")
     db.backup_to(kept)
     return db.restore_from(Path(source), progress), kept
+
+
+def migrate(user: User, db_path: Path) -> tuple[Upgrade, str]:
+    """Upgrade the database's schema now, a copy taken first; what was applied, the copy, and the schema now.
+
+    Opening a database upgrades it too (with the same copy); this is for an
+    upgrade done on purpose, before the services start again.
+    """
+    _admin_only(user, "upgrade the database")
+    return upgrade(Path(db_path))

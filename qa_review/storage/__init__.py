@@ -28,7 +28,39 @@ from qa_review.storage.sessions import Sessions
 from qa_review.storage.transcripts import Transcripts
 from qa_review.storage.users import Users
 
-__all__ = ["AudioFacts", "Storage", "check_backup", "open_storage"]
+__all__ = [
+    "AudioFacts",
+    "DatabaseStatus",
+    "Storage",
+    "Upgrade",
+    "check_backup",
+    "database_status",
+    "open_storage",
+    "upgrade",
+]
+
+Upgrade = schema.Upgrade
+
+
+def _copy_before_upgrade(db: Database, dest: Path) -> None:
+    backup.write(db.conn, dest)
+
+
+DatabaseStatus = backup.DatabaseStatus
+
+
+def database_status(path: str | Path) -> DatabaseStatus:
+    """The schema and size of the database at ``path``, read without changing it (``qa-review doctor``)."""
+    try:
+        return backup.status(Path(path))
+    except sqlite3.DatabaseError as e:
+        raise _database_error(path, e) from e
+
+
+def upgrade(path: str | Path) -> tuple[Upgrade, str]:
+    """``qa-review migrate``: a checked copy of the database beside it, then the pending migrations."""
+    return schema.upgrade(path, _copy_before_upgrade)
+
 
 check_backup = backup.check
 
@@ -107,7 +139,7 @@ def open_storage(path: str | Path, *, check_same_thread: bool = True) -> Storage
     be opened, read or written is a :class:`DatabaseError` naming the path.
     """
     try:
-        db = schema.connect(path, check_same_thread=check_same_thread)
+        db = schema.connect(path, check_same_thread=check_same_thread, copy=_copy_before_upgrade)
         storage = Storage(db)
         if schema.REINDEX_SEARCH in schema.pending_tasks(db):
             with storage.atomic():

@@ -68,20 +68,7 @@ def check(path: Path) -> BackupFacts:
                 raise DatabaseError(
                     f"{path}: the backup is damaged ({ok}); use another one", code="backup_bad", path=str(path)
                 )
-            tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-            if schema.migrations.migrations_table not in tables:
-                raise DatabaseError(
-                    f"{path}: not a qa-review database (no schema history); use a file `qa-review backup` made",
-                    code="backup_bad",
-                    path=str(path),
-                )
-            applied = {
-                r[0]
-                for r in conn.execute(
-                    f"select name from {schema.migrations.migrations_table} where migration_set = ?",
-                    [schema.migrations.name],
-                )
-            }
+            tables, applied = _schema_of(conn, path, "use a file `qa-review backup` made", "backup_bad")
             known = {m.name for m in schema.migrations._migrations}
             if applied - known:
                 raise DatabaseError(
@@ -96,6 +83,46 @@ def check(path: Path) -> BackupFacts:
     except sqlite3.DatabaseError as e:
         what = "the backup is damaged" if "malformed" in str(e) else "not a SQLite database"
         raise DatabaseError(f"{path}: {what} ({e}); use another backup", code="backup_bad", path=str(path)) from e
+
+
+def _schema_of(conn: sqlite3.Connection, path: Path, hint: str, code: str) -> tuple[set[str], set[str]]:
+    """The tables and the applied migrations of a qa-review database; another file is refused."""
+    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    if schema.migrations.migrations_table not in tables:
+        raise DatabaseError(f"{path}: not a qa-review database (no schema history); {hint}", code=code, path=str(path))
+    applied = {
+        r[0]
+        for r in conn.execute(
+            f"select name from {schema.migrations.migrations_table} where migration_set = ?",
+            [schema.migrations.name],
+        )
+    }
+    return tables, applied
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    applied: tuple[str, ...]
+    pending: tuple[str, ...]  # known to this program, not applied yet
+    unknown: tuple[str, ...]  # applied by a newer program
+    calls: int
+
+
+def status(path: Path) -> DatabaseStatus:
+    """The schema and size of the database at ``path``, read without changing it (``qa-review doctor``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseError(f"{path}: no such database; check --db (or database in qa-review.yaml)", code="db_missing")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables, applied = _schema_of(conn, path, "check --db (or database in qa-review.yaml)", "db_foreign")
+        calls = conn.execute("select count(*) from calls").fetchone()[0] if "calls" in tables else 0
+    finally:
+        conn.close()
+    known = [m.name for m in schema.migrations._migrations]
+    return DatabaseStatus(
+        tuple(sorted(applied)), tuple(n for n in known if n not in applied), tuple(sorted(applied - set(known))), calls
+    )
 
 
 def restore(source: Path, conn: sqlite3.Connection, progress: Progress | None = None) -> BackupFacts:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -630,7 +632,10 @@ def _migration_lock(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
+CopyBefore = Callable[[Database, Path], None]  # takes a copy of an existing database before an upgrade
+
+
+def connect(path: str | Path, *, check_same_thread: bool = True, copy: CopyBefore | None = None) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
     ``":memory:"`` gives a fresh in-memory database, for tests.
@@ -653,8 +658,49 @@ def connect(path: str | Path, *, check_same_thread: bool = True) -> Database:
             _refuse_foreign(db, path)
             # WAL lets the app read while a batch transcription writes.
             db.enable_wal()
-            migrations.apply(db)  # what another process applied meanwhile is no longer pending
+            _upgrade(db, path, copy)  # what another process applied meanwhile is no longer pending
     return db
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    applied: tuple[str, ...]  # migrations applied now
+    backup: Path | None  # the copy taken before them (None: nothing to upgrade, or a new database)
+
+
+def _upgrade(db: Database, path: Path, copy: CopyBefore | None) -> Upgrade:
+    """Apply the pending migrations; an existing database is copied beside itself first.
+
+    An upgrade that goes wrong half-way (a full disk, a bug in a migration)
+    must leave a way back that needs no one's nightly backup to have run.
+    """
+    pending = [m.name for m in migrations.pending(db)]
+    backup = None
+    if pending and migrations.applied(db) and copy is not None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        backup = path.with_name(f"{path.stem}.before-{pending[0].split('_')[0]}-{stamp}{path.suffix}")
+        copy(db, backup)
+    migrations.apply(db)
+    return Upgrade(tuple(pending), backup)
+
+
+def upgrade(path: str | Path, copy: CopyBefore) -> tuple[Upgrade, str]:
+    """Upgrade the database at ``path`` now (a copy first); what was done, and the schema now."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseError(f"{path}: no such database; check --db (or database in qa-review.yaml)", code="db_missing")
+    db = Database(sqlite3.connect(str(path)))
+    try:
+        db.execute("PRAGMA busy_timeout = 10000")
+        _refuse_newer(db, path)
+        with _migration_lock(path):
+            _refuse_foreign(db, path)
+            db.enable_wal()
+            done = _upgrade(db, path, copy)
+        names = schema_version(db)
+        return done, names[-1] if names else ""
+    finally:
+        db.close()
 
 
 def _refuse_foreign(db: Database, path) -> None:

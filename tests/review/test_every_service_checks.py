@@ -25,6 +25,7 @@ from qa_review.services import (
     calibration,
     call_log,
     coaching,
+    doctor,
     exports,
     failures,
     ingest,
@@ -39,6 +40,7 @@ from qa_review.services import (
     transcription,
     workflow,
 )
+from qa_review.services.settings import Effective
 from tests.conftest import FakeTranscriber
 from tests.review.conftest import T0
 
@@ -83,6 +85,8 @@ ROWS = {
     "backups.backup": (lambda s, u: backups.backup(s.db, u, s.tmp / "b.db"), REFUSED),
     "backups.inspect": (lambda s, u: backups.inspect(u, s.settings.db_path), REFUSED),
     "backups.restore": (lambda s, u: backups.restore(s.db, u, s.tmp / "b.db", s.settings.db_path), REFUSED),
+    "backups.migrate": (lambda s, u: backups.migrate(u, s.settings.db_path), REFUSED),
+    "doctor.check": (lambda s, u: doctor.check(u, Effective(s.settings, {}, None), load_model=False), REFUSED),
     "calibration.agree": (lambda s, u: calibration.agree(s.db, u, s.session, {}), REFUSED),
     "calibration.automatic_vs_agreed": (lambda s, u: calibration.automatic_vs_agreed(s.db, u, s.session), REFUSED),
     "calibration.create": (
