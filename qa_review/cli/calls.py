@@ -1,8 +1,9 @@
-"""Calls: ingest, transcribe, list, score, show."""
+"""Calls: ingest, transcribe, watch, list, score, show."""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from qa_review.asr.jobs import SiteModel
 from qa_review.cli.base import SYSTEM, Ctx, cli, conclude, ticker
 from qa_review.services import (
     cluster,
+    intake,
     scoring,
     transcription,
     workflow,
@@ -358,3 +360,68 @@ def show(obj: Ctx, call_id, as_json):
 
 # The CLI is the server administrator's tool: whoever can run it can open the
 # database file, so it acts with admin rights. The app enforces roles per login.
+
+
+@cli.command("watch")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--once", is_flag=True, help="One round and exit (for cron): files written in the last --settle seconds wait."
+)
+@click.option(
+    "--interval", default=30.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds between rounds."
+)
+@click.option(
+    "--settle",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="A file is complete once unchanged this long.",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Calls transcribed at once.")
+@click.pass_obj
+def watch(obj: Ctx, folder: Path, once, interval, settle, workers):
+    """Ingest, transcribe and score new files in FOLDER as they arrive; runs until stopped.
+
+    \b
+    qa-review watch /mnt/pbx/recordings
+    qa-review watch /mnt/pbx/recordings --once      # from cron, e.g. every 5 minutes
+
+    Recordings (with their sidecar JSON), conversations and call transcripts
+    are taken once complete (unchanged for --settle seconds). A bad file is
+    reported once and not tried again until it changes; the rest go on.
+    Safe to stop (Ctrl-C, systemctl stop) and start again: nothing is
+    ingested twice, and what was left untranscribed is taken first. Uses the
+    scheduler setting when set (Dask).
+    """
+    s = obj.settings
+    setup = transcription.asr_setup(s, resolve_model=not s.scheduler)
+    if s.scheduler:
+        make = SiteModel(setup.model, setup.options)
+    else:
+
+        def make():
+            click.echo(f"loading model {setup.model} ({setup.model_path})", err=True)
+            return make_transcriber(setup.model_path, setup.options, workers=workers, model_name=setup.model)
+
+    job = intake.Intake(
+        obj.db, SYSTEM, s, folder, make, settle_s=settle, workers=workers, scheduler=s.scheduler, profile=setup.profile
+    )
+
+    def say(r: intake.Round) -> None:
+        for _, why in r.failed + r.transcription_failed:
+            click.echo(f"FAILED {why}", err=True)
+        if r.ingested or r.failed or r.transcribed or r.transcription_failed or once:
+            click.echo(f"watch: {r.summary()}")
+
+    if once:
+        r = job.round()
+        say(r)
+        sys.exit(1 if r.failed or r.transcription_failed else 0)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo(f"watching {folder} every {interval:g} s (Ctrl-C to stop)", err=True)
+    try:
+        job.watch(lambda: bool(stopping), interval, say)
+    except KeyboardInterrupt:
+        pass
+    click.echo("watch: stopped", err=True)

@@ -109,6 +109,31 @@ class Calls:
             [archived, call_id],
         )
 
+    def known_origins(self, paths) -> set[str]:
+        """Which of these source files have already been ingested (by the path they were ingested from)."""
+        found: set[str] = set()
+        for part in chunks(sorted(set(paths))):
+            found.update(
+                r[0]
+                for r in self._db.execute(
+                    f"select origin_path from calls where origin_path in ({', '.join('?' * len(part))})", part
+                )
+            )
+        return found
+
+    def open_error_times(self, sources) -> dict[str, str]:
+        """{source: when its open ingest error was recorded} for these inputs."""
+        out: dict[str, str] = {}
+        for part in chunks(sorted(set(sources))):
+            out.update(
+                self._db.execute(
+                    "select source, max(at) from ingest_errors where resolved_at is null "
+                    f"and source in ({', '.join('?' * len(part))}) group by source",
+                    part,
+                ).fetchall()
+            )
+        return out
+
     def retention_candidates(
         self, before: str, archive: str, finalized_after: str
     ) -> tuple[list[dict], dict[str, int]]:
