@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from qa_review.core.errors import ConfigError, QAReviewError
 from qa_review.core.permissions import system_actor
+from qa_review.core.spreadsheet import EXCEL, PLAIN
 from qa_review.services import (
     database,
 )
@@ -163,6 +164,21 @@ def output_options(command):
     return click.option(
         "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of standard output."
     )(command)
+
+
+def dialect_option(command):
+    """``--excel/--plain`` for a CSV for people; neither: Excel's when writing a file, plain on standard output."""
+    return click.option(
+        "--excel/--plain",
+        "excel",
+        default=None,
+        help="CSV for Russian Excel (BOM, ';', decimal comma, да/нет; the default with -o) "
+        "or plain RFC 4180 (',', '.', 1/0; the default on standard output).",
+    )(command)
+
+
+def dialect_of(excel: bool | None, output) -> str:
+    return EXCEL if excel or (excel is None and output) else PLAIN
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

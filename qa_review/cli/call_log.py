@@ -6,7 +6,17 @@ from pathlib import Path
 
 import click
 
-from qa_review.cli.base import SYSTEM, Ctx, check_output, cli, conclude, output_options, write_out
+from qa_review.cli.base import (
+    SYSTEM,
+    Ctx,
+    check_output,
+    cli,
+    conclude,
+    dialect_of,
+    dialect_option,
+    output_options,
+    write_out,
+)
 from qa_review.services import call_log
 
 
@@ -53,9 +63,10 @@ def cdr_import(obj: Ctx, file: Path):
 @cdr_group.command("report")
 @click.option("--month", required=True, help="YYYY-MM, in the clinic's time zone.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@dialect_option
 @output_options
 @click.pass_obj
-def cdr_report(obj: Ctx, month, fmt, output, force):
+def cdr_report(obj: Ctx, month, fmt, excel, output, force):
     """Lost calls, callbacks, service level and AHT per queue; AHT, FCR and hold per operator.
 
     \b
@@ -70,4 +81,5 @@ def cdr_report(obj: Ctx, month, fmt, output, force):
         raise click.UsageError("xlsx needs -o FILE.xlsx")
     if output:
         check_output(output, force)
-    write_out(call_log.export(call_log.report(obj.db, SYSTEM, month, obj.settings), fmt), output, force)
+    rep = call_log.report(obj.db, SYSTEM, month, obj.settings)
+    write_out(call_log.export(rep, fmt, dialect_of(excel, output)), output, force)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from qa_review.cli.base import SYSTEM, Ctx, cli, output_options, write_out
+from qa_review.cli.base import SYSTEM, Ctx, cli, dialect_of, dialect_option, output_options, write_out
 from qa_review.services import exports
 
 
@@ -30,42 +30,48 @@ def redact_option(command):
 @export.command("scores")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
 @redact_option
+@dialect_option
 @output_options
 @click.pass_obj
-def export_scores(obj: Ctx, fmt, redact, output, force):
+def export_scores(obj: Ctx, fmt, redact, excel, output, force):
     """Scores: one row per call × checklist item, with verdict and evidence.
 
     \b
     qa-review export scores --format csv -o scores.csv
     """
-    write_out(exports.export_scores(obj.db, SYSTEM, fmt, redact=redact), output, force)
+    data = exports.export_scores(obj.db, SYSTEM, fmt, redact=redact, dialect=dialect_of(excel, output))
+    write_out(data, output, force)
 
 
 @export.command("audit")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
 @redact_option
+@dialect_option
 @output_options
 @click.pass_obj
-def export_audit(obj: Ctx, fmt, redact, output, force):
+def export_audit(obj: Ctx, fmt, redact, excel, output, force):
     """The audit log: every verdict change, correction, finalization, dispute, resolution.
 
     \b
     qa-review export audit -o audit.csv
     """
-    write_out(exports.export_audit(obj.db, SYSTEM, fmt, redact=redact), output, force)
+    data = exports.export_audit(obj.db, SYSTEM, fmt, redact=redact, dialect=dialect_of(excel, output))
+    write_out(data, output, force)
 
 
 @export.command("transcripts")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--call", "call_id", default=None, help="Only this call.")
 @redact_option
+@dialect_option
 @output_options
 @click.pass_obj
-def export_transcripts(obj: Ctx, fmt, call_id, redact, output, force):
+def export_transcripts(obj: Ctx, fmt, call_id, redact, excel, output, force):
     """Transcripts with call metadata: one row per segment (CSV), or words too (JSON).
 
     \b
     qa-review export transcripts --format json --call demo-01-booking
     qa-review export transcripts --no-redact -o for-the-lab.json   # admins; recorded in the audit
     """
-    write_out(exports.export_transcripts(obj.db, SYSTEM, fmt, call_id, redact=redact), output, force)
+    data = exports.export_transcripts(obj.db, SYSTEM, fmt, call_id, redact=redact, dialect=dialect_of(excel, output))
+    write_out(data, output, force)

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import click
 
-from qa_review.cli.base import SYSTEM, Ctx, check_output, cli, conclude, output_options, write_out
+from qa_review.cli.base import (
+    SYSTEM,
+    Ctx,
+    check_output,
+    cli,
+    conclude,
+    dialect_of,
+    dialect_option,
+    output_options,
+    write_out,
+)
 from qa_review.services import kpis as kpi_service
 
 
@@ -51,9 +61,10 @@ def sample(obj: Ctx, month, per_operator, seed, top_up):
     default=None,
     help="Bonus rules YAML (default rules/monthly-bonus.yaml; env QA_REVIEW_RULES).",
 )
+@dialect_option
 @output_options
 @click.pass_obj
-def kpi(obj: Ctx, month, fmt, rules_path, output, force):
+def kpi(obj: Ctx, month, fmt, rules_path, excel, output, force):
     """Monthly KPIs and bonus coefficients per operator, for payroll.
 
     \b
@@ -64,7 +75,7 @@ def kpi(obj: Ctx, month, fmt, rules_path, output, force):
     if output:
         check_output(output, force)  # before the report is recorded as exported
     rep = kpi_service.report(obj.db, SYSTEM, month, obj.settings, rules_path, record=True)
-    data = kpi_service.export(rep, fmt)
+    data = kpi_service.export(rep, fmt, dialect_of(excel, output))
     if output:
         write_out(data, output, force, quiet=True)
         click.echo(

@@ -10,6 +10,9 @@ number. Numbers stay numbers.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,3 +40,42 @@ def frame(df: pd.DataFrame) -> pd.DataFrame:
         if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
             out[name] = out[name].map(cell)
     return out
+
+
+# Two CSV dialects for people. Russian Excel opens a file by double-click
+# only if it has a BOM, ';' between cells and a decimal comma; other tools
+# (pandas, a database import) want RFC 4180. Both say a yes/no plainly.
+EXCEL, PLAIN = "excel", "plain"
+YES_NO = {"ru": ("да", "нет"), "en": ("yes", "no")}
+
+
+def _csv_cell(value, dialect: str, lang: str):
+    if hasattr(value, "item") and not isinstance(value, str):  # a numpy scalar from a data frame
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):  # None, NaN
+        return ""
+    if isinstance(value, bool):
+        if dialect == EXCEL:
+            yes, no = YES_NO.get(lang, YES_NO["en"])
+            return yes if value else no
+        return "1" if value else "0"
+    if isinstance(value, float) and dialect == EXCEL:
+        return repr(value).replace(".", ",")
+    return cell(value)
+
+
+def csv_text(columns, rows, dialect: str = PLAIN, *, lang: str = "ru") -> str:
+    """A CSV of ``rows`` (sequences, in ``columns`` order), header first, in the dialect."""
+    if dialect not in (EXCEL, PLAIN):
+        raise ValueError(f"unknown CSV dialect {dialect!r}; use {EXCEL} or {PLAIN}")
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";" if dialect == EXCEL else ",", lineterminator="\r\n")
+    w.writerow(list(columns))
+    for r in rows:
+        w.writerow([_csv_cell(v, dialect, lang) for v in r])
+    return ("\ufeff" if dialect == EXCEL else "") + buf.getvalue()
+
+
+def frame_csv(df: pd.DataFrame, dialect: str = PLAIN, *, lang: str = "ru") -> str:
+    """``csv_text`` of a data frame: its columns, then its rows (NaN as an empty cell)."""
+    return csv_text(list(df.columns), df.itertuples(index=False), dialect, lang=lang)

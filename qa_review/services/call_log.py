@@ -17,6 +17,7 @@ from qa_review.core.call_log_rules import LoadedCallLogRules
 from qa_review.core.contact_metrics import ContactReport, classify, month_report, unreturned
 from qa_review.core.errors import PermissionDenied, QAReviewError
 from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User
+from qa_review.core.spreadsheet import EXCEL
 from qa_review.services.catalog import load_call_log_rules
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -257,8 +258,8 @@ RU_HEADERS = {
 PERCENT_COLUMNS = ("lost_rate", "service_level", "fcr_rate", "hold_share")
 
 
-def export(rep: CallLogReport, fmt: str) -> bytes:
-    """JSON (rates 0-1, times in seconds, the callback median in minutes), CSV (';', BOM) or XLSX."""
+def export(rep: CallLogReport, fmt: str, dialect: str = EXCEL, lang: str = "ru") -> bytes:
+    """JSON (rates 0-1, times in seconds, the callback median in minutes), CSV (``dialect``) or XLSX."""
     if fmt == "json":
         return json.dumps(
             {
@@ -271,12 +272,17 @@ def export(rep: CallLogReport, fmt: str) -> bytes:
             indent=1,
         ).encode("utf-8")
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write(f"# month={rep.month};rules={rep.rules_id};rules_version={rep.rules_version}\n")
-        spreadsheet.frame(rep.queues).to_csv(buf, index=False, sep=";", decimal=",")
-        buf.write("\n")
-        spreadsheet.frame(rep.operators).to_csv(buf, index=False, sep=";", decimal=",")
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        # One table, header first: a "table" column tells a queue's row from
+        # an operator's, so Excel's filter, pandas or a payroll import need
+        # nothing but the file.
+        columns = list(dict.fromkeys([*rep.queues.columns, *rep.operators.columns]))
+        rows = [
+            [rep.month, rep.rules_id, rep.rules_version, table, *(rec.get(c) for c in columns)]
+            for table, df in (("queue", rep.queues), ("operator", rep.operators))
+            for rec in df.to_dict("records")
+        ]
+        head = ["month", "rules", "rules_version", "table", *columns]
+        return spreadsheet.csv_text(head, rows, dialect, lang=lang).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(rep)
     raise QAReviewError(f"unknown format {fmt!r}; use json, csv or xlsx")
@@ -290,13 +296,13 @@ def _xlsx(rep: CallLogReport) -> bytes:
     for n, (title, df) in enumerate((("Очереди", rep.queues), ("Операторы", rep.operators))):
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = title
-        ws.append([f"Месяц {rep.month}", f"Правила {rep.rules_id} v{rep.rules_version}"])
-        ws.append([RU_HEADERS.get(c, c) for c in df.columns])
-        for cell in ws[2]:
+        ws.append([RU_HEADERS.get(c, c) for c in df.columns])  # the header on the first row, frozen
+        for cell in ws[1]:
             cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
         for row in df.itertuples(index=False):
             ws.append([None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row])
-        for col in ws.iter_cols(min_row=3):
+        for col in ws.iter_cols(min_row=2):
             for cell in col:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # a queue or operator name is text, never a formula
@@ -305,6 +311,9 @@ def _xlsx(rep: CallLogReport) -> bytes:
                     cell.number_format = "0.0%"
                 elif isinstance(cell.value, float):
                     cell.number_format = "0.0"
+    about = wb.create_sheet("Отчёт")
+    about.append(["Месяц", rep.month])
+    about.append(["Правила", f"{rep.rules_id} v{rep.rules_version}"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

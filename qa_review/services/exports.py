@@ -9,8 +9,6 @@ quote.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import replace
 
@@ -20,6 +18,7 @@ from qa_review.core.errors import CallNotFound, PermissionDenied, QAReviewError
 from qa_review.core.permissions import ADMIN, SUPERVISOR, TRAINER, User, can_read_call
 from qa_review.core.redaction import redact as mask
 from qa_review.core.redaction import redact_words
+from qa_review.core.spreadsheet import PLAIN
 from qa_review.services import review
 from qa_review.services.transcription import call_detail
 from qa_review.storage import Storage
@@ -59,7 +58,14 @@ SEGMENT_COLUMNS = ("segment", "speaker", "start", "end", "text")
 
 
 def export_transcripts(
-    db: Storage, user: User, fmt: str = "json", call_id: str | None = None, *, redact: bool = True
+    db: Storage,
+    user: User,
+    fmt: str = "json",
+    call_id: str | None = None,
+    *,
+    redact: bool = True,
+    dialect: str = PLAIN,
+    lang: str = "ru",
 ) -> str:
     """Transcripts with metadata, personal data (and the client's phone) masked unless ``redact`` is off."""
     if fmt not in ("json", "csv"):
@@ -104,14 +110,11 @@ def export_transcripts(
             ensure_ascii=False,
             indent=1,
         )
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(META_COLUMNS + SEGMENT_COLUMNS)
+    rows = []
     for meta, t in items:
         base = [";".join(meta[k]) if k == "tags" else meta[k] for k in META_COLUMNS]
-        for i, s in enumerate(t.segments):
-            w.writerow(spreadsheet.row(base + [i, s.speaker, f"{s.start:.2f}", f"{s.end:.2f}", s.text]))
-    return buf.getvalue()
+        rows += [base + [i, s.speaker, round(s.start, 2), round(s.end, 2), s.text] for i, s in enumerate(t.segments)]
+    return spreadsheet.csv_text(META_COLUMNS + SEGMENT_COLUMNS, rows, dialect, lang=lang)
 
 
 SCORE_COLUMNS = (
@@ -142,7 +145,9 @@ SCORE_COLUMNS = (
 )
 
 
-def export_scores(db: Storage, user: User, fmt: str = "csv", *, redact: bool = True) -> str:
+def export_scores(
+    db: Storage, user: User, fmt: str = "csv", *, redact: bool = True, dialect: str = PLAIN, lang: str = "ru"
+) -> str:
     """One row per call × checklist item; stable column names (SCORE_COLUMNS); evidence masked unless not ``redact``."""
     if fmt not in ("json", "csv"):
         raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
@@ -173,17 +178,21 @@ def export_scores(db: Storage, user: User, fmt: str = "csv", *, redact: bool = T
             ensure_ascii=False,
             indent=1,
         )
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=SCORE_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(spreadsheet.record(r) for r in rows)
-    return buf.getvalue()
+    yes_no = {"provisional", "critical_failed", "passed", "critical"}
+    return spreadsheet.csv_text(
+        SCORE_COLUMNS,
+        ([bool(r[k]) if k in yes_no and r[k] is not None else r[k] for k in SCORE_COLUMNS] for r in rows),
+        dialect,
+        lang=lang,
+    )
 
 
 AUDIT_COLUMNS = ("id", "at", "username", "action", "call_id", "scorecard_id", "target", "old", "new", "reason")
 
 
-def export_audit(db: Storage, user: User, fmt: str = "csv", *, redact: bool = True) -> str:
+def export_audit(
+    db: Storage, user: User, fmt: str = "csv", *, redact: bool = True, dialect: str = PLAIN, lang: str = "ru"
+) -> str:
     """The audit entries ``user`` may read; their texts (comments, corrections, reasons) masked if ``redact``."""
     if fmt not in ("json", "csv"):
         raise QAReviewError(f"unknown export format {fmt!r}; use json or csv")
@@ -193,8 +202,4 @@ def export_audit(db: Storage, user: User, fmt: str = "csv", *, redact: bool = Tr
         rows = [{**r, **{k: mask(r[k]) for k in ("old", "new", "reason") if isinstance(r.get(k), str)}} for r in rows]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(spreadsheet.record(r) for r in rows)
-    return buf.getvalue()
+    return spreadsheet.csv_text(AUDIT_COLUMNS, ([r.get(k) for k in AUDIT_COLUMNS] for r in rows), dialect, lang=lang)

@@ -27,6 +27,7 @@ from qa_review.core.permissions import (
     User,
     overseen_operators,
 )
+from qa_review.core.spreadsheet import EXCEL
 from qa_review.core.wer import corpus_wer
 from qa_review.services import call_log
 from qa_review.services.catalog import load_rules
@@ -145,8 +146,12 @@ def operator_month(
     }
 
 
-def export(rep: Report, fmt: str) -> bytes:
-    """CSV (UTF-8 with BOM, ';' so Russian Excel opens it), XLSX, or JSON."""
+def export(rep: Report, fmt: str, dialect: str = EXCEL, lang: str = "ru") -> bytes:
+    """CSV (``dialect``: Excel's, with BOM, ';' and decimal comma; or plain RFC 4180), XLSX, or JSON.
+
+    The CSV's header is its first row; each row names its month and rules,
+    so a payroll import needs nothing outside the row.
+    """
     if fmt == "json":
         return json.dumps(
             {
@@ -158,13 +163,10 @@ def export(rep: Report, fmt: str) -> bytes:
             indent=1,
         ).encode("utf-8")
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write(
-            f"# month={rep.month};rules={rep.rules_id};rules_version={rep.rules_version};"
-            f"may_change={'yes' if rep.may_change else 'no'}\n"
-        )
-        spreadsheet.frame(rep.operators).to_csv(buf, index=False, sep=";", decimal=",")
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        ops = rep.operators.copy()
+        for name, value in (("rules_version", rep.rules_version), ("rules", rep.rules_id), ("month", rep.month)):
+            ops.insert(0, name, value)
+        return spreadsheet.frame_csv(ops, dialect, lang=lang).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(rep)
     raise QAReviewError(f"unknown format {fmt!r}; use csv, xlsx or json")
@@ -203,16 +205,11 @@ def _xlsx(rep: Report) -> bytes:
     for title, df in (("Операторы", operators), ("Команды", rep.teams)):
         ws = wb.active if title == "Операторы" else wb.create_sheet()
         ws.title = title
-        ws.append(
-            [
-                f"Месяц {rep.month}",
-                f"Правила {rep.rules_id} v{rep.rules_version}",
-                "Цифры могут измениться: есть открытые споры" if rep.may_change else "Итог",
-            ]
-        )
+        # The header on the first row, frozen, so a sort or a filter in Excel just works.
         ws.append([RU_HEADERS.get(c, c) for c in df.columns])
-        for cell in ws[2]:
+        for cell in ws[1]:
             cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
         first = ws.max_row + 1
         for row in df.itertuples(index=False):
             ws.append(
@@ -232,9 +229,13 @@ def _xlsx(rep: Report) -> bytes:
                 elif isinstance(cell.value, float):
                     cell.number_format = "0.00" if df.columns[cell.column - 1] == "coefficient" else "0.0"
         for col in ws.columns:
-            ws.column_dimensions[col[1].column_letter].width = max(
+            ws.column_dimensions[col[0].column_letter].width = max(
                 10, min(45, max(len(str(c.value or "")) for c in col) + 2)
             )
+    about = wb.create_sheet("Отчёт")
+    about.append(["Месяц", rep.month])
+    about.append(["Правила", f"{rep.rules_id} v{rep.rules_version}"])
+    about.append(["Состояние", "Цифры могут измениться: есть открытые споры" if rep.may_change else "Итог"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -1,5 +1,7 @@
 """`qa-review cdr import` and `cdr report` on a database with recordings."""
 
+import csv
+import io
 import json
 
 import openpyxl
@@ -55,9 +57,23 @@ def test_import_links_fills_and_reports_bad_rows_then_reimport_updates(settings,
         == 0
     )
     wb = openpyxl.load_workbook(xlsx)
-    assert wb.sheetnames == ["Очереди", "Операторы"] and wb["Очереди"]["A3"].value == "reg"
-    csv_out = invoke("--db", settings.db_path, "cdr", "report", "--month", "2026-11", "--format", "csv").output
-    assert "queue;offered;answered" in csv_out and "anna.smirnova;2;" in csv_out
+    assert wb.sheetnames == ["Очереди", "Операторы", "Отчёт"] and wb["Очереди"]["A2"].value == "reg"
+    assert wb["Очереди"]["A1"].value == "Очередь" and wb["Отчёт"]["B1"].value == "2026-11"
+    # One table, header first; a "table" column tells queues from operators.
+    plain = invoke("--db", settings.db_path, "cdr", "report", "--month", "2026-11", "--format", "csv").output
+    rows = list(csv.DictReader(io.StringIO(plain)))
+    assert {(r["table"], r["queue"] or r["operator"]) for r in rows} == {
+        ("queue", "reg"),
+        ("operator", "anna.smirnova"),
+        ("operator", "petr.volkov"),
+    }
+    (reg_row,) = [r for r in rows if r["table"] == "queue"]
+    assert (reg_row["month"], reg_row["lost_rate"], reg_row["fcr_rate"]) == ("2026-11", "0.25", "")
+    out = tmp_path / "cdr-report.csv"
+    made = invoke("--db", settings.db_path, "cdr", "report", "--month", "2026-11", "--format", "csv", "-o", out)
+    assert made.exit_code == 0
+    excel = out.read_text(encoding="utf-8")
+    assert excel.startswith("\ufeffmonth;rules;rules_version;table;queue;") and ";reg;" in excel and ";0,25;" in excel
 
 
 def test_a_log_not_in_utf8_is_refused_with_what_to_do(settings, tmp_path):

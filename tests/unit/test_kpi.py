@@ -123,20 +123,22 @@ def test_excel_holds_the_same_numbers_as_csv():
 
     rep = monthly_report(month(), RULES, "2026-11")
     csv_text = kpi_service.export(rep, "csv").decode("utf-8-sig")
-    assert csv_text.startswith("# month=2026-11;rules=monthly-bonus;rules_version=1;may_change=yes")
-    from_csv = pd.read_csv(io.StringIO(csv_text), sep=";", decimal=",", comment="#")
+    assert csv_text.startswith("month;rules;rules_version;operator;")  # the header is the first row
+    from_csv = pd.read_csv(io.StringIO(csv_text), sep=";", decimal=",")
+    assert set(from_csv["month"]) == {"2026-11"} and set(from_csv["may_change"]) <= {"да", "нет"}
+    assert kpi_service.export(rep, "csv", "plain").decode().startswith("month,rules,rules_version,operator,")
     wb = load_workbook(io.BytesIO(kpi_service.export(rep, "xlsx")))
     ws = wb["Операторы"]
-    header = [c.value for c in ws[2]]
+    header = [c.value for c in ws[1]]
     assert header[:4] == ["Оператор", "Команда", "Проверено звонков", "Средний итоговый балл"]
-    xl = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
+    xl = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
     for row in from_csv.itertuples():
         x = xl[row.operator]
         assert x["Проверено звонков"] == row.calls_reviewed
         assert x["Средний итоговый балл"] == pytest.approx(row.mean_final_score)
         coef = x["Коэффициент премии"]
         assert (coef is None and pd.isna(row.coefficient)) or coef == pytest.approx(row.coefficient)
-    assert ws["C1"].value.startswith("Цифры могут измениться")
+    assert ws["A1"].value == "Оператор" and wb["Отчёт"]["B3"].value.startswith("Цифры могут измениться")
     import json
 
     data = json.loads(kpi_service.export(rep, "json"))
@@ -219,8 +221,8 @@ def test_notes_in_russian_for_the_payroll_excel():
 
     rep = monthly_report(month(), RULES, "2026-11")
     ws = load_workbook(io.BytesIO(kpi_service.export(rep, "xlsx")))["Операторы"]
-    header = [c.value for c in ws[2]]
-    notes = {r[0]: dict(zip(header, r))["Примечание"] for r in ws.iter_rows(min_row=3, values_only=True)}
+    header = [c.value for c in ws[1]]
+    notes = {r[0]: dict(zip(header, r))["Примечание"] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert notes["petr"] == "проверено звонков: 3, меньше 5 — коэффициент не рассчитан"
     assert "открытых споров: 1" in notes["olga"]
     assert (

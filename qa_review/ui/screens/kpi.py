@@ -48,7 +48,7 @@ show(rep.operators.assign(note=rep.notes_in(lang())))
 st.subheader(tr("kpi.teams"))
 show(rep.teams)
 c1, c2 = st.columns(2)
-c1.download_button(tr("kpi.download_csv"), kpi_service.export(rep, "csv"), f"kpi-{month}.csv", "text/csv")
+c1.download_button(tr("kpi.download_csv"), kpi_service.export(rep, "csv", lang=lang()), f"kpi-{month}.csv", "text/csv")
 c2.download_button(
     tr("kpi.download_xlsx"),
     kpi_service.export(rep, "xlsx"),
