@@ -16,6 +16,7 @@ from qa_review.core.permissions import system_actor
 from qa_review.core.spreadsheet import EXCEL, PLAIN
 from qa_review.services import (
     database,
+    logs,
 )
 from qa_review.services.settings import Effective, Settings, load
 
@@ -25,6 +26,7 @@ class Ctx:
         # A broken configuration stops every command but `doctor`, which
         # reports it and checks the rest on the defaults.
         self.config_error: ConfigError | None = None
+        self.log_error: ConfigError | None = None  # doctor checks the log on its own
         try:
             self.effective: Effective = load(config)
         except ConfigError as e:
@@ -34,10 +36,21 @@ class Ctx:
         if db_path:
             self.use_db(db_path)
 
+    def start_log(self, command: str | None) -> None:
+        """The log as the settings say (a log file that cannot be written is a configuration error)."""
+        if self.config_error is not None:
+            return
+        try:
+            logs.configure_from(self.effective.settings)
+        except ConfigError as e:
+            self.log_error = e
+            return
+        logs.event("command", "debug", command=command)
+
     @property
     def settings(self) -> Settings:
-        if self.config_error is not None:
-            raise self.config_error
+        if self.config_error is not None or self.log_error is not None:
+            raise self.config_error or self.log_error
         return self.effective.settings
 
     def use_db(self, db_path: str) -> None:
@@ -93,7 +106,17 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except QAReviewError as e:
+            logs.event(
+                "command failed", "error", command=ctx.invoked_subcommand, error=type(e).__name__, message=str(e)
+            )
             raise SetupFailed(str(e)) from e
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # a refusal or a stop, already said to the user
+        except Exception as e:
+            if not getattr(e, "_qa_logged", False):  # a subgroup's crash passes through its group too
+                logs.crash("command crashed", command=ctx.invoked_subcommand)
+                e._qa_logged = True
+            raise
 
 
 @contextmanager
@@ -147,6 +170,7 @@ def cli(ctx, db_path, config):
     qa-review serve
     """
     ctx.obj = Ctx(db_path, config)
+    ctx.obj.start_log(ctx.invoked_subcommand)
 
 
 def print_table(title: str, rows: list[dict]) -> None:

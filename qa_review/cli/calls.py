@@ -404,7 +404,15 @@ def watch(obj: Ctx, folder: Path, once, interval, settle, workers):
             return make_transcriber(setup.model_path, setup.options, workers=workers, model_name=setup.model)
 
     job = intake.Intake(
-        obj.db, SYSTEM, s, folder, make, settle_s=settle, workers=workers, scheduler=s.scheduler, profile=setup.profile
+        obj.open(create=True),
+        SYSTEM,
+        s,
+        folder,
+        make,
+        settle_s=settle,
+        workers=workers,
+        scheduler=s.scheduler,
+        profile=setup.profile,
     )
 
     def say(r: intake.Round) -> None:

@@ -17,6 +17,7 @@ import yaml
 
 from qa_review.core.domain import CLIENT, OPERATOR
 from qa_review.core.errors import ConfigError
+from qa_review.core.log_lines import FORMATS, LEVELS, OFF
 from qa_review.core.yamlcheck import compose
 
 SHIPPED = "shipped"  # in a list of checklist folders: the ones qa-review comes with
@@ -95,6 +96,16 @@ _confidence = _number(
 )
 
 
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def parse(v: object) -> str:
+        s = _text(v).lower()
+        if s not in allowed:
+            raise ValueError(f"expected one of: {', '.join(allowed)}")
+        return s
+
+    return parse
+
+
 def _flag(v: object) -> bool:
     if isinstance(v, bool):
         return v
@@ -144,6 +155,20 @@ KEYS = (
         _number(int, lambda n: n >= 1, "expected a whole number of months, 1 or more (leave it out to keep audio)"),
         help="qa-review retention apply removes recordings older than this (transcripts and scores stay)",
     ),
+    Key(
+        "log_level",
+        "QA_REVIEW_LOG_LEVEL",
+        _choice(*LEVELS, OFF),
+        help=f"log this level and above ({', '.join(LEVELS)}), or {OFF}",
+    ),
+    Key(
+        "log_file",
+        "QA_REVIEW_LOG_FILE",
+        _nonempty,
+        "path",
+        "the log file (reopened after logrotate); default: standard error",
+    ),
+    Key("log_format", "QA_REVIEW_LOG_FORMAT", _choice(*FORMATS), help="text (key=value) or json (one object a line)"),
     Key("sso_config", "QA_REVIEW_SSO_CONFIG", _nonempty, "path", "the identity provider's TOML ([auth] section)"),
     Key("sso_claim", "QA_REVIEW_SSO_CLAIM", _nonempty, help="the identity token's claim admins link users by"),
 )

@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_review.core.errors import AuthError, NotFound, PermissionDenied, QAReviewError
 from qa_review.core.permissions import ADMIN, OPERATOR, ROLES, User, can_manage_users
+from qa_review.services import logs
 from qa_review.storage import Storage
 
 _hasher = PasswordHasher()
@@ -163,6 +164,7 @@ def login(db: Storage, username: str, password: str, *, client: str | None = Non
     if full:
         wait = max(times[-MAX_FAILURES] + FAILURE_WINDOW_S - now for times in full)
         minutes = max(1, math.ceil(wait / 60))
+        logs.event("login throttled", "warning", minutes=minutes)
         raise AuthError(
             f"too many failed logins for {name or 'this client'}; try again in {minutes} min",
             code="throttled",
@@ -174,11 +176,14 @@ def login(db: Storage, username: str, password: str, *, client: str | None = Non
         with db.atomic():
             db.sessions.add_failure(keys, now)
             db.sessions.forget_failures_before(now - FAILURE_WINDOW_S)
+        # not the name typed: a password typed into the name field must not reach a log
+        logs.event("login refused", "warning")
         raise
     token = secrets.token_urlsafe(32)
     with db.atomic():
         db.sessions.clear_failures(f"user:{name}")
         db.sessions.create(_token_hash(token), user.username, now=now, client=client)
+    logs.event("logged in", user=user.username, role=user.role, via="password")
     return user, token
 
 
@@ -246,6 +251,7 @@ def login_sso(
         if db.sessions.sso_signin_used(signin):
             raise AuthError("sign in through single sign-on again", code="sso_stale")
         db.sessions.create(_token_hash(token), user.username, now=now, client=client, sso_signin=signin)
+    logs.event("logged in", user=user.username, role=user.role, via="sso")
     return user, token
 
 

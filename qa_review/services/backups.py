@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qa_review.core.errors import PermissionDenied
 from qa_review.core.permissions import ADMIN, User
+from qa_review.services import logs
 from qa_review.storage import Storage, Upgrade, check_backup, upgrade
 from qa_review.storage.backup import BackupFacts
 
@@ -19,7 +20,10 @@ def _admin_only(user: User, what: str) -> None:
 def backup(db: Storage, user: User, dest: Path, progress=None) -> BackupFacts:
     """A consistent copy of the live database (the app and batch jobs may go on writing)."""
     _admin_only(user, "make backups")
-    return db.backup_to(Path(dest), progress)
+    with logs.step("backup", user=user.username) as f:
+        facts = db.backup_to(Path(dest), progress)
+        f.update(file=facts.path, calls=facts.calls, bytes=facts.bytes)
+    return facts
 
 
 def inspect(user: User, source: Path) -> BackupFacts:
@@ -37,8 +41,9 @@ def restore(db: Storage, user: User, source: Path, db_path: Path, progress=None)
     check_backup(Path(source))  # refused before anything is touched
     db_path = Path(db_path)
     kept = db_path.with_name(f"{db_path.stem}.before-restore-{datetime.now():%Y%m%d-%H%M%S}{db_path.suffix}")
-    db.backup_to(kept)
-    return db.restore_from(Path(source), progress), kept
+    with logs.step("restore", user=user.username, file=str(source), kept=str(kept)):
+        db.backup_to(kept)
+        return db.restore_from(Path(source), progress), kept
 
 
 def migrate(user: User, db_path: Path) -> tuple[Upgrade, str]:
@@ -48,4 +53,7 @@ def migrate(user: User, db_path: Path) -> tuple[Upgrade, str]:
     upgrade done on purpose, before the services start again.
     """
     _admin_only(user, "upgrade the database")
-    return upgrade(Path(db_path))
+    with logs.step("migrate", user=user.username) as f:
+        done, schema = upgrade(Path(db_path))
+        f.update(applied=list(done.applied), copy=str(done.backup) if done.backup else None, schema=schema)
+    return done, schema

@@ -20,6 +20,7 @@ import numpy as np
 
 from qa_review.asr.engines import make_transcriber
 from qa_review.core.errors import QAReviewError
+from qa_review.core.log_lines import OFF
 from qa_review.core.permissions import User, require_pipeline
 from qa_review.services import archive, catalog, scoring, transcription
 from qa_review.services.settings import Effective, Settings
@@ -67,6 +68,7 @@ def check(
     out.append(_run("checklists", lambda: _checklists(s)))
     out.append(_run("rules", lambda: _rules(s)))
     out.append(_run("recordings archive", lambda: _archive(s)))
+    out.append(_run("log", lambda: _log(s)))
     out.append(
         _run(
             "time zone",
@@ -138,6 +140,25 @@ def _archive(s: Settings) -> Finding:
     if free < LOW_DISK_BYTES:
         return Finding(WARN, "recordings archive", text + "; new recordings will soon fail to be kept: free some space")
     return Finding(OK, "recordings archive", text)
+
+
+def _log(s: Settings) -> Finding:
+    if s.log_level == OFF:
+        return Finding(OK, "log", "off; for services set log_level: info (and log_file), see the README's Logs")
+    if s.log_file is None:
+        return Finding(OK, "log", f"{s.log_level} and above, {s.log_format} lines, to standard error")
+    try:
+        s.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(s.log_file, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        return Finding(
+            FAIL,
+            "log",
+            f"log_file {s.log_file}: cannot write there ({e.strerror}); every command but doctor refuses to run: "
+            "give a file the service's user may write, or leave log_file out to log to standard error",
+        )
+    return Finding(OK, "log", f"{s.log_level} and above, {s.log_format} lines, to {s.log_file} (writable)")
 
 
 def _port(port: int) -> Finding:

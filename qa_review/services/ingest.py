@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from qa_review.core.domain import AUDIO, TEXT_ONLY, WRITTEN, CallMeta
 from qa_review.core.errors import IngestError, ManifestError
 from qa_review.core.metadata import meta_from_filename, meta_from_mapping, read_manifest
 from qa_review.core.permissions import User, require_pipeline
-from qa_review.services import archive
+from qa_review.services import archive, logs
 from qa_review.services.settings import Settings
 from qa_review.services.transcription import save_transcript
 from qa_review.storage import AudioFacts, Storage
@@ -94,6 +95,7 @@ def ingest(
 
     def fail(where: str, reason: str, row: int | None = None, source: Path | None = None) -> None:
         report.errors.append((where, reason))
+        logs.event("ingest failed", "warning", batch=report.batch, where=where, row=row, reason=reason)
         origin = str(_absolute(source if source is not None else Path(where)))
         db.calls.record_ingest_error(report.batch, where, row, reason, source=origin, root=root)
 
@@ -106,10 +108,12 @@ def ingest(
     else:
         items = list(_items_from_folder(path, fail))
 
+    started = time.perf_counter()
     for n, item in enumerate(items, 1):
         if progress:
             progress(f"[{n}/{len(items)}] {item.path.name}")
         source = item.source or item.path
+        before, took = len(report.added), time.perf_counter()
         try:
             _ingest_one(db, actor, item, settings, report)
         except IngestError as e:
@@ -117,6 +121,22 @@ def ingest(
         else:
             # In, or already in: what an earlier run recorded against it is settled.
             db.calls.resolve_ingest_errors(str(_absolute(source)), item.row)
+            added = len(report.added) > before
+            logs.event(
+                "ingested" if added else "ingest duplicate",
+                "info" if added else "debug",
+                batch=report.batch,
+                call=report.added[-1] if added else report.duplicates[-1][1],
+                seconds=time.perf_counter() - took,
+            )
+    logs.event(
+        "ingest batch",
+        batch=report.batch,
+        added=len(report.added),
+        duplicates=len(report.duplicates),
+        failed=len(report.errors),
+        seconds=time.perf_counter() - started,
+    )
     return report
 
 

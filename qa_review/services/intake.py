@@ -21,7 +21,7 @@ from qa_review.asr.transcribe import Transcriber
 from qa_review.core.domain import AUDIO
 from qa_review.core.intake import Settling, Stamp
 from qa_review.core.permissions import User, require_pipeline
-from qa_review.services import workflow
+from qa_review.services import logs, workflow
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
 
@@ -73,7 +73,8 @@ class Intake:
 
     def _transcriber(self) -> Transcriber:
         if self._model is None:
-            self._model = self._make()
+            with logs.step("model loaded"):
+                self._model = self._make()
         return self._model
 
     def _files(self) -> dict[str, Stamp]:
@@ -89,6 +90,7 @@ class Intake:
 
     def round(self, now: float | None = None) -> Round:
         """One pass: take the complete new files, then transcribe and score what waits."""
+        started = time.perf_counter()
         now = time.time() if now is None else now
         r = Round()
         files = self._files()
@@ -124,6 +126,17 @@ class Intake:
             )
             r.transcribed, r.transcription_failed = len(rep.done), rep.failed
             self._caught_up = True
+        busy = r.ingested or r.failed or r.transcribed or r.transcription_failed
+        logs.event(
+            "intake round",
+            "info" if busy else "debug",  # a quiet folder is not a line every half minute
+            ingested=len(r.ingested),
+            failed=len(r.failed),
+            waiting=r.waiting,
+            transcribed=r.transcribed,
+            transcription_failed=len(r.transcription_failed),
+            seconds=time.perf_counter() - started,
+        )
         return r
 
     def watch(self, stop: Callable[[], bool], interval_s: float, report: Callable[[Round], None]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa_review.core.errors import ConfigError
 from qa_review.core.permissions import User, require_pipeline
-from qa_review.services import archive
+from qa_review.services import archive, logs
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
 
@@ -86,5 +86,7 @@ def retention(
                 reason=f"retention: recordings kept {months} month(s)",
             )
         plan.removed.append(c["call_id"])
+        logs.event("audio removed", call=c["call_id"], months=months)
     plan.applied = True
+    logs.event("retention applied", removed=len(plan.removed), months=months, before=before)
     return plan

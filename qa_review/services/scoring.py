@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from qa_review.asr import profile as asr_profile
@@ -20,6 +21,7 @@ from qa_review.core.permissions import (
 )
 from qa_review.core.scoring import Scorecard
 from qa_review.core.scoring import score as score_transcript
+from qa_review.services import logs
 from qa_review.services.catalog import find_checklist, load_checklists
 from qa_review.services.ingest import Progress
 from qa_review.services.settings import Settings
@@ -99,6 +101,7 @@ class Scorer:
                 report.skipped.append((cid, c.id))
                 continue
             transcript = transcript or db.transcripts.get(cid)
+            took = time.perf_counter()
             try:
                 sc = score_transcript(
                     transcript,
@@ -109,6 +112,9 @@ class Scorer:
                 )
             except Exception as e:  # one call's failure must not stop the batch
                 report.failed.append((cid, f"call {cid}, checklist {c.id}: {e!r}"))
+                logs.event(
+                    "scoring failed", "warning", call=cid, checklist=c.id, error=type(e).__name__, message=str(e)
+                )
                 continue
             with db.atomic():
                 # Looked at again under the write lock: another run may have scored it meanwhile.
@@ -117,6 +123,15 @@ class Scorer:
                     continue
                 db.scorecards.save_auto(sc)
             report.scored.append((cid, c.id, sc.score))
+            logs.event(
+                "scored",
+                call=cid,
+                checklist=c.id,
+                version=c.version,
+                score=sc.score,
+                provisional=sc.provisional,
+                seconds=time.perf_counter() - took,
+            )
 
 
 def scorer(

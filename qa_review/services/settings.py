@@ -65,6 +65,11 @@ class Settings:
     # depend on it go to a person.
     diarize: bool = True
     mono_min_confidence: float = 0.8
+    # The log: level ("off": none; a terminal has the commands' own output),
+    # file (None: standard error) and text (key=value) or json lines.
+    log_level: str = "off"
+    log_file: Path | None = None
+    log_format: str = "text"
 
     @property
     def data_folder(self) -> Path:
@@ -110,6 +115,9 @@ _FIELD = {
     "sso_config": "sso_config",
     "sso_claim": "sso_claim",
     "audio_retention_months": "audio_retention_months",
+    "log_level": "log_level",
+    "log_file": "log_file",
+    "log_format": "log_format",
 }
 
 

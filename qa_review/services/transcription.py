@@ -25,7 +25,7 @@ from qa_review.core.domain import MIXED, Transcript
 from qa_review.core.errors import ModelError, PermissionDenied, QAReviewError
 from qa_review.core.permissions import User, can_read_call, require_pipeline
 from qa_review.core.recording_faults import FAULT_CODES, recording_fault
-from qa_review.services import cluster
+from qa_review.services import cluster, logs
 from qa_review.services.catalog import load_checklists
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
@@ -282,6 +282,16 @@ def transcribe_pending(
             db.calls.release(owner)
     report.held_elsewhere = db.calls.held_elsewhere(owner, now=clock(), among=call_ids)
     report.processing_s = time.perf_counter() - started
+    logs.event(
+        "transcribe batch",
+        done=len(report.done),
+        failed=len(report.failed),
+        held_elsewhere=report.held_elsewhere,
+        audio_s=report.audio_s,
+        seconds=report.processing_s,
+        workers=workers,
+        cluster="remote" if scheduler else "local",
+    )
     return report
 
 
@@ -295,6 +305,7 @@ def _read_recording(call_id: str, path: Path) -> bytes:
 def _store_failure(db: Storage, cid: str, reason: str, report: TranscribeReport, tried: list) -> None:
     with db.atomic():
         db.calls.mark_failed(cid, reason)
+    logs.event("transcription failed", "warning", call=cid, reason=reason)
     report.failed.append((cid, reason))
     tried.append(cid)
 
@@ -309,7 +320,8 @@ def _store_result(
     cid = call["call_id"]
     try:
         transcript, took, model, options = fut.result()
-    except ModelError:
+    except ModelError as e:
+        logs.event("model failed", "error", call=cid, error=type(e).__name__, message=str(e))
         raise
     except Exception as e:  # one call's failure must not stop the batch
         reason = cluster.failure_reason(cid, e)
@@ -318,6 +330,15 @@ def _store_result(
     _store_transcript(db, transcript, model=model, settings=options, processing_s=round(took, 3))
     report.done.append(cid)
     report.audio_s += transcript.duration_s
+    logs.event(
+        "transcribed",
+        call=cid,
+        model=model,
+        audio_s=transcript.duration_s,
+        seconds=took,
+        rtf=took / transcript.duration_s if transcript.duration_s else None,
+        segments=len(transcript.segments),
+    )
     if warn_mono and transcript.diarization is None and any(s.speaker == MIXED for s in transcript.segments):
         report.mono_undivided += 1
     return None

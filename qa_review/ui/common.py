@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from qa_review.core.errors import QAReviewError
+from qa_review.services import logs
 from qa_review.services.database import open_database
 from qa_review.services.settings import Settings, from_env
 from qa_review.ui.i18n import DEFAULT, LANGUAGES, t
@@ -17,6 +18,17 @@ from qa_review.ui.i18n import DEFAULT, LANGUAGES, t
 
 def settings() -> Settings:
     return from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def _log_to(level: str, file, fmt: str) -> None:
+    logs.configure(level, file, fmt)
+
+
+def start_log() -> None:
+    """The app's log as the settings say: set up once per process, again only if they change."""
+    s = settings()
+    _log_to(s.log_level, s.log_file, s.log_format)
 
 
 def db():

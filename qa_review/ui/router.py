@@ -6,10 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from qa_review.core.errors import DatabaseError
+from qa_review.core.errors import ConfigError, DatabaseError
 from qa_review.core.permissions import SCREENS, Role
-from qa_review.services import review
-from qa_review.ui.common import db, error_text, local_time, tr
+from qa_review.services import logs, review
+from qa_review.ui.common import db, error_text, local_time, start_log, tr
 from qa_review.ui.i18n import LANGUAGES
 from qa_review.ui.session import current_user, log_out, login_form
 
@@ -72,9 +72,15 @@ def _sidebar(user) -> None:
 def main() -> None:
     st.set_page_config(page_title="qa-review", page_icon=":material/headphones:", layout="wide")
     try:
+        start_log()
         _route()
-    except DatabaseError as e:  # a wrong QA_REVIEW_DB: say which file and what to do, not a traceback
+    except (DatabaseError, ConfigError) as e:  # a wrong QA_REVIEW_DB: say which file and what to do, not a traceback
+        logs.event("page failed", "error", error=type(e).__name__, message=str(e))
         st.error(error_text(e))
+    except Exception:
+        # Streamlit shows it on the page; the log keeps it for IT (st.rerun and st.stop are not Exceptions)
+        logs.crash("page crashed")
+        raise
 
 
 def _route() -> None:

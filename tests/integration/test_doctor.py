@@ -26,7 +26,7 @@ def test_a_sound_deployment_is_all_ok(tmp_path):
         free = s.getsockname()[1]
     result = invoke("--config", config, "doctor", "--no-load", "--port", free)
     assert result.exit_code == 0, result.output
-    assert set(lines(result.output).values()) == {"ok"} and len(lines(result.output)) == 8
+    assert set(lines(result.output).values()) == {"ok"} and len(lines(result.output)) == 9
     assert "schema m022_audio_retention (up to date)" in result.output
 
 
@@ -37,7 +37,8 @@ def test_each_broken_piece_is_named_with_what_to_do_and_the_rest_still_checked(t
     config = tmp_path / "qa-review.yaml"
     config.write_text(
         f"database: {tmp_path / 'missing.db'}\nmodels_dir: {tmp_path / 'no-models'}\n"
-        f"checklists: [{tmp_path / 'checklists'}]\ndata_dir: {tmp_path / 'data'}\n",
+        f"checklists: [{tmp_path / 'checklists'}]\ndata_dir: {tmp_path / 'data'}\n"
+        f"log_level: info\nlog_file: {tmp_path / 'data' / 'qa.log'}\n",
         encoding="utf-8",
     )
     with socket.socket() as held:
@@ -54,6 +55,7 @@ def test_each_broken_piece_is_named_with_what_to_do_and_the_rest_still_checked(t
         "checklists": "FAIL",
         "rules": "ok",
         "recordings archive": "FAIL",
+        "log": "FAIL",
         "time zone": "ok",
         "app port": "warn",
     }
@@ -61,7 +63,8 @@ def test_each_broken_piece_is_named_with_what_to_do_and_the_rest_still_checked(t
     assert "qa-review models install" in result.output
     assert "bad.yaml:2" in result.output
     assert f"{port} is in use" in result.output
-    assert "failed: database, ASR model, checklists, recordings archive" in result.output
+    assert "qa.log: cannot write there" in result.output
+    assert "failed: database, ASR model, checklists, recordings archive, log" in result.output
 
 
 def test_a_broken_configuration_is_reported_and_the_rest_checked_on_the_defaults(tmp_path):

@@ -219,6 +219,11 @@ ROWS = {
 
 # Public functions that hold no one's call data, each with why it needs no acting user.
 NO_USER_DATA = {
+    "logs.configure": "where the log goes: the entry point's own settings",
+    "logs.configure_from": "where the log goes: the entry point's own settings",
+    "logs.event": "writes a line; reads nothing of any user's",
+    "logs.step": "times a step the caller was allowed to run",
+    "logs.crash": "writes the exception being handled",
     "archive.folder": "a folder name from the settings",
     "retention.months_before": "date arithmetic",
     "archive.keep": "called by ingest after its permission check",

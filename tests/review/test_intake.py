@@ -92,3 +92,8 @@ def test_watch_once_from_cron(world, tmp_path, monkeypatch):
     result = invoke("--db", world.settings.db_path, "watch", pbx, "--once", env={"QA_REVIEW_MODEL": str(model)})
     assert result.exit_code == 0, result.output
     assert "watch: 1 ingested, 0 failed, 1 still being written, 1 transcribed" in result.output
+    # A first start on a new server: the intake makes the database, as ingest does.
+    fresh_db = tmp_path / "new" / "qa.db"
+    fresh_db.parent.mkdir()
+    first = invoke("--db", fresh_db, "watch", pbx, "--once", env={"QA_REVIEW_MODEL": str(model)})
+    assert first.exit_code == 0 and "watch: 1 ingested" in first.output and fresh_db.is_file()
