@@ -378,13 +378,27 @@ def show(obj: Ctx, call_id, as_json):
     help="A file is complete once unchanged this long.",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Calls transcribed at once.")
+@click.option(
+    "--manifest-pattern",
+    default=None,
+    metavar="GLOB",
+    help="File names of the PBX's CSV manifests in FOLDER (e.g. 'calls-*.csv'): recordings go in with their row.",
+)
+@click.option(
+    "--manifest-wait",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="With --manifest-pattern: seconds a recording no manifest lists waits for one, then goes in on its own.",
+)
 @click.pass_obj
-def watch(obj: Ctx, folder: Path, once, interval, settle, workers):
+def watch(obj: Ctx, folder: Path, once, interval, settle, workers, manifest_pattern, manifest_wait):
     """Ingest, transcribe and score new files in FOLDER as they arrive; runs until stopped.
 
     \b
     qa-review watch /mnt/pbx/recordings
     qa-review watch /mnt/pbx/recordings --once      # from cron, e.g. every 5 minutes
+    qa-review watch /mnt/pbx --manifest-pattern 'calls-*.csv'
 
     Recordings (with their sidecar JSON), conversations and call transcripts
     are taken once complete (unchanged for --settle seconds). A bad file is
@@ -392,6 +406,11 @@ def watch(obj: Ctx, folder: Path, once, interval, settle, workers):
     Safe to stop (Ctrl-C, systemctl stop) and start again: nothing is
     ingested twice, and what was left untranscribed is taken first. Uses the
     scheduler setting when set (Dask).
+
+    With --manifest-pattern, the manifests (the columns of `ingest
+    --manifest`) give each recording its operator, time and direction; a
+    manifest is read again when it changes, and a recording none lists waits
+    --manifest-wait seconds for one.
     """
     s = obj.settings
     setup = transcription.asr_setup(s, resolve_model=not s.scheduler)
@@ -413,6 +432,8 @@ def watch(obj: Ctx, folder: Path, once, interval, settle, workers):
         workers=workers,
         scheduler=s.scheduler,
         profile=setup.profile,
+        manifest_pattern=manifest_pattern,
+        manifest_wait_s=manifest_wait,
     )
 
     def say(r: intake.Round) -> None:

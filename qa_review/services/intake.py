@@ -1,5 +1,13 @@
 """Continuous intake: a watched folder's new recordings and conversations are ingested, transcribed and scored.
 
+With a manifest pattern, CSV manifests the PBX drops into the folder give
+the calls' metadata: a recording a manifest lists is ingested with its row
+(as soon as both are complete, whichever came first), and a recording no
+manifest lists waits for one, ``manifest_wait_s`` at most, then goes in on
+its file name or sidecar. A manifest is read again whenever it changes (a
+PBX that appends a row per call); its own errors are reported once per
+version.
+
 One process, safe to stop and start again: a file already ingested is
 known by the path it came from, a file that failed is not tried again
 until it changes (also across a restart: the failure is in the database),
@@ -10,6 +18,8 @@ work rather than repeat it). The model is loaded once per process.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +29,9 @@ from pathlib import Path
 from qa_review.asr.audio import AUDIO_SUFFIXES
 from qa_review.asr.transcribe import Transcriber
 from qa_review.core.domain import AUDIO
+from qa_review.core.errors import ManifestError
 from qa_review.core.intake import Settling, Stamp
+from qa_review.core.metadata import read_manifest
 from qa_review.core.permissions import User, require_pipeline
 from qa_review.services import logs, workflow
 from qa_review.services.settings import Settings
@@ -33,12 +45,18 @@ class Round:
     waiting: int = 0  # files seen but not complete yet
     transcribed: int = 0
     transcription_failed: list[tuple[str, str]] = field(default_factory=list)
+    manifests: bool = False  # watching with a manifest pattern
+    unlisted: int = 0  # recordings waiting for a manifest to name them
+    awaited: int = 0  # rows of the manifests whose recording has not arrived
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.ingested)} ingested, {len(self.failed)} failed, {self.waiting} still being written, "
             f"{self.transcribed} transcribed, {len(self.transcription_failed)} not transcribed"
         )
+        if self.manifests:
+            text += f"; {self.unlisted} recording(s) waiting for a manifest, {self.awaited} listed but not arrived"
+        return text
 
 
 def _stamp(p: Path) -> Stamp | None:
@@ -62,8 +80,15 @@ class Intake:
         workers: int = 1,
         scheduler: str | None = None,
         profile=None,
+        manifest_pattern: str | None = None,
+        manifest_wait_s: float = 3600.0,
     ) -> None:
         require_pipeline(actor, "watch")
+        self.manifest_pattern, self.manifest_wait_s = manifest_pattern, manifest_wait_s
+        self.manifest_settling = Settling(settle_s)
+        self.read: dict[str, Stamp] = {}  # manifest -> the version read
+        self.listing: dict[str, set[str]] = {}  # manifest -> the files it names
+        self.owner: dict[str, str] = {}  # file -> the manifest naming it (the latest read wins)
         self.db, self.actor, self.settings, self.folder = db, actor, settings, Path(folder).resolve()
         self.settling = Settling(settle_s)
         self.tried: dict[str, Stamp] = {}  # failed here: not again until the file changes
@@ -77,23 +102,55 @@ class Intake:
                 self._model = self._make()
         return self._model
 
-    def _files(self) -> dict[str, Stamp]:
+    def _files(self) -> tuple[dict[str, Stamp], dict[str, Stamp]]:
+        """(recordings and conversations, manifests) in the folder, each with its stamp."""
         found = [p for p in self.folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
         audio_stems = {p.with_suffix("") for p in found if p.suffix.lower() in AUDIO_SUFFIXES}
-        out = {}
+        out, manifests = {}, {}
         for p in found:
             suffix = p.suffix.lower()
-            if suffix in AUDIO_SUFFIXES or (suffix == ".json" and p.with_suffix("") not in audio_stems):
-                if (stamp := _stamp(p)) is not None:
-                    out[str(p)] = stamp
-        return out
+            if self.manifest_pattern and fnmatch.fnmatch(p.name, self.manifest_pattern):
+                into = manifests
+            elif suffix in AUDIO_SUFFIXES or (suffix == ".json" and p.with_suffix("") not in audio_stems):
+                into = out
+            else:
+                continue
+            if (stamp := _stamp(p)) is not None:
+                into[str(p)] = stamp
+        return out, manifests
+
+    def _read_manifests(self, manifests: dict[str, Stamp], now: float, r: Round) -> None:
+        """Read the manifests that are new or changed, once complete; report their own errors once a version."""
+        changed = {m: st for m, st in manifests.items() if self.read.get(m) != st}
+        reported_at = self.db.calls.open_error_times(changed)
+        for m in self.manifest_settling.ready(changed, now):
+            self.read[m] = changed[m]
+            for f in self.listing.pop(m, set()):
+                self.owner.pop(f, None)
+            self.listing[m] = listed = _listed(Path(m))
+            for f in listed:
+                self.owner[f] = m
+            if m in reported_at and datetime.fromisoformat(reported_at[m]).timestamp() >= changed[m][1]:
+                continue  # this version's errors were reported by an earlier run
+            # Its rows' files come in as they arrive; this reads it for its own errors (header, bad rows).
+            report, _ = workflow.ingest_then_score(
+                self.db, self.actor, Path(m).parent, self.settings, manifest=Path(m), only=()
+            )
+            r.failed += report.errors
+        for gone in set(self.read) - set(manifests):
+            del self.read[gone]
+            for f in self.listing.pop(gone, set()):
+                self.owner.pop(f, None)
 
     def round(self, now: float | None = None) -> Round:
         """One pass: take the complete new files, then transcribe and score what waits."""
         started = time.perf_counter()
         now = time.time() if now is None else now
         r = Round()
-        files = self._files()
+        files, manifests = self._files()
+        r.manifests = self.manifest_pattern is not None
+        if r.manifests:
+            self._read_manifests(manifests, now, r)
         known = self.db.calls.known_origins(files)
         failed_at = self.db.calls.open_error_times(files)
         new = {}
@@ -105,12 +162,32 @@ class Intake:
             new[path] = stamp
         ready = self.settling.ready(new, now)
         r.waiting = len(new) - len(ready)
+        runs: dict[str, list[str]] = {}  # manifest -> its complete new files
         for path in ready:
+            if path in self.owner:
+                runs.setdefault(self.owner[path], []).append(path)
+                continue
+            is_audio = Path(path).suffix.lower() in AUDIO_SUFFIXES
+            if r.manifests and is_audio and now - new[path][1] < self.manifest_wait_s:
+                r.unlisted += 1  # a manifest may name it yet
+                continue
             report, _ = workflow.ingest_then_score(self.db, self.actor, Path(path), self.settings)
             r.ingested += report.added
             if report.errors:
                 self.tried[path] = new[path]
                 r.failed += report.errors
+        for m, paths in sorted(runs.items()):
+            report, _ = workflow.ingest_then_score(
+                self.db, self.actor, Path(m).parent, self.settings, manifest=Path(m), only=paths
+            )
+            r.ingested += report.added
+            r.failed += report.errors
+            now_known = self.db.calls.known_origins(paths)
+            for p in set(paths) - now_known:
+                self.tried[p] = new[p]  # its row failed: not again until the file changes
+        if r.manifests:
+            missing = [f for f in self.owner if f not in files]  # not arrived, or ingested and moved away since
+            r.awaited = len(missing) - len(self.db.calls.known_origins(missing))
         audio = [c for c, row in self.db.calls.many(r.ingested).items() if row["kind"] == AUDIO]
         if audio or not self._caught_up:
             # The first round also takes what a stopped run left untranscribed.
@@ -146,3 +223,13 @@ class Intake:
             deadline = time.monotonic() + interval_s
             while not stop() and time.monotonic() < deadline:
                 time.sleep(min(0.5, interval_s))
+
+
+def _listed(manifest: Path) -> set[str]:
+    """The files a manifest names (absolute); an unreadable one names none (its ingest reports why)."""
+    try:
+        rows, _ = read_manifest(manifest.read_text(encoding="utf-8"), str(manifest))
+    except (OSError, UnicodeDecodeError, ManifestError):
+        return set()
+    base = manifest.parent
+    return {os.path.abspath(Path(r.file) if Path(r.file).is_absolute() else base / r.file) for r in rows}

@@ -27,9 +27,10 @@ def ingest_then_score(
     manifest: Path | None = None,
     progress: ingest.Progress | None = None,
     score: bool = True,
+    only=None,
 ) -> tuple[ingest.IngestReport, scoring.ScoreReport | None]:
     """Ingest a file or folder; the new calls that arrived with their words (conversations, transcripts) are scored."""
-    report = ingest.ingest(db, actor, path, settings, manifest=manifest, progress=progress)
+    report = ingest.ingest(db, actor, path, settings, manifest=manifest, progress=progress, only=only)
     ready = [c["call_id"] for c in db.calls.many(report.added).values() if c["kind"] != AUDIO]
     scored = scoring.score_calls(db, actor, settings, call_ids=sorted(ready)) if score and ready else None
     return report, scored

@@ -25,6 +25,15 @@ def stamp(path, t):
     os.utime(path, (t, t))
 
 
+def model_folder(tmp_path):
+    """A model folder's shape; the transcriber itself is the fake one."""
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in REQUIRED_FILES:
+        (model / name).write_text("{}")
+    return model
+
+
 def job(w, folder, loads=None):
     return intake.Intake(w.db, PIPELINE, w.settings, folder, loads or Loads(), settle_s=10)
 
@@ -85,10 +94,7 @@ def test_watch_once_from_cron(world, tmp_path, monkeypatch):
     write_wav(pbx / "a.wav", seconds=2.0)
     stamp(pbx / "a.wav", time.time() - 60)
     write_wav(pbx / "fresh.wav", seconds=2.0, freqs=(500.0, 800.0))  # just written: waits for the next run
-    model = tmp_path / "model"  # a model folder's shape; the transcriber itself is the fake one
-    model.mkdir()
-    for name in REQUIRED_FILES:
-        (model / name).write_text("{}")
+    model = model_folder(tmp_path)
     result = invoke("--db", world.settings.db_path, "watch", pbx, "--once", env={"QA_REVIEW_MODEL": str(model)})
     assert result.exit_code == 0, result.output
     assert "watch: 1 ingested, 0 failed, 1 still being written, 1 transcribed" in result.output
@@ -97,3 +103,97 @@ def test_watch_once_from_cron(world, tmp_path, monkeypatch):
     fresh_db.parent.mkdir()
     first = invoke("--db", fresh_db, "watch", pbx, "--once", env={"QA_REVIEW_MODEL": str(model)})
     assert first.exit_code == 0 and "watch: 1 ingested" in first.output and fresh_db.is_file()
+
+
+MANIFEST_HEADER = "file,call_id,operator,started_at,direction\n"
+
+
+def manifest_job(w, folder, wait=3600):
+    return intake.Intake(
+        w.db, PIPELINE, w.settings, folder, Loads(), settle_s=10, manifest_pattern="calls-*.csv", manifest_wait_s=wait
+    )
+
+
+def test_recordings_go_in_with_their_manifest_row_whichever_arrives_first(world, tmp_path):
+    w, now = world, time.time()
+    pbx = tmp_path / "pbx"
+    write_wav(pbx / "r1.wav", seconds=2.0)
+    stamp(pbx / "r1.wav", now - 60)
+    j = manifest_job(w, pbx)
+    first = j.round(now=now)
+    assert first.ingested == [] and first.unlisted == 1  # no manifest names it yet: it waits
+    # The PBX writes the day's manifest: r1 is there, r2 not yet, and one row is bad.
+    (pbx / "calls-2026-11-24.csv").write_text(
+        MANIFEST_HEADER
+        + "r1.wav,pbx-1,anna.smirnova,2026-11-24T09:00:00+03:00,inbound\n"
+        + "r2.wav,pbx-2,petr.volkov,2026-11-24T09:05:00+03:00,outbound\n"
+        + ",pbx-3,anna.smirnova,2026-11-24T09:10:00+03:00,inbound\n"
+    )
+    stamp(pbx / "calls-2026-11-24.csv", now - 30)
+    second = j.round(now=now + 1)
+    assert second.ingested == ["pbx-1"] and second.awaited == 1 and second.unlisted == 0
+    assert [why for _, why in second.failed] == [
+        f"{pbx / 'calls-2026-11-24.csv'}: line 4: file: required, but missing or empty"
+    ]
+    call = w.db.calls.get("pbx-1")
+    assert (call["operator"], call["direction"]) == ("anna.smirnova", "inbound")  # the row's, not the file name's
+    assert j.round(now=now + 40).failed == []  # the manifest's error: once
+    write_wav(pbx / "r2.wav", seconds=2.0, freqs=(300.0, 600.0))  # the recording after its row
+    stamp(pbx / "r2.wav", now + 45)
+    assert j.round(now=now + 50).ingested == []  # still settling
+    third = j.round(now=now + 60)
+    assert third.ingested == ["pbx-2"] and third.awaited == 0
+    assert w.db.calls.get("pbx-2")["operator"] == "petr.volkov"
+    assert third.transcribed == 1
+
+    # A restart repeats nothing: not the manifest's error, not a call.
+    again = manifest_job(w, pbx).round(now=now + 120)
+    assert again.ingested == [] and again.failed == [] and again.unlisted == 0
+
+
+def test_a_recording_no_manifest_names_goes_in_on_its_own_after_the_wait(world, tmp_path):
+    w, now = world, time.time()
+    pbx = tmp_path / "pbx"
+    write_wav(pbx / "lonely.wav", seconds=2.0)
+    stamp(pbx / "lonely.wav", now - 100)
+    j = manifest_job(w, pbx, wait=600)
+    assert j.round(now=now).unlisted == 1
+    later = j.round(now=now + 600)
+    assert later.ingested == ["lonely"] and later.unlisted == 0
+
+
+def test_a_manifest_appended_to_is_read_again_and_a_bad_listed_file_is_reported_once(world, tmp_path):
+    w, now = world, time.time()
+    pbx = tmp_path / "pbx"
+    write_wav(pbx / "a.wav", seconds=2.0)
+    (pbx / "b.wav").write_bytes(b"RIFF....not audio at all")
+    for p in pbx.iterdir():
+        stamp(p, now - 60)
+    m = pbx / "calls-1.csv"
+    m.write_text(MANIFEST_HEADER + "a.wav,pbx-a,anna.smirnova,2026-11-24T09:00:00+03:00,inbound\n")
+    stamp(m, now - 60)
+    j = manifest_job(w, pbx)
+    assert j.round(now=now).ingested == ["pbx-a"]
+    with m.open("a") as f:  # the PBX appends a row per call
+        f.write("b.wav,pbx-b,anna.smirnova,2026-11-24T09:10:00+03:00,inbound\n")
+    stamp(m, now + 5)
+    assert j.round(now=now + 6).failed == []  # the new version settles first
+    bad = j.round(now=now + 20)
+    assert bad.ingested == [] and len(bad.failed) == 1 and "calls-1.csv:3" in bad.failed[0][0]
+    assert j.round(now=now + 40).failed == []
+
+
+def test_watch_once_with_a_manifest_pattern(world, tmp_path, monkeypatch):
+    monkeypatch.setattr("qa_review.cli.calls.make_transcriber", lambda *a, **k: FakeTranscriber())
+    pbx = tmp_path / "pbx"
+    write_wav(pbx / "r1.wav", seconds=2.0)
+    write_wav(pbx / "unlisted.wav", seconds=2.0, freqs=(500.0, 800.0))
+    (pbx / "calls-1.csv").write_text(MANIFEST_HEADER + "r1.wav,pbx-1,anna.smirnova,2026-11-24T09:00:00+03:00,inbound\n")
+    for p in pbx.iterdir():
+        stamp(p, time.time() - 60)
+    model = model_folder(tmp_path)
+    args = ("--db", world.settings.db_path, "watch", pbx, "--once", "--manifest-pattern", "calls-*.csv")
+    result = invoke(*args, env={"QA_REVIEW_MODEL": str(model)})
+    assert result.exit_code == 0, result.output
+    assert "watch: 1 ingested" in result.output and "1 recording(s) waiting for a manifest" in result.output
+    assert world.db.calls.get("pbx-1")["operator"] == "anna.smirnova"
