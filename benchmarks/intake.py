@@ -8,8 +8,10 @@ a PBX-like folder of day subfolders, then prints:
 - ingest into the archive: files a second with hard links (the archive on
   the PBX folder's filesystem) and with copies (the archive on /dev/shm, a
   different filesystem), and the archive's size;
-- an idle intake round over the folder once all of it is in (the scan, and
-  the database asked which files it knows): what every --interval costs;
+- an idle intake round over the folder once all of it is in (a stat per
+  folder, and of the files not in yet): what every --interval costs; and
+  the first round after a restart, which lists every folder and asks the
+  database about every file;
 - a busy round: --new fresh recordings ingested, transcribed and scored,
   with a recognizer that hears nothing (the ASR's own speed is benchmarks/
   asr.py's figure), so this is the pipeline's overhead per call; with the
@@ -113,7 +115,10 @@ def main() -> None:
         _, took = timed(job.round)  # the first round transcribes what waits: every file
         print(f"first round: {a.files} waiting calls transcribed (deaf) and scored in {took:.1f} s")
         rounds = [timed(job.round)[1] for _ in range(5)]
-        print(f"idle round over {a.files} known files: {min(rounds) * 1000:.0f} ms (best of 5)")
+        print(f"idle round over {a.files} known files: {min(rounds) * 1000:.1f} ms (best of 5)")
+        restarted = intake.Intake(db, ACTOR, settings, pbx, Deaf, settle_s=0)
+        _, took = timed(restarted.round)
+        print(f"first round after a restart, nothing new (every folder listed, every file asked): {took * 1000:.0f} ms")
 
         for label, log_file in (("log off", None), ("log at info to a file", tmp / "qa.log")):
             start = a.files + (0 if log_file is None else a.new)

@@ -67,6 +67,82 @@ def _stamp(p: Path) -> Stamp | None:
     return st.st_size, st.st_mtime
 
 
+MANIFEST, FILE = "manifest", "file"
+RACY_NS = 2 * 10**9  # a folder changed this recently may change again within its mtime's tick
+
+
+@dataclass
+class _Folder:
+    mtime_ns: int
+    subfolders: list[str]
+    watched: dict[str, str]  # path -> MANIFEST or FILE: stat'ed every round
+
+
+class FolderScan:
+    """The watched tree, so that an idle round costs a stat per folder rather than one per file.
+
+    A folder whose mtime has not changed holds the same names, so it is not
+    listed again; of its files, only those not known to be ingested yet (and
+    the manifests, which a PBX appends to) are looked at. A PBX folder grows
+    by a day's recordings a day, and most of it is already in.
+    """
+
+    def __init__(self, root: Path, manifest_pattern: str | None) -> None:
+        self.root, self.manifest_pattern = str(root), manifest_pattern
+        self._folders: dict[str, _Folder] = {}
+
+    def files(self) -> tuple[dict[str, Stamp], dict[str, Stamp]]:
+        files: dict[str, Stamp] = {}
+        manifests: dict[str, Stamp] = {}
+        started, seen, stack = time.time_ns(), set(), [self.root]
+        while stack:
+            d = stack.pop()
+            try:
+                mtime = os.stat(d).st_mtime_ns
+            except OSError:  # gone since its parent was listed
+                continue
+            seen.add(d)
+            folder = self._folders.get(d)
+            if folder is None or folder.mtime_ns != mtime:
+                folder = self._list(d, mtime if started - mtime > RACY_NS else -1)
+                self._folders[d] = folder
+            stack.extend(folder.subfolders)
+            for path, kind in folder.watched.items():
+                if (stamp := _stamp(Path(path))) is not None:
+                    (manifests if kind == MANIFEST else files)[path] = stamp
+        for gone in set(self._folders) - seen:
+            del self._folders[gone]
+        return files, manifests
+
+    def forget(self, known) -> None:
+        """These files are in: not looked at again while their folder is unchanged."""
+        for path in known:
+            folder = self._folders.get(os.path.dirname(path))
+            if folder is not None:
+                folder.watched.pop(path, None)
+
+    def _list(self, d: str, mtime_ns: int) -> _Folder:
+        subfolders, names = [], []
+        try:
+            with os.scandir(d) as entries:
+                for e in entries:
+                    if e.is_dir(follow_symlinks=False):
+                        subfolders.append(e.path)
+                    elif e.is_file() and not e.name.startswith("."):
+                        names.append(e.name)
+        except OSError:
+            return _Folder(-1, [], {})
+        audio_stems = {os.path.splitext(n)[0] for n in names if os.path.splitext(n)[1].lower() in AUDIO_SUFFIXES}
+        watched = {}
+        for n in names:
+            stem, suffix = os.path.splitext(n)
+            if self.manifest_pattern and fnmatch.fnmatch(n, self.manifest_pattern):
+                watched[os.path.join(d, n)] = MANIFEST
+            elif suffix.lower() in AUDIO_SUFFIXES or (suffix.lower() == ".json" and stem not in audio_stems):
+                watched[os.path.join(d, n)] = FILE  # a JSON beside its recording is its sidecar, read with it
+        return _Folder(mtime_ns, subfolders, watched)
+
+
 class Intake:
     def __init__(
         self,
@@ -91,6 +167,7 @@ class Intake:
         self.owner: dict[str, str] = {}  # file -> the manifest naming it (the latest read wins)
         self.db, self.actor, self.settings, self.folder = db, actor, settings, Path(folder).resolve()
         self.settling = Settling(settle_s)
+        self.scan = FolderScan(self.folder, manifest_pattern)
         self.tried: dict[str, Stamp] = {}  # failed here: not again until the file changes
         self.workers, self.scheduler, self.profile = workers, scheduler, profile
         self._make, self._model = make_transcriber, None
@@ -104,20 +181,7 @@ class Intake:
 
     def _files(self) -> tuple[dict[str, Stamp], dict[str, Stamp]]:
         """(recordings and conversations, manifests) in the folder, each with its stamp."""
-        found = [p for p in self.folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
-        audio_stems = {p.with_suffix("") for p in found if p.suffix.lower() in AUDIO_SUFFIXES}
-        out, manifests = {}, {}
-        for p in found:
-            suffix = p.suffix.lower()
-            if self.manifest_pattern and fnmatch.fnmatch(p.name, self.manifest_pattern):
-                into = manifests
-            elif suffix in AUDIO_SUFFIXES or (suffix == ".json" and p.with_suffix("") not in audio_stems):
-                into = out
-            else:
-                continue
-            if (stamp := _stamp(p)) is not None:
-                into[str(p)] = stamp
-        return out, manifests
+        return self.scan.files()
 
     def _read_manifests(self, manifests: dict[str, Stamp], now: float, r: Round) -> None:
         """Read the manifests that are new or changed, once complete; report their own errors once a version."""
@@ -152,6 +216,7 @@ class Intake:
         if r.manifests:
             self._read_manifests(manifests, now, r)
         known = self.db.calls.known_origins(files)
+        self.scan.forget(known)
         failed_at = self.db.calls.open_error_times(files)
         new = {}
         for path, stamp in files.items():

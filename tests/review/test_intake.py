@@ -197,3 +197,26 @@ def test_watch_once_with_a_manifest_pattern(world, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "watch: 1 ingested" in result.output and "1 recording(s) waiting for a manifest" in result.output
     assert world.db.calls.get("pbx-1")["operator"] == "anna.smirnova"
+
+
+def test_new_files_are_found_in_old_folders_new_folders_and_right_after_a_listing(world, tmp_path):
+    w, now = world, time.time()
+    pbx = tmp_path / "pbx"
+    write_wav(pbx / "2026-11-23" / "a.wav", seconds=2.0)
+    for p in (pbx / "2026-11-23" / "a.wav", pbx / "2026-11-23", pbx):
+        stamp(p, now - 3600)  # yesterday's folder, long unchanged: listed once, then trusted
+    j = job(w, pbx)
+    assert j.round(now=now).ingested == ["a"]
+    assert j.round(now=now + 1).ingested == []
+    write_wav(pbx / "2026-11-23" / "late.wav", seconds=2.0, freqs=(250.0, 350.0))  # the folder changes
+    write_wav(pbx / "2026-11-24" / "b.wav", seconds=2.0, freqs=(300.0, 700.0))  # a new day's folder
+    for p in (pbx / "2026-11-23" / "late.wav", pbx / "2026-11-24" / "b.wav"):
+        stamp(p, now - 60)
+    assert sorted(j.round(now=now + 2).ingested) == ["b", "late"]
+    # Written within the same tick of the folder's clock as that listing: its mtime has not moved, yet it is found.
+    day = pbx / "2026-11-24"
+    listed_at = day.stat().st_mtime_ns
+    write_wav(day / "c.wav", seconds=2.0, freqs=(400.0, 900.0))
+    stamp(day / "c.wav", now - 60)
+    os.utime(day, ns=(listed_at, listed_at))
+    assert j.round(now=now + 3).ingested == ["c"]
