@@ -150,6 +150,12 @@ KEYS = (
         help="below this confidence in a mono call's roles, role-bound verdicts go to a person",
     ),
     Key(
+        "archive_links",
+        "QA_REVIEW_ARCHIVE_LINKS",
+        _flag,
+        help="keep recordings as hard links where the filesystem allows (no): always a copy",
+    ),
+    Key(
         "audio_retention_months",
         "QA_REVIEW_AUDIO_RETENTION_MONTHS",
         _number(int, lambda n: n >= 1, "expected a whole number of months, 1 or more (leave it out to keep audio)"),

@@ -4,7 +4,8 @@ A QA record whose audio can vanish is not a record: a dispute three weeks
 later needs the audio, and a PBX rotates and moves its folders. So ingest
 keeps each recording at ``DATA/recordings/ab/abcd….ext`` (its sha256): a
 hard link where the data folder is on the same filesystem (no second copy
-on disk, and it survives the source being deleted), else a copy. The same
+on disk, and it survives the source being deleted; ``archive_links: no``
+turns this off), else a copy. The same
 content is stored once, and a file can be checked against its name.
 """
 
@@ -37,8 +38,10 @@ def keep(path: Path, sha256: str, settings: Settings) -> Path:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if not settings.archive_links:
+                raise OSError("copies asked for")
             os.link(path, tmp)
-        except OSError:  # another filesystem, or links not allowed: a copy
+        except OSError:  # another filesystem, links not allowed, or not wanted: a copy
             shutil.copyfile(path, tmp)
         os.replace(tmp, dest)  # whole or not at all, also when two ingests keep the same file
     except OSError as e:

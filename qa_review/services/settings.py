@@ -54,6 +54,9 @@ class Settings:
     model: str | None = None
     scheduler: str | None = None  # a Dask scheduler's address; None: a cluster inside the command
     audio_retention_months: int | None = None  # None: recordings are kept for good
+    # A hard link costs no disk, but shares the file with the PBX: one that
+    # rewrites a recording in place would change the archived one too.
+    archive_links: bool = True
     dispute_window_days: int = 5  # operators may dispute this long after finalization
     session_idle_hours: float = 8.0  # an app session unused this long asks to log in again
     # Single sign-on: a TOML file with Streamlit's [auth] section (OIDC provider),
@@ -115,6 +118,7 @@ _FIELD = {
     "sso_config": "sso_config",
     "sso_claim": "sso_claim",
     "audio_retention_months": "audio_retention_months",
+    "archive_links": "archive_links",
     "log_level": "log_level",
     "log_file": "log_file",
     "log_format": "log_format",

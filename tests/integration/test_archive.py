@@ -2,6 +2,7 @@
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 from qa_review.services import archive, ingest, transcription
 from qa_review.storage import open_storage
@@ -29,6 +30,24 @@ def test_a_call_keeps_its_audio_when_the_pbx_folder_is_deleted(settings, tmp_pat
     assert call["origin_path"] == str(src / "rec0.wav")
     assert db.calls.ids_by_file_name(["rec1.wav"]) == {"rec1.wav": "rec1"}  # the call log still links by name
     assert kept == (settings.db_path.parent / "qa-review-data" / "recordings").resolve()  # beside the database
+
+
+def test_a_hard_link_where_it_can_and_a_copy_when_links_are_turned_off(settings, tmp_path):
+    from dataclasses import replace
+
+    db = open_storage(settings.db_path)
+    src = pbx_folder(tmp_path, n=2)
+    ingest.ingest(db, PIPELINE, src / "rec0.wav", settings)
+    linked = Path(db.calls.get("rec0")["source_path"])
+    assert linked.stat().st_ino == (src / "rec0.wav").stat().st_ino  # the same file: no second copy on disk
+    ingest.ingest(db, PIPELINE, src / "rec1.wav", replace(settings, archive_links=False))
+    copied = Path(db.calls.get("rec1")["source_path"])
+    assert copied.stat().st_ino != (src / "rec1.wav").stat().st_ino
+    assert copied.read_bytes() == (src / "rec1.wav").read_bytes()
+    with (src / "rec1.wav").open("r+b") as f:  # a PBX rewriting its file in place
+        f.seek(100)
+        f.write(b"\x00" * 100)
+    assert copied.read_bytes() != (src / "rec1.wav").read_bytes()  # the archived call is as it was ingested
 
 
 def test_the_same_content_is_kept_once_and_a_refused_call_leaves_nothing(settings, tmp_path):
