@@ -164,7 +164,7 @@ def login(db: Storage, username: str, password: str, *, client: str | None = Non
     if full:
         wait = max(times[-MAX_FAILURES] + FAILURE_WINDOW_S - now for times in full)
         minutes = max(1, math.ceil(wait / 60))
-        logs.event("login throttled", "warning", minutes=minutes)
+        logs.event("login refused", "warning", via="password", reason="throttled", minutes=minutes)
         raise AuthError(
             f"too many failed logins for {name or 'this client'}; try again in {minutes} min",
             code="throttled",
@@ -177,7 +177,7 @@ def login(db: Storage, username: str, password: str, *, client: str | None = Non
             db.sessions.add_failure(keys, now)
             db.sessions.forget_failures_before(now - FAILURE_WINDOW_S)
         # not the name typed: a password typed into the name field must not reach a log
-        logs.event("login refused", "warning")
+        logs.event("login refused", "warning", via="password", reason="auth")
         raise
     token = secrets.token_urlsafe(32)
     with db.atomic():
@@ -218,6 +218,16 @@ def login_sso(
     them; ``claim`` names the one linked to users (e-mail, upn...). Each
     sign-in opens one session: a logout is not undone by the same sign-in.
     """
+    try:
+        user, token = _sso_session(db, claims, claim, client, now)
+    except AuthError as e:
+        logs.event("login refused", "warning", via="sso", reason=e.code)  # not the identity: a person's address
+        raise
+    logs.event("logged in", user=user.username, role=user.role, via="sso")
+    return user, token
+
+
+def _sso_session(db: Storage, claims: dict, claim: str, client: str | None, now: float | None) -> tuple[User, str]:
     now = time.time() if now is None else now
     identity = _sso_identity(claims.get(claim))
     if identity is None:
@@ -251,7 +261,6 @@ def login_sso(
         if db.sessions.sso_signin_used(signin):
             raise AuthError("sign in through single sign-on again", code="sso_stale")
         db.sessions.create(_token_hash(token), user.username, now=now, client=client, sso_signin=signin)
-    logs.event("logged in", user=user.username, role=user.role, via="sso")
     return user, token
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_review.core.errors import DatabaseError
+from qa_review.services import logs
 from qa_review.storage import Storage, open_storage
 
 
@@ -22,4 +23,12 @@ def open_database(path: str | Path, *, check_same_thread: bool = True, create: b
             code="db_missing",
             path=str(path),
         )
-    return open_storage(path, check_same_thread=check_same_thread)
+    storage = open_storage(path, check_same_thread=check_same_thread)
+    if storage.upgraded is not None:
+        done = storage.upgraded
+        logs.event(
+            "database upgraded",
+            applied=list(done.applied),
+            copy=str(done.backup) if done.backup else None,
+        )
+    return storage

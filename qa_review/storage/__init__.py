@@ -70,6 +70,7 @@ class Storage:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.upgraded: Upgrade | None = None  # the migrations opening it applied, and the copy taken first
         self.search = SearchIndex(db)
         self.calls = Calls(db)
         self.transcripts = Transcripts(db, self.search)
@@ -139,8 +140,10 @@ def open_storage(path: str | Path, *, check_same_thread: bool = True) -> Storage
     be opened, read or written is a :class:`DatabaseError` naming the path.
     """
     try:
-        db = schema.connect(path, check_same_thread=check_same_thread, copy=_copy_before_upgrade)
+        done: list[Upgrade] = []
+        db = schema.connect(path, check_same_thread=check_same_thread, copy=_copy_before_upgrade, upgraded=done.append)
         storage = Storage(db)
+        storage.upgraded = done[0] if done and done[0].applied else None
         if schema.REINDEX_SEARCH in schema.pending_tasks(db):
             with storage.atomic():
                 storage.search.rebuild()

@@ -635,8 +635,14 @@ def _migration_lock(path: Path) -> Iterator[None]:
 CopyBefore = Callable[[Database, Path], None]  # takes a copy of an existing database before an upgrade
 
 
-def connect(path: str | Path, *, check_same_thread: bool = True, copy: CopyBefore | None = None) -> Database:
-    """Open (creating if needed) and migrate the database at ``path``.
+def connect(
+    path: str | Path,
+    *,
+    check_same_thread: bool = True,
+    copy: CopyBefore | None = None,
+    upgraded: Callable[[Upgrade], None] | None = None,
+) -> Database:
+    """Open (creating if needed) and migrate the database at ``path``; ``upgraded`` is told what was applied.
 
     ``":memory:"`` gives a fresh in-memory database, for tests.
     """
@@ -658,7 +664,9 @@ def connect(path: str | Path, *, check_same_thread: bool = True, copy: CopyBefor
             _refuse_foreign(db, path)
             # WAL lets the app read while a batch transcription writes.
             db.enable_wal()
-            _upgrade(db, path, copy)  # what another process applied meanwhile is no longer pending
+            done = _upgrade(db, path, copy)  # what another process applied meanwhile is no longer pending
+            if upgraded is not None:
+                upgraded(done)
     return db
 
 

@@ -105,6 +105,30 @@ def test_a_refused_login_is_logged_without_the_name_typed(world, log):
     assert (logged_in["event"], logged_in["user"], logged_in["via"]) == ("logged in", "anna", "password")
 
 
+def test_single_sign_on_is_logged_without_the_address(world, log):
+    from tests.review.test_accounts import T, signin
+
+    with pytest.raises(AuthError):
+        accounts.login_sso(world.db, signin(), now=T + 5)  # not linked yet
+    accounts.link_sso(world.db, world.admin, "anna", "anna.smirnova@clinic.ru")
+    accounts.login_sso(world.db, signin(nonce="n2"), now=T + 5)
+    refused, logged_in = [e for e in log() if e["event"] in ("login refused", "logged in")]
+    assert (refused["via"], refused["reason"], refused["level"]) == ("sso", "sso_unknown", "warning")
+    assert (logged_in["user"], logged_in["via"]) == ("anna", "sso")
+    assert "clinic.ru" not in json.dumps([refused, logged_in]).lower()
+
+
+def test_an_upgrade_on_open_is_logged_with_its_copy(tmp_path, log):
+    from qa_review.services.database import open_database
+    from tests.integration.test_migrate import old_database
+
+    old_database(tmp_path / "qa.db")
+    open_database(tmp_path / "qa.db").close()
+    open_database(tmp_path / "qa.db").close()  # up to date now: nothing to say
+    (e,) = [e for e in log() if e["event"] == "database upgraded"]
+    assert e["applied"][0] == "m021_recordings_archive" and "qa.before-m021-" in e["copy"]
+
+
 def test_the_cli_logs_to_the_configured_file_and_by_default_says_nothing_more(world, tmp_path):
     folder = tmp_path / "more"
     folder.mkdir()
