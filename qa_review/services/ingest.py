@@ -166,27 +166,28 @@ def _items_from_manifest(
     for line, reason in bad if not wanted else ():  # a run for some of its files: said when it was read
         fail(f"{manifest}:{line}", reason, line, manifest)
     base = root if root.is_dir() else manifest.parent
-    named = {_absolute(Path(r.file) if Path(r.file).is_absolute() else base / r.file) for r in rows}
+    named = named_files(rows, base)
     if root.is_dir() and wanted is None:
         unlisted.extend(_unlisted(root, named, manifest))
     for r in rows:
         where = f"{manifest}:{r.row}"
-        if (
-            wanted is not None
-            and _absolute(Path(r.file) if Path(r.file).is_absolute() else base / r.file) not in wanted
-        ):
+        if wanted is not None and _absolute(base / r.file) not in wanted:
             continue
         try:
             meta = meta_from_mapping(r.fields, settings.tz, f"{manifest}: line {r.row}")
         except ManifestError as e:
             fail(where, str(e), r.row, manifest)
             continue
-        file = Path(r.file)
-        file = file if file.is_absolute() else base / file
+        file = base / r.file  # an absolute name stays itself
         if not file.exists():
             fail(where, f"{manifest}: line {r.row}: file {r.file!r} not found under {base}", r.row, manifest)
             continue
         yield _Item(path=file, meta=meta, where=where, source=manifest, row=r.row)
+
+
+def named_files(rows, base: Path) -> set[Path]:
+    """The files a manifest's rows name, absolute (a relative name is under ``base``)."""
+    return {_absolute(base / r.file) for r in rows}
 
 
 def _absolute(p: Path) -> Path:

@@ -33,7 +33,7 @@ from qa_review.core.errors import ManifestError
 from qa_review.core.intake import Settling, Stamp
 from qa_review.core.metadata import read_manifest
 from qa_review.core.permissions import User, require_pipeline
-from qa_review.services import logs, workflow
+from qa_review.services import ingest, logs, workflow
 from qa_review.services.settings import Settings
 from qa_review.storage import Storage
 
@@ -92,6 +92,7 @@ class FolderScan:
         self._folders: dict[str, _Folder] = {}
 
     def files(self) -> tuple[dict[str, Stamp], dict[str, Stamp]]:
+        """(recordings and conversations, manifests) in the folder, each with its stamp."""
         files: dict[str, Stamp] = {}
         manifests: dict[str, Stamp] = {}
         started, seen, stack = time.time_ns(), set(), [self.root]
@@ -179,10 +180,6 @@ class Intake:
                 self._model = self._make()
         return self._model
 
-    def _files(self) -> tuple[dict[str, Stamp], dict[str, Stamp]]:
-        """(recordings and conversations, manifests) in the folder, each with its stamp."""
-        return self.scan.files()
-
     def _read_manifests(self, manifests: dict[str, Stamp], now: float, r: Round) -> None:
         """Read the manifests that are new or changed, once complete; report their own errors once a version."""
         changed = {m: st for m, st in manifests.items() if self.read.get(m) != st}
@@ -211,7 +208,7 @@ class Intake:
         started = time.perf_counter()
         now = time.time() if now is None else now
         r = Round()
-        files, manifests = self._files()
+        files, manifests = self.scan.files()
         r.manifests = self.manifest_pattern is not None
         if r.manifests:
             self._read_manifests(manifests, now, r)
@@ -296,5 +293,4 @@ def _listed(manifest: Path) -> set[str]:
         rows, _ = read_manifest(manifest.read_text(encoding="utf-8"), str(manifest))
     except (OSError, UnicodeDecodeError, ManifestError):
         return set()
-    base = manifest.parent
-    return {os.path.abspath(Path(r.file) if Path(r.file).is_absolute() else base / r.file) for r in rows}
+    return {str(p) for p in ingest.named_files(rows, manifest.parent)}

@@ -219,6 +219,7 @@ ROWS = {
 
 # Public functions that hold no one's call data, each with why it needs no acting user.
 NO_USER_DATA = {
+    "ingest.named_files": "path arithmetic over a manifest's rows",
     "logs.configure": "where the log goes: the entry point's own settings",
     "logs.configure_from": "where the log goes: the entry point's own settings",
     "logs.event": "writes a line; reads nothing of any user's",
