@@ -79,3 +79,30 @@ def csv_text(columns, rows, dialect: str = PLAIN, *, lang: str = "ru") -> str:
 def frame_csv(df: pd.DataFrame, dialect: str = PLAIN, *, lang: str = "ru") -> str:
     """``csv_text`` of a data frame: its columns, then its rows (NaN as an empty cell)."""
     return csv_text(list(df.columns), df.itertuples(index=False), dialect, lang=lang)
+
+
+def fill_sheet(ws, header, rows) -> None:
+    """``header`` on the sheet's first row (bold, frozen: Excel's sort and filter just work), ``rows`` below.
+
+    NaN is an empty cell, and every text is a text cell, never a formula:
+    openpyxl would store "=..." (an operator id, say) as one that Excel runs.
+    """
+    from openpyxl.styles import Font
+
+    ws.append(list(header))
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for r in rows:
+        ws.append([None if isinstance(v, float) and v != v else v for v in r])
+    for r in ws.iter_rows(min_row=2):
+        for c in r:
+            if isinstance(c.value, str):
+                c.data_type = "s"
+
+
+def about_sheet(wb, pairs) -> None:
+    """A last sheet, «Отчёт», of (what, value) rows: the month, the rules... kept off the data sheets' first row."""
+    ws = wb.create_sheet("Отчёт")
+    for pair in pairs:
+        ws.append(list(pair))

@@ -290,30 +290,20 @@ def export(rep: CallLogReport, fmt: str, dialect: str = EXCEL, lang: str = "ru")
 
 def _xlsx(rep: CallLogReport) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     for n, (title, df) in enumerate((("Очереди", rep.queues), ("Операторы", rep.operators))):
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = title
-        ws.append([RU_HEADERS.get(c, c) for c in df.columns])  # the header on the first row, frozen
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for row in df.itertuples(index=False):
-            ws.append([None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row])
+        spreadsheet.fill_sheet(ws, [RU_HEADERS.get(c, c) for c in df.columns], df.itertuples(index=False))
         for col in ws.iter_cols(min_row=2):
             for cell in col:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # a queue or operator name is text, never a formula
                 name = df.columns[cell.column - 1]
                 if name in PERCENT_COLUMNS:
                     cell.number_format = "0.0%"
                 elif isinstance(cell.value, float):
                     cell.number_format = "0.0"
-    about = wb.create_sheet("Отчёт")
-    about.append(["Месяц", rep.month])
-    about.append(["Правила", f"{rep.rules_id} v{rep.rules_version}"])
+    spreadsheet.about_sheet(wb, [("Месяц", rep.month), ("Правила", f"{rep.rules_id} v{rep.rules_version}")])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

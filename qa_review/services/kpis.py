@@ -198,44 +198,30 @@ RU_HEADERS = {
 
 def _xlsx(rep: Report) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     operators = rep.operators.assign(note=rep.notes_in("ru"))
     for title, df in (("Операторы", operators), ("Команды", rep.teams)):
         ws = wb.active if title == "Операторы" else wb.create_sheet()
         ws.title = title
-        # The header on the first row, frozen, so a sort or a filter in Excel just works.
-        ws.append([RU_HEADERS.get(c, c) for c in df.columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        first = ws.max_row + 1
-        for row in df.itertuples(index=False):
-            ws.append(
-                [
-                    None
-                    if (isinstance(v, float) and np.isnan(v))
-                    else ("да" if v is True else "нет" if v is False else v)
-                    for v in row
-                ]
-            )
-        for col in ws.iter_cols(min_row=first):
+        rows = (["да" if v is True else "нет" if v is False else v for v in row] for row in df.itertuples(index=False))
+        spreadsheet.fill_sheet(ws, [RU_HEADERS.get(c, c) for c in df.columns], rows)
+        for col in ws.iter_cols(min_row=2):
             for cell in col:
-                if isinstance(cell.value, str):
-                    # Text cells, never formulas: openpyxl would store "=..." (an
-                    # operator id, say) as a formula that Excel runs.
-                    cell.data_type = "s"
-                elif isinstance(cell.value, float):
+                if isinstance(cell.value, float):
                     cell.number_format = "0.00" if df.columns[cell.column - 1] == "coefficient" else "0.0"
         for col in ws.columns:
             ws.column_dimensions[col[0].column_letter].width = max(
                 10, min(45, max(len(str(c.value or "")) for c in col) + 2)
             )
-    about = wb.create_sheet("Отчёт")
-    about.append(["Месяц", rep.month])
-    about.append(["Правила", f"{rep.rules_id} v{rep.rules_version}"])
-    about.append(["Состояние", "Цифры могут измениться: есть открытые споры" if rep.may_change else "Итог"])
+    spreadsheet.about_sheet(
+        wb,
+        [
+            ("Месяц", rep.month),
+            ("Правила", f"{rep.rules_id} v{rep.rules_version}"),
+            ("Состояние", "Цифры могут измениться: есть открытые споры" if rep.may_change else "Итог"),
+        ],
+    )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
