@@ -29,6 +29,7 @@ from qa_review.core.log_lines import OFF, line
 LOGGER = "qa_review"
 _FIELDS = "qa_fields"
 _OURS = "_qa_review_handler"
+_LEVEL_NUMBERS = logging.getLevelNamesMapping()  # a copy a call otherwise, and event() runs for every call
 
 
 class _Lines(logging.Formatter):
@@ -101,7 +102,7 @@ def crash(name: str, /, **fields) -> None:
 
 def event(name: str, level: str = "info", /, **fields) -> None:
     """Log ``name`` with ``fields`` (ids, counts, seconds) at ``level``."""
-    logging.getLogger(LOGGER).log(logging.getLevelNamesMapping()[level.upper()], name, extra={_FIELDS: fields})
+    logging.getLogger(LOGGER).log(_LEVEL_NUMBERS[level.upper()], name, extra={_FIELDS: fields})
 
 
 @contextmanager
